@@ -1,0 +1,52 @@
+# portguard_add_test(<name> SOURCES <files...> [LIBS <targets...>] [LABELS <labels...>]
+#                    [WINE_ARGS <wine-run options...>] [TIMEOUT <s>] [PROPERTIES <k v ...>])
+#
+# Builds one Catch2 test executable and registers it with CTest. In a Windows cross build the
+# executable runs under Wine through CMAKE_CROSSCOMPILING_EMULATOR (cmake/wine-run), each test in
+# a throwaway prefix of its own cloned from the build's template prefix.
+function(portguard_add_test name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "TIMEOUT" "SOURCES;LIBS;LABELS;WINE_ARGS;PROPERTIES")
+  add_executable(${name} ${arg_SOURCES})
+  target_link_libraries(${name} PRIVATE portguard_test_main ${arg_LIBS})
+  portguard_set_warnings(${name})
+  if(CMAKE_CROSSCOMPILING AND WIN32)
+    # A dedicated emulator per test lets a test ask for its own prefix options (e.g. --winver).
+    set_target_properties(${name} PROPERTIES CROSSCOMPILING_EMULATOR
+      "${PROJECT_SOURCE_DIR}/cmake/wine-run;--template;${PORTGUARD_WINE_TEMPLATE};${arg_WINE_ARGS}")
+    list(APPEND arg_LABELS wine)
+  endif()
+  add_test(NAME ${name} COMMAND ${name})
+  if(NOT arg_TIMEOUT)
+    set(arg_TIMEOUT 300)
+  endif()
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${arg_TIMEOUT} LABELS "${arg_LABELS}")
+  if(arg_PROPERTIES)
+    set_tests_properties(${name} PROPERTIES ${arg_PROPERTIES})
+  endif()
+  if(CMAKE_CROSSCOMPILING AND WIN32)
+    set_property(TEST ${name} APPEND PROPERTY FIXTURES_REQUIRED wine_template)
+  endif()
+endfunction()
+
+# portguard_add_wine_script_test(<name> COMMAND <cmd...> [LABELS ...] [TIMEOUT s] [PROPERTIES ...])
+# A shell-driven scenario (installer, service, end to end) that manages its own prefixes through
+# cmake/wine-run or tests/support/wine-prefix.sh.
+function(portguard_add_script_test name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "TIMEOUT" "COMMAND;LABELS;PROPERTIES")
+  add_test(NAME ${name} COMMAND ${arg_COMMAND})
+  if(NOT arg_TIMEOUT)
+    set(arg_TIMEOUT 300)
+  endif()
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${arg_TIMEOUT} LABELS "${arg_LABELS}"
+    ENVIRONMENT "PORTGUARD_WINE_TEMPLATE=${PORTGUARD_WINE_TEMPLATE};PORTGUARD_SOURCE_DIR=${PROJECT_SOURCE_DIR};PORTGUARD_BINARY_DIR=${PROJECT_BINARY_DIR}")
+  if(CMAKE_CROSSCOMPILING AND WIN32)
+    set_property(TEST ${name} APPEND PROPERTY FIXTURES_REQUIRED wine_template)
+  endif()
+  if(arg_PROPERTIES)
+    set_tests_properties(${name} PROPERTIES ${arg_PROPERTIES})
+  endif()
+endfunction()
+
+if(CMAKE_CROSSCOMPILING AND WIN32)
+  set(PORTGUARD_WINE_TEMPLATE "${PROJECT_BINARY_DIR}/wine/template")
+endif()

@@ -1,0 +1,11 @@
+# portguard_set_warnings(<target>): strict warnings for PortGuard's own code only.
+# Third-party headers come in through SYSTEM include directories, so they do not trip -Werror.
+function(portguard_set_warnings target)
+  target_compile_options(${target} PRIVATE
+    $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Werror>
+    $<$<CXX_COMPILER_ID:MSVC>:/W4 /WX /permissive- /utf-8>)
+  if(WIN32)
+    # Target Windows 7 / Server 2008 R2 APIs and up; never pull in the ANSI variants by accident.
+    target_compile_definitions(${target} PRIVATE UNICODE _UNICODE WIN32_LEAN_AND_MEAN NOMINMAX _WIN32_WINNT=0x0601)
+  endif()
+endfunction()

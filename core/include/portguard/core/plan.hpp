@@ -1,0 +1,111 @@
+#pragma once
+// The planner: given a host snapshot and what the policy demands, decide what each reservation
+// mechanism must hold, what to change, and why. Pure and deterministic: no I/O, no clock.
+#include "portguard/core/requirement.hpp"
+#include "portguard/core/snapshot.hpp"
+#include "portguard/core/target.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace portguard {
+
+enum class Mode : std::uint8_t {
+  merge,   // only add what is missing; never remove an admin's entry (default)
+  exact,   // the policy is the whole truth; removals are listed explicitly
+};
+std::string_view to_string(Mode) noexcept;
+
+struct SafetyLimits {
+  std::uint32_t max_reserved_ports = 1024;     // per target: more than this blocks repair
+  std::uint32_t min_free_dynamic_ports = 255;  // per protocol: fewer free dynamic ports blocks repair
+};
+
+/// Explicit policy allowances that lift a safety rail. All off by default.
+struct Allowances {
+  bool removals = false;          // exact mode may remove entries nobody in the policy owns
+  bool large_reservations = false;// lift max_reserved_ports
+  bool shrink_dynamic = false;    // lift min_free_dynamic_ports
+  bool empty_value = false;       // allow a non-empty value to become empty
+};
+
+struct PlanSettings {
+  Mode mode = Mode::merge;
+  /// Targets to manage. nullopt: every target effective on the snapshot's Windows version.
+  /// A target listed here that is not effective is still planned (forced) with a finding.
+  std::optional<std::vector<Target>> targets;
+  SafetyLimits limits;
+  Allowances allow;
+};
+
+/// One range of a target's diff, with the requirements that explain it (empty for ranges nobody
+/// in the policy owns, e.g. an admin's own entry).
+struct RangeChange {
+  PortRange range;
+  std::vector<Requirement> why;
+};
+
+struct TargetPlan {
+  Target target = Target::reserved_ports;
+  std::optional<Protocol> protocol;      // set for per-protocol targets (persistent-reservation)
+  bool effective = false;                // Windows honours it on this version
+  bool available = true;                 // the host offers it (e.g. the persistent API exists)
+  bool forced = false;                   // managed because the policy asked, though not effective
+
+  std::vector<std::string> current;      // entries as found (registry targets), verbatim
+  std::vector<std::string> desired;      // entries to write, canonical; equals current when nothing changes
+  std::vector<RangeChange> added;
+  std::vector<RangeChange> removed;
+  std::vector<RangeChange> kept;
+  std::vector<std::string> unrecognised; // found entries that are not ranges, kept verbatim
+
+  bool has_changes() const noexcept { return !added.empty() || !removed.empty(); }
+};
+
+enum class Severity : std::uint8_t { info, warning, error };
+std::string_view to_string(Severity) noexcept;
+
+/// Something the planner noticed. Codes are stable (tests, JSON and events rely on them):
+///   at-risk            a required port lies inside the dynamic range (the 2008+ exposure)
+///   conflict           a required port is held by a process other than the service needing it
+///   in-use-by-owner    a required port is held by the service that needs it (informational)
+///   unavailable        a wanted target does not exist on this host (e.g. no persistent API)
+///   not-effective      a forced target is not honoured by this Windows version
+///   value-type         a managed value has the wrong registry type
+///   blank-entries      a managed value contains empty strings
+///   rail-max-ports     more than limits.max_reserved_ports would be reserved
+///   rail-dynamic-range fewer than limits.min_free_dynamic_ports dynamic ports would stay free
+///   rail-empties-value a non-empty value would become empty
+///   rail-invalid-port  a requirement covers port 0 or an invalid port
+///   rail-removals      exact mode would remove entries nobody owns without allow.removals
+struct Finding {
+  std::string code;
+  Severity severity = Severity::info;
+  bool blocks_repair = false;
+  std::string message;                   // one complete sentence for operators
+  std::optional<Target> target;
+  std::optional<Requirement> requirement;
+  std::optional<PortInUse> holder;
+};
+
+struct ReservationPlan {
+  WindowsVersion version;
+  PlanSettings settings;
+  std::vector<TargetPlan> targets;
+  std::vector<Finding> findings;
+
+  bool has_changes() const noexcept;
+  bool blocked() const noexcept;         // some finding blocks repair
+  const TargetPlan* find(Target target, std::optional<Protocol> protocol = std::nullopt) const noexcept;
+};
+
+ReservationPlan plan(const HostSnapshot& snapshot, const Requirements& requirements, const PlanSettings& settings);
+
+/// Human-readable rendering, target by target:
+///   "+ 1645-1646/udp  IAS (catalog: RADIUS legacy auth/accounting)"
+std::string render_text(const ReservationPlan& plan);
+/// The same content as JSON (documented in docs/cli.md).
+std::string render_json(const ReservationPlan& plan);
+
+} // namespace portguard

@@ -1,0 +1,94 @@
+#pragma once
+// The small interfaces through which the portable core talks to the operating system. The Win32
+// implementations live in service/win32/; tests use the fakes in tests/support/fakes.hpp.
+#include "portguard/core/snapshot.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace portguard {
+
+namespace registry_paths {
+// Full paths as Windows admins write them; adapters map the "HKLM\" root.
+inline constexpr std::string_view tcpip_parameters = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters";
+inline constexpr std::string_view dns_parameters = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\DNS\\Parameters";
+inline constexpr std::string_view reserved_ports_value = "ReservedPorts";
+inline constexpr std::string_view socket_pool_excluded_value = "SocketPoolExcludedPortRanges";
+inline constexpr std::string_view services_root = "HKLM\\SYSTEM\\CurrentControlSet\\Services";
+} // namespace registry_paths
+
+/// Registry access. Paths are full ("HKLM\\SYSTEM\\..."). Reads of a missing key or value return
+/// "not present" (std::optional / MultiStringValue::present); every other failure throws.
+class RegistryStore {
+public:
+  virtual ~RegistryStore() = default;
+  virtual MultiStringValue read_multi_string(std::string_view key, std::string_view value) = 0;
+  /// Writes REG_MULTI_SZ, creating the key when missing.
+  virtual void write_multi_string(std::string_view key, std::string_view value, const std::vector<std::string>& strings) = 0;
+  virtual void delete_value(std::string_view key, std::string_view value) = 0;
+  virtual std::optional<std::uint32_t> read_dword(std::string_view key, std::string_view value) = 0;
+  virtual std::optional<std::string> read_string(std::string_view key, std::string_view value) = 0;
+  virtual std::vector<std::string> subkeys(std::string_view key) = 0;
+};
+
+/// Persistent port reservations (iphlpapi, Vista/2008+). Ports are in host byte order here.
+class PersistentReservationApi {
+public:
+  virtual ~PersistentReservationApi() = default;
+  virtual bool available() const = 0;
+  virtual std::vector<PersistentReservation> list(Protocol protocol) = 0;
+  /// Returns the reservation token. Throws PortsInUseError when a port of the block is in use.
+  virtual std::uint64_t create(Protocol protocol, Port start, std::uint16_t count) = 0;
+  virtual void remove(Protocol protocol, Port start, std::uint16_t count) = 0;
+};
+
+/// A port of the requested block is bound right now (ERROR_SHARING_VIOLATION on Windows).
+class PortsInUseError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// What discovery should look up besides the fixed parts of a snapshot: the registry values that
+/// configure a service's port (SQL Server TcpPort, RDP PortNumber, WDS UdpPortPolicy ...).
+struct ConfiguredPortQuery {
+  std::string service;        // service the port belongs to; may contain '*' for instance patterns
+  std::string key;            // registry key; may contain one '*' matching any subkey (instances)
+  std::string value;
+  Protocol protocol = Protocol::tcp;
+};
+
+/// Reads the live host. One call produces one consistent snapshot.
+class SystemProbe {
+public:
+  virtual ~SystemProbe() = default;
+  virtual HostSnapshot capture(const std::vector<ConfiguredPortQuery>& configured_ports) = 0;
+  /// True when binding the port exclusively fails with "in use" (WSAEADDRINUSE or WSAEACCES).
+  virtual bool port_in_use(Protocol protocol, Port port) = 0;
+};
+
+/// An alert for monitoring (the Windows Event Log in the service). IDs are documented in
+/// docs/events.md; `inserts` fill the message text's %1, %2, ...
+struct Event {
+  std::uint32_t id = 0;
+  enum class Level : std::uint8_t { information, warning, error } level = Level::information;
+  std::vector<std::string> inserts;
+};
+
+class EventSink {
+public:
+  virtual ~EventSink() = default;
+  virtual void report(const Event& event) = 0;
+};
+
+class Clock {
+public:
+  virtual ~Clock() = default;
+  virtual std::chrono::system_clock::time_point now() = 0;
+  virtual std::chrono::steady_clock::time_point steady_now() = 0;
+};
+
+} // namespace portguard

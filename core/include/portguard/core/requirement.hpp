@@ -1,0 +1,33 @@
+#pragma once
+#include "portguard/core/port_range.hpp"
+
+#include <string>
+#include <vector>
+
+namespace portguard {
+
+/// Why a port is needed: every reserved range can be traced back to one or more of these.
+struct Provenance {
+  enum class Kind : std::uint8_t { policy, catalog, registry };
+  Kind kind = Kind::policy;
+  std::string source;   // "C:\\ProgramData\\PortGuard\\policy.toml:12", "catalog:IAS", "HKLM\\...\\IPAll\\TcpPort"
+  std::string reason;   // "RADIUS legacy auth/accounting"
+
+  friend bool operator==(const Provenance&, const Provenance&) = default;
+};
+
+std::string_view to_string(Provenance::Kind kind) noexcept;
+
+/// A range of ports of one protocol that one Windows service needs to be able to bind.
+struct Requirement {
+  Protocol protocol = Protocol::udp;
+  PortRange ports = PortRange::single(1);
+  std::string service;            // Windows service key name that binds these ports ("IAS"); may be empty
+  Provenance provenance;
+
+  friend bool operator==(const Requirement&, const Requirement&) = default;
+};
+
+using Requirements = std::vector<Requirement>;
+
+} // namespace portguard

@@ -1,0 +1,37 @@
+// The command table. Each command lives in its own file; add one line here to offer it.
+#include "cli/command.hpp"
+
+#ifdef _WIN32
+#include "win32/commands.hpp"
+#endif
+
+#include <array>
+#include <cstdlib>
+#include <ostream>
+
+namespace portguard::cli {
+
+std::span<const Command> commands() {
+  static const auto table = std::to_array<Command>({
+#ifdef _WIN32
+      {"run", "run the guard: as the PortGuard service, or with --console in this console", &win32::command_run},
+#else
+      {"run", "run the guard (Windows only)", [](const std::vector<std::string>&, Io io) {
+         io.err << "portguard run: the guard service runs on Windows only; use 'plan' with --snapshot here.\n";
+         return static_cast<int>(exit_error);
+       }},
+#endif
+  });
+  return table;
+}
+
+std::string default_policy_path() {
+#ifdef _WIN32
+  if (const char* pd = std::getenv("ProgramData"); pd != nullptr && *pd != '\0') return std::string(pd) + "\\PortGuard\\policy.toml";
+  return "C:\\ProgramData\\PortGuard\\policy.toml";
+#else
+  return "policy.toml";
+#endif
+}
+
+} // namespace portguard::cli

@@ -1,0 +1,414 @@
+#include "portguard/core/apply.hpp"
+
+#include "portguard/core/port_list_codec.hpp"
+
+#include <algorithm>
+
+namespace portguard {
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) {
+    if (!out.empty()) out += ", ";
+    out += '"' + s + '"';
+  }
+  return out.empty() ? "(empty)" : out;
+}
+
+std::string target_label(Target target, std::optional<Protocol> protocol) {
+  std::string label(to_string(target));
+  if (protocol) label += "/" + std::string(to_string(*protocol));
+  return label;
+}
+
+PortRange block_range(const PersistentReservation& r) { return PortRange::make(r.start, long{r.start} + r.count - 1); }
+
+PortSet block_set(const std::vector<PersistentReservation>& blocks) {
+  PortSet set;
+  for (const auto& r : blocks) {
+    if (r.count > 0) set.insert(block_range(r));
+  }
+  return set;
+}
+
+/// The checks every registry value passes before it may be written. Returns the problem, or empty.
+std::string validate_registry_value(const TargetPlan& t, const PlanSettings& settings) {
+  for (const auto& s : t.desired) {
+    if (s.find('\0') != std::string::npos) return "entry " + join({s}) + " contains a NUL character";
+  }
+  const PortList parsed = parse_port_list(t.desired);
+  if (parsed.blank_entries > 0) return "the new value contains blank entries";
+  if (format_port_list(parsed.ports, parsed.unrecognised) != t.desired)
+    return "the new value " + join(t.desired) + " is not in canonical form (ascending, merged \"start-end\" ranges)";
+  for (const auto& a : t.added) {
+    if (!parsed.ports.contains(a.range)) return "the new value does not contain the added range " + a.range.to_string();
+  }
+  for (const auto& k : t.kept) {
+    if (!parsed.ports.contains(k.range)) return "the new value lost the kept range " + k.range.to_string();
+  }
+  for (const auto& r : t.removed) {
+    if (parsed.ports.intersects(r.range)) return "the new value still contains the removed range " + r.range.to_string();
+  }
+  for (const auto& u : t.unrecognised) {
+    if (std::find(parsed.unrecognised.begin(), parsed.unrecognised.end(), u) == parsed.unrecognised.end())
+      return "the new value drops the unrecognised entry " + join({u}) + " (it must be kept verbatim)";
+  }
+  if (t.desired.empty() && !t.current.empty() && !settings.allow.empty_value)
+    return "the new value would empty a non-empty value (allow_empty_value is not set)";
+  if (settings.mode == Mode::merge && !t.removed.empty()) return "merge mode must not remove entries";
+  return {};
+}
+
+bool needs_write(const TargetPlan& t) {
+  if (t.target == Target::persistent_reservation) return t.has_changes();
+  return t.has_changes() || t.desired != t.current;
+}
+
+} // namespace
+
+bool ApplyReport::ok() const noexcept {
+  return std::all_of(outcomes.begin(), outcomes.end(), [](const TargetOutcome& o) { return o.error.empty(); });
+}
+bool ApplyReport::changed() const noexcept {
+  return std::any_of(outcomes.begin(), outcomes.end(), [](const TargetOutcome& o) { return o.changed; });
+}
+
+std::optional<RegistryLocation> registry_location(Target target) noexcept {
+  switch (target) {
+    case Target::reserved_ports: return RegistryLocation{registry_paths::tcpip_parameters, registry_paths::reserved_ports_value};
+    case Target::dns_socket_pool: return RegistryLocation{registry_paths::dns_parameters, registry_paths::socket_pool_excluded_value};
+    case Target::persistent_reservation: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> describe_reservations(const std::vector<PersistentReservation>& reservations) {
+  std::vector<PersistentReservation> sorted = reservations;
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
+  std::vector<std::string> out;
+  for (const auto& r : sorted) {
+    if (r.count > 0) out.push_back(block_range(r).to_string());
+  }
+  return out;
+}
+
+Applier::Applier(RegistryStore& registry, PersistentReservationApi& reservations, BackupStore& backups, Clock& clock,
+                 ReservationLedger* ledger)
+    : registry_(registry), reservations_(reservations), backups_(backups), clock_(clock), ledger_(ledger) {}
+
+ApplyReport Applier::apply(const ReservationPlan& first_plan, const std::function<ReservationPlan()>& replan, ApplyOptions options) {
+  auto refuse_if_blocked = [](const ReservationPlan& p) {
+    if (!p.blocked()) return;
+    std::string why;
+    for (const auto& f : p.findings) {
+      if (f.blocks_repair) why += "\n  [" + f.code + "] " + f.message;
+    }
+    throw RefusedError("repair refused: a safety rail fired and the policy does not allow it:" + why);
+  };
+  refuse_if_blocked(first_plan);
+
+  ApplyReport report;
+  report.dry_run = options.dry_run;
+  ReservationPlan plan = first_plan;
+  std::vector<std::string> finished;   // targets already handled, so a re-plan does not redo them
+  for (;;) {
+    bool conflict = false;
+    std::string conflicting;
+    for (const TargetPlan& t : plan.targets) {
+      const std::string label = target_label(t.target, t.protocol);
+      if (std::find(finished.begin(), finished.end(), label) != finished.end()) continue;
+      if (!needs_write(t)) continue;
+      TargetOutcome outcome;
+      if (!t.available) {
+        outcome.target = t.target;
+        outcome.protocol = t.protocol;
+        outcome.takes_effect = info(t.target).takes_effect;
+        outcome.before = t.current;
+        outcome.error = label + " is unavailable on this host; nothing was written";
+      } else if (t.target == Target::persistent_reservation) {
+        outcome = apply_persistent(t, options, conflict);
+      } else {
+        const std::string problem = validate_registry_value(t, plan.settings);
+        if (!problem.empty()) {
+          outcome.target = t.target;
+          outcome.takes_effect = info(t.target).takes_effect;
+          outcome.before = t.current;
+          outcome.error = "refused to write " + label + ": " + problem + "; nothing was written";
+        } else {
+          outcome = apply_registry(t, options, conflict);
+        }
+      }
+      if (conflict) {
+        conflicting = label;
+        break;
+      }
+      finished.push_back(label);
+      report.outcomes.push_back(std::move(outcome));
+    }
+    if (!conflict) break;
+    if (report.replans >= options.max_replans || !replan)
+      throw ConcurrentChangeError("repair stopped: " + conflicting + " changed again between reading and writing after " +
+                                  std::to_string(report.replans) +
+                                  " re-plans; another tool keeps rewriting it. Nothing more was written; check what else manages it.");
+    ++report.replans;
+    plan = replan();
+    refuse_if_blocked(plan);
+  }
+  return report;
+}
+
+TargetOutcome Applier::apply_registry(const TargetPlan& t, const ApplyOptions& options, bool& conflict) {
+  TargetOutcome out;
+  out.target = t.target;
+  out.takes_effect = info(t.target).takes_effect;
+  const auto loc = *registry_location(t.target);
+  auto* raw_access = dynamic_cast<RawRegistryAccess*>(&registry_);
+  try {
+    // N.B. compare-and-swap: this read is the last look before the write; the registry has no
+    // atomic CAS, so the window is kept to this read + backup, and the read-back catches the rest.
+    std::optional<RawRegistryValue> live_raw;
+    MultiStringValue live;
+    if (raw_access != nullptr) {
+      live_raw = raw_access->read_raw(loc.key, loc.value);
+      if (live_raw) live = decode_multi_sz(*live_raw);
+    } else {
+      live = registry_.read_multi_string(loc.key, loc.value);
+    }
+    out.before = live.strings;
+    if (live.strings != t.current) {
+      conflict = true;
+      return out;
+    }
+    if (options.dry_run) {
+      out.changed = true;
+      out.after = t.desired;
+      return out;
+    }
+    Backup backup;
+    backup.target = t.target;
+    backup.key = std::string(loc.key);
+    backup.value = std::string(loc.value);
+    backup.previous = live;
+    backup.previous_raw = live_raw;
+    backup.reason = options.reason;
+    out.backup_id = backups_.save(backup);
+
+    registry_.write_multi_string(loc.key, loc.value, t.desired);
+    out.changed = true;
+    const MultiStringValue back = registry_.read_multi_string(loc.key, loc.value);
+    out.after = back.strings;
+    if (!back.present || !back.type_problem.empty() || back.strings != t.desired) {
+      out.error = "verification failed for " + std::string(loc.key) + "\\" + std::string(loc.value) + ": wrote " + join(t.desired) +
+                  " but read back " + join(back.strings) + (back.type_problem.empty() ? "" : " (" + back.type_problem + ")") +
+                  "; the previous value is in backup " + out.backup_id;
+    }
+  } catch (const std::exception& e) {
+    out.error = std::string(to_string(t.target)) + ": " + e.what() +
+                (out.backup_id.empty() ? std::string{} : "; the previous value is in backup " + out.backup_id);
+  }
+  return out;
+}
+
+TargetOutcome Applier::apply_persistent(const TargetPlan& t, const ApplyOptions& options, bool& conflict) {
+  TargetOutcome out;
+  out.target = t.target;
+  out.protocol = t.protocol;
+  out.takes_effect = info(t.target).takes_effect;
+  if (!t.protocol) {
+    out.error = "persistent-reservation target without a protocol; nothing was written";
+    return out;
+  }
+  const Protocol protocol = *t.protocol;
+  const std::string label = target_label(t.target, t.protocol);
+  try {
+    if (!reservations_.available()) {
+      out.error = label + " is unavailable on this host; nothing was written";
+      return out;
+    }
+    const std::vector<PersistentReservation> live = reservations_.list(protocol);
+    out.before = describe_reservations(live);
+    if (block_set(live) != parse_port_list(t.current).ports) {
+      conflict = true;
+      return out;
+    }
+    // The API deletes only whole blocks (exact start and count) and refuses overlapping creates.
+    for (const auto& r : t.removed) {
+      const bool whole = std::any_of(live.begin(), live.end(), [&](const auto& b) { return block_range(b) == r.range; });
+      if (!whole) {
+        out.error = "refused to change " + label + ": " + r.range.to_string() +
+                    " is not exactly one existing reservation block (only whole blocks can be deleted); nothing was written";
+        return out;
+      }
+    }
+    for (const auto& a : t.added) {
+      if (block_set(live).intersects(a.range)) {
+        out.error = "refused to change " + label + ": " + a.range.to_string() + " overlaps an existing reservation; nothing was written";
+        return out;
+      }
+    }
+    if (options.dry_run) {
+      PortSet after = block_set(live);
+      for (const auto& r : t.removed) after.erase(r.range);
+      for (const auto& a : t.added) after.insert(a.range);
+      out.changed = true;
+      out.after = format_port_list(after);
+      return out;
+    }
+    Backup backup;
+    backup.target = t.target;
+    backup.protocol = protocol;
+    backup.previous_reservations = live;
+    backup.reason = options.reason;
+    out.backup_id = backups_.save(backup);
+
+    std::vector<std::string> problems;
+    for (const auto& r : t.removed) {
+      try {
+        reservations_.remove(protocol, r.range.first(), static_cast<std::uint16_t>(r.range.size()));
+        out.changed = true;
+        if (ledger_ != nullptr) ledger_->erase(protocol, r.range.first(), static_cast<std::uint16_t>(r.range.size()));
+      } catch (const std::exception& e) {
+        problems.push_back("deleting " + r.range.to_string() + ": " + e.what());
+      }
+    }
+    for (const auto& a : t.added) {
+      try {
+        const auto count = static_cast<std::uint16_t>(a.range.size());
+        const std::uint64_t token = reservations_.create(protocol, a.range.first(), count);
+        out.changed = true;
+        if (ledger_ != nullptr) ledger_->add(PersistentReservation{protocol, a.range.first(), count, token});
+      } catch (const PortsInUseError& e) {
+        problems.push_back("cannot reserve " + a.range.to_string() + "/" + std::string(to_string(protocol)) + ": " + e.what());
+      } catch (const std::exception& e) {
+        problems.push_back("creating " + a.range.to_string() + ": " + e.what());
+      }
+    }
+    const auto now = reservations_.list(protocol);
+    out.after = describe_reservations(now);
+    for (const auto& a : t.added) {
+      const bool there = std::any_of(now.begin(), now.end(), [&](const auto& b) { return block_range(b) == a.range; });
+      const bool reported = std::any_of(problems.begin(), problems.end(), [&](const std::string& p) { return p.find(a.range.to_string()) != std::string::npos; });
+      if (!there && !reported) problems.push_back("verification failed: " + a.range.to_string() + " is not reserved after creating it");
+    }
+    for (const auto& p : problems) {
+      if (!out.error.empty()) out.error += "; ";
+      out.error += p;
+    }
+  } catch (const std::exception& e) {
+    if (!out.error.empty()) out.error += "; ";
+    out.error += label + ": " + e.what();
+  }
+  return out;
+}
+
+TargetOutcome Applier::restore(const std::string& backup_id, bool dry_run) {
+  const std::optional<Backup> found = backups_.load(backup_id);
+  if (!found) throw InputError("backup id", "there is no backup '" + backup_id + "'; run 'portguard rollback --list' to see them");
+  const Backup& b = *found;
+  TargetOutcome out;
+  out.target = b.target;
+  out.protocol = b.protocol;
+  out.takes_effect = info(b.target).takes_effect;
+  const std::string reason = "rollback of " + backup_id;
+
+  if (b.target != Target::persistent_reservation) {
+    auto* raw_access = dynamic_cast<RawRegistryAccess*>(&registry_);
+    std::optional<RawRegistryValue> live_raw;
+    MultiStringValue live;
+    if (raw_access != nullptr) {
+      live_raw = raw_access->read_raw(b.key, b.value);
+      if (live_raw) live = decode_multi_sz(*live_raw);
+    } else {
+      live = registry_.read_multi_string(b.key, b.value);
+    }
+    out.before = live.strings;
+    if (dry_run) {
+      out.changed = true;
+      out.after = b.previous.strings;
+      return out;
+    }
+    Backup current;
+    current.target = b.target;
+    current.key = b.key;
+    current.value = b.value;
+    current.previous = live;
+    current.previous_raw = live_raw;
+    current.reason = reason;
+    out.backup_id = backups_.save(current);
+    try {
+      if (!b.previous.present) {
+        if (live.present) registry_.delete_value(b.key, b.value);
+      } else if (b.previous_raw && raw_access != nullptr) {
+        raw_access->write_raw(b.key, b.value, *b.previous_raw);
+      } else {
+        registry_.write_multi_string(b.key, b.value, b.previous.strings);
+      }
+      out.changed = true;
+      bool same = false;
+      if (raw_access != nullptr && (b.previous_raw || !b.previous.present)) {
+        const auto back = raw_access->read_raw(b.key, b.value);
+        same = back == b.previous_raw;
+        if (back) out.after = decode_multi_sz(*back).strings;
+      } else {
+        const auto back = registry_.read_multi_string(b.key, b.value);
+        out.after = back.strings;
+        same = back.present == b.previous.present && back.strings == b.previous.strings;
+      }
+      if (!same) out.error = "verification failed: " + b.key + "\\" + b.value + " does not match backup " + backup_id + " after restoring it";
+    } catch (const std::exception& e) {
+      out.error = e.what() + std::string("; the value before the rollback is in backup ") + out.backup_id;
+    }
+    return out;
+  }
+
+  if (!b.protocol) throw InputError(backup_id, "persistent-reservation backup without a protocol");
+  const Protocol protocol = *b.protocol;
+  if (!reservations_.available()) {
+    out.error = "persistent port reservations are unavailable on this host; backup " + backup_id + " cannot be restored here";
+    return out;
+  }
+  const auto live = reservations_.list(protocol);
+  out.before = describe_reservations(live);
+  auto same_block = [](const PersistentReservation& x, const PersistentReservation& y) { return x.start == y.start && x.count == y.count; };
+  if (dry_run) {
+    out.changed = true;
+    out.after = describe_reservations(b.previous_reservations);
+    return out;
+  }
+  Backup current;
+  current.target = b.target;
+  current.protocol = protocol;
+  current.previous_reservations = live;
+  current.reason = reason;
+  out.backup_id = backups_.save(current);
+  std::vector<std::string> problems;
+  for (const auto& r : live) {
+    if (std::none_of(b.previous_reservations.begin(), b.previous_reservations.end(), [&](const auto& p) { return same_block(p, r); })) {
+      try {
+        reservations_.remove(protocol, r.start, r.count);
+        out.changed = true;
+        if (ledger_ != nullptr) ledger_->erase(protocol, r.start, r.count);
+      } catch (const std::exception& e) {
+        problems.push_back(e.what());
+      }
+    }
+  }
+  for (const auto& p : b.previous_reservations) {
+    if (std::none_of(live.begin(), live.end(), [&](const auto& r) { return same_block(p, r); })) {
+      try {
+        reservations_.create(protocol, p.start, p.count);
+        out.changed = true;
+      } catch (const std::exception& e) {
+        problems.push_back(e.what());
+      }
+    }
+  }
+  out.after = describe_reservations(reservations_.list(protocol));
+  for (const auto& p : problems) out.error += (out.error.empty() ? "" : "; ") + p;
+  if (out.error.empty() && out.after != describe_reservations(b.previous_reservations))
+    out.error = "verification failed: the persistent reservations do not match backup " + backup_id + " after restoring it";
+  return out;
+}
+
+} // namespace portguard

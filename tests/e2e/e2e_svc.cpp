@@ -1,0 +1,237 @@
+// e2e-svc.exe: the scenario scripts' hands on the Service Control Manager of a Wine prefix, using
+// the SCM API directly (`wine sc` cannot be trusted: `depend=` writes garbage, `qc` prints nothing).
+//
+//   e2e-svc create NAME BINARY [auto|demand] [DISPLAY NAME]   CreateServiceW, own process, LocalSystem
+//   e2e-svc delete NAME                                        stops it first if running
+//   e2e-svc start NAME [ARGS...]    StartServiceW, waits for RUNNING or STOPPED (20 s);
+//                                   exit 0 RUNNING, 1 failed to start (prints the Win32 exit code)
+//   e2e-svc stop NAME               waits for STOPPED; exit 0 (also when it was not running)
+//   e2e-svc status NAME             "NAME: RUNNING" ...; exit 0 only when RUNNING
+//   e2e-svc wait NAME STATE SECONDS waits until the service reaches STATE (RUNNING/STOPPED)
+//   e2e-svc list                    Win32 services: name, state, pid, display name
+//   e2e-svc boot-snapshot           records Tcpip ReservedPorts as this "boot" saw it, for dns-sim
+//                                   (tcpip.sys reads ReservedPorts only at boot)
+// Exit 2 on usage or API errors, with the API name and the Win32 error text.
+#include "sim_common.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+using portguard::win32::unique_schandle;
+
+struct ApiError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void fail(const char* api, const std::wstring& what, DWORD code = ::GetLastError()) {
+  throw ApiError(std::string(api) + "(" + e2e::narrow(what) + ") failed: " + e2e::error_text(code) + " (Win32 error " +
+                 std::to_string(code) + ")");
+}
+
+const char* state_name(DWORD s) {
+  switch (s) {
+    case SERVICE_STOPPED: return "STOPPED";
+    case SERVICE_START_PENDING: return "START_PENDING";
+    case SERVICE_STOP_PENDING: return "STOP_PENDING";
+    case SERVICE_RUNNING: return "RUNNING";
+    case SERVICE_CONTINUE_PENDING: return "CONTINUE_PENDING";
+    case SERVICE_PAUSE_PENDING: return "PAUSE_PENDING";
+    case SERVICE_PAUSED: return "PAUSED";
+    default: return "UNKNOWN";
+  }
+}
+
+unique_schandle open_scm(DWORD access) {
+  unique_schandle scm(::OpenSCManagerW(nullptr, nullptr, access));
+  if (!scm) fail("OpenSCManagerW", L"local");
+  return scm;
+}
+
+unique_schandle open_service(SC_HANDLE scm, const std::wstring& name, DWORD access) {
+  unique_schandle svc(::OpenServiceW(scm, name.c_str(), access));
+  if (!svc) fail("OpenServiceW", name);
+  return svc;
+}
+
+SERVICE_STATUS_PROCESS query(SC_HANDLE svc, const std::wstring& name) {
+  SERVICE_STATUS_PROCESS st{};
+  DWORD needed = 0;
+  if (!::QueryServiceStatusEx(svc, SC_STATUS_PROCESS_INFO, reinterpret_cast<BYTE*>(&st), sizeof st, &needed))
+    fail("QueryServiceStatusEx", name);
+  return st;
+}
+
+/// Polls until the service leaves the pending states (or reaches `want`), up to `seconds`.
+SERVICE_STATUS_PROCESS wait_settled(SC_HANDLE svc, const std::wstring& name, DWORD want, double seconds) {
+  const ULONGLONG deadline = ::GetTickCount64() + static_cast<ULONGLONG>(seconds * 1000);
+  for (;;) {
+    auto st = query(svc, name);
+    const bool pending = st.dwCurrentState == SERVICE_START_PENDING || st.dwCurrentState == SERVICE_STOP_PENDING ||
+                         st.dwCurrentState == SERVICE_CONTINUE_PENDING || st.dwCurrentState == SERVICE_PAUSE_PENDING;
+    if ((want != 0 && st.dwCurrentState == want) || (want == 0 && !pending) || ::GetTickCount64() > deadline) return st;
+    ::Sleep(20);
+  }
+}
+
+void print_status(const std::wstring& name, const SERVICE_STATUS_PROCESS& st) {
+  std::printf("%s: %s", e2e::narrow(name).c_str(), state_name(st.dwCurrentState));
+  if (st.dwCurrentState == SERVICE_STOPPED && st.dwWin32ExitCode != 0) {
+    DWORD code = st.dwWin32ExitCode;
+    if (code == ERROR_SERVICE_SPECIFIC_ERROR) {
+      std::printf(", service-specific exit code %lu", st.dwServiceSpecificExitCode);
+    } else {
+      std::printf(", Win32 exit code %lu: %s", code, e2e::error_text(code).c_str());
+    }
+  }
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+int cmd_create(int argc, wchar_t** argv) {
+  if (argc < 4) throw ApiError("usage: e2e-svc create NAME BINARY [auto|demand] [DISPLAY NAME]");
+  const std::wstring name = argv[2];
+  std::wstring binary = argv[3];
+  if (binary.find(L' ') != std::wstring::npos && binary.front() != L'"') binary = L"\"" + binary + L"\"";
+  const DWORD start_type = (argc > 4 && wcscmp(argv[4], L"auto") == 0) ? SERVICE_AUTO_START : SERVICE_DEMAND_START;
+  const std::wstring display = argc > 5 ? argv[5] : name;
+  auto scm = open_scm(SC_MANAGER_CREATE_SERVICE);
+  unique_schandle svc(::CreateServiceW(scm.get(), name.c_str(), display.c_str(), SERVICE_ALL_ACCESS,
+                                       SERVICE_WIN32_OWN_PROCESS, start_type, SERVICE_ERROR_NORMAL, binary.c_str(),
+                                       nullptr, nullptr, nullptr, nullptr, nullptr));
+  if (!svc) fail("CreateServiceW", name);
+  std::printf("%s: created (%s start)\n", e2e::narrow(name).c_str(), start_type == SERVICE_AUTO_START ? "auto" : "demand");
+  return 0;
+}
+
+int cmd_stop_impl(SC_HANDLE svc, const std::wstring& name) {
+  auto st = query(svc, name);
+  if (st.dwCurrentState != SERVICE_STOPPED) {
+    SERVICE_STATUS ss{};
+    if (!::ControlService(svc, SERVICE_CONTROL_STOP, &ss) && ::GetLastError() != ERROR_SERVICE_NOT_ACTIVE)
+      fail("ControlService(STOP)", name);
+    st = wait_settled(svc, name, SERVICE_STOPPED, 20);
+  }
+  print_status(name, st);
+  return st.dwCurrentState == SERVICE_STOPPED ? 0 : 1;
+}
+
+int cmd_delete(int argc, wchar_t** argv) {
+  if (argc < 3) throw ApiError("usage: e2e-svc delete NAME");
+  const std::wstring name = argv[2];
+  auto scm = open_scm(SC_MANAGER_CONNECT);
+  auto svc = open_service(scm.get(), name, SERVICE_STOP | SERVICE_QUERY_STATUS | DELETE);
+  cmd_stop_impl(svc.get(), name);
+  if (!::DeleteService(svc.get())) fail("DeleteService", name);
+  std::printf("%s: deleted\n", e2e::narrow(name).c_str());
+  return 0;
+}
+
+int cmd_start(int argc, wchar_t** argv) {
+  if (argc < 3) throw ApiError("usage: e2e-svc start NAME [ARGS...]");
+  const std::wstring name = argv[2];
+  auto scm = open_scm(SC_MANAGER_CONNECT);
+  auto svc = open_service(scm.get(), name, SERVICE_START | SERVICE_QUERY_STATUS);
+  std::vector<const wchar_t*> args;
+  for (int i = 3; i < argc; ++i) args.push_back(argv[i]);
+  if (!::StartServiceW(svc.get(), static_cast<DWORD>(args.size()), args.empty() ? nullptr : args.data()) &&
+      ::GetLastError() != ERROR_SERVICE_ALREADY_RUNNING)
+    fail("StartServiceW", name);
+  const auto st = wait_settled(svc.get(), name, 0, 20);
+  print_status(name, st);
+  return st.dwCurrentState == SERVICE_RUNNING ? 0 : 1;
+}
+
+int cmd_stop(int argc, wchar_t** argv) {
+  if (argc < 3) throw ApiError("usage: e2e-svc stop NAME");
+  const std::wstring name = argv[2];
+  auto scm = open_scm(SC_MANAGER_CONNECT);
+  auto svc = open_service(scm.get(), name, SERVICE_STOP | SERVICE_QUERY_STATUS);
+  return cmd_stop_impl(svc.get(), name);
+}
+
+int cmd_status(int argc, wchar_t** argv) {
+  if (argc < 3) throw ApiError("usage: e2e-svc status NAME");
+  const std::wstring name = argv[2];
+  auto scm = open_scm(SC_MANAGER_CONNECT);
+  auto svc = open_service(scm.get(), name, SERVICE_QUERY_STATUS);
+  const auto st = query(svc.get(), name);
+  print_status(name, st);
+  return st.dwCurrentState == SERVICE_RUNNING ? 0 : 1;
+}
+
+int cmd_wait(int argc, wchar_t** argv) {
+  if (argc < 5) throw ApiError("usage: e2e-svc wait NAME RUNNING|STOPPED SECONDS");
+  const std::wstring name = argv[2];
+  const DWORD want = wcscmp(argv[3], L"RUNNING") == 0 ? SERVICE_RUNNING : SERVICE_STOPPED;
+  auto scm = open_scm(SC_MANAGER_CONNECT);
+  auto svc = open_service(scm.get(), name, SERVICE_QUERY_STATUS);
+  const auto st = wait_settled(svc.get(), name, want, _wtof(argv[4]));
+  print_status(name, st);
+  return st.dwCurrentState == want ? 0 : 1;
+}
+
+int cmd_list() {
+  auto scm = open_scm(SC_MANAGER_ENUMERATE_SERVICE);
+  DWORD needed = 0, count = 0, resume = 0;
+  ::EnumServicesStatusExW(scm.get(), SC_ENUM_PROCESS_INFO, SERVICE_WIN32, SERVICE_STATE_ALL, nullptr, 0, &needed, &count,
+                          &resume, nullptr);
+  std::vector<BYTE> buf(needed + 4096);
+  resume = 0;
+  if (!::EnumServicesStatusExW(scm.get(), SC_ENUM_PROCESS_INFO, SERVICE_WIN32, SERVICE_STATE_ALL, buf.data(),
+                               static_cast<DWORD>(buf.size()), &needed, &count, &resume, nullptr))
+    fail("EnumServicesStatusExW", L"SERVICE_WIN32");
+  auto* rows = reinterpret_cast<ENUM_SERVICE_STATUS_PROCESSW*>(buf.data());
+  for (DWORD i = 0; i < count; ++i) {
+    std::printf("%-24s %-13s %s\n", e2e::narrow(rows[i].lpServiceName).c_str(),
+                state_name(rows[i].ServiceStatusProcess.dwCurrentState), e2e::narrow(rows[i].lpDisplayName).c_str());
+  }
+  return 0;
+}
+
+int cmd_boot_snapshot() {
+  // What tcpip.sys would have read at this boot. Kept apart from the real value so that the guard's
+  // repair (live value) and the stack's behaviour (boot value) can differ, as on real 2003.
+  portguard::win32::unique_hkey boot;
+  if (::RegCreateKeyExW(HKEY_LOCAL_MACHINE, L"SOFTWARE\\PortGuardE2E\\Boot", 0, nullptr, 0, KEY_ALL_ACCESS, nullptr,
+                        boot.put(), nullptr) != ERROR_SUCCESS)
+    fail("RegCreateKeyExW", L"SOFTWARE\\PortGuardE2E\\Boot");
+  auto live = e2e::open_key(e2e::kTcpipParameters);
+  std::vector<BYTE> data;
+  DWORD type = 0, size = 0;
+  const bool present = live && ::RegQueryValueExW(live.get(), L"ReservedPorts", nullptr, &type, nullptr, &size) == ERROR_SUCCESS;
+  if (present) {
+    data.resize(size);
+    ::RegQueryValueExW(live.get(), L"ReservedPorts", nullptr, &type, data.data(), &size);
+    if (LSTATUS rc = ::RegSetValueExW(boot.get(), L"ReservedPorts", 0, type, data.data(), size); rc != ERROR_SUCCESS)
+      fail("RegSetValueExW", L"ReservedPorts", static_cast<DWORD>(rc));
+  } else {
+    ::RegDeleteValueW(boot.get(), L"ReservedPorts");
+  }
+  const DWORD one = 1;
+  ::RegSetValueExW(boot.get(), L"Snapshot", 0, REG_DWORD, reinterpret_cast<const BYTE*>(&one), sizeof one);
+  std::printf("boot: ReservedPorts %s\n", present ? "recorded" : "absent");
+  return 0;
+}
+
+} // namespace
+
+int wmain(int argc, wchar_t** argv) {
+  try {
+    if (argc < 2) throw ApiError("usage: e2e-svc create|delete|start|stop|status|wait|list|boot-snapshot ...");
+    const std::wstring cmd = argv[1];
+    if (cmd == L"create") return cmd_create(argc, argv);
+    if (cmd == L"delete") return cmd_delete(argc, argv);
+    if (cmd == L"start") return cmd_start(argc, argv);
+    if (cmd == L"stop") return cmd_stop(argc, argv);
+    if (cmd == L"status") return cmd_status(argc, argv);
+    if (cmd == L"wait") return cmd_wait(argc, argv);
+    if (cmd == L"list") return cmd_list();
+    if (cmd == L"boot-snapshot") return cmd_boot_snapshot();
+    throw ApiError("e2e-svc: unknown command '" + e2e::narrow(cmd) + "'");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "e2e-svc: %s\n", e.what());
+    return 2;
+  }
+}

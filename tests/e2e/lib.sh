@@ -85,6 +85,8 @@ e2e_setup() {
   fi
   e2e_svc create DNS "$(e2e_winpath "$PORTGUARD_E2E_BIN/dns-sim.exe")" demand "DNS Server" >/dev/null
   e2e_svc create IAS "$(e2e_winpath "$PORTGUARD_E2E_BIN/radius-sim.exe")" demand "Internet Authentication Service" >/dev/null
+  # The server was "booted" with the registry as it is now.
+  e2e_svc boot-snapshot >/dev/null
   e2e_log "prefix $WINEPREFIX ($(e2e_winver)), services DNS (dns-sim) and IAS (radius-sim) created"
 }
 
@@ -99,11 +101,12 @@ e2e_boot() {
   wineserver -p
   echo "=== boot $E2E_BOOTS ===" >>"$E2E_TRACE"
   WINEDEBUG=$E2E_TRACE_DEBUG wine cmd /c exit 0 </dev/null >>"$E2E_TRACE" 2>&1
-  # What tcpip.sys reads at boot: dns-sim honours ReservedPorts as of this snapshot (<= 2003).
-  e2e_svc boot-snapshot >/dev/null
 }
 
+# Power off: first record what tcpip.sys will read at the next boot (ReservedPorts as persisted
+# now; dns-sim honours that value on <= 2003, not the live one), then stop our wineserver.
 e2e_shutdown() {
+  e2e_svc boot-snapshot >/dev/null
   wineserver -k 2>/dev/null || true
   wineserver -w 2>/dev/null || true
 }
@@ -116,17 +119,41 @@ e2e_reboot() {
 # e2e_start_dns [ARGS...]: start DNS (dns-sim) with start arguments (e.g. --seed 7 --count 200).
 e2e_start() { e2e_svc start "$@"; }
 
-# Lines of the trace that are PortGuard events: "TYPE ID" per line (ReportEventW's fixme line).
-e2e_event_ids() {
-  grep -a 'ReportEventW' "$E2E_TRACE" | sed -nE 's/.*ReportEventW \([^,]*,0x([0-9a-fA-F]+),[^,]*,([0-9]+),.*/\1 \2/p' |
-    while read -r type id; do printf '%d %d\n' "0x$type" "$id"; done
+# PortGuard's events as the Wine trace shows them, one per line: "ID LEVEL|string1|string2...".
+# ReportEventW is a stub under Wine; its fixme line carries the type and the event ID (the low 16
+# bits of the message ID: the .mc adds severity bits), the eventlog channel the insertion strings.
+e2e_events() {
+  perl -ne '
+    BEGIN { $cur = "" }
+    if (/fixme:advapi:ReportEventW \(([^,]*),([^,]*),([^,]*),([^,]*),/) {
+      print "$cur\n" if $cur ne "";
+      my ($type, $id) = (hex($2), hex($4) & 0xFFFF);
+      my $level = $type == 1 ? "Error" : $type == 2 ? "Warning" : $type == 4 ? "Information" : "Type$type";
+      $cur = "$id $level";
+    } elsif ($cur ne "" && /:eventlog:ReportEventW L"(.*)"\s*$/) {
+      $cur .= "|$1";
+    }
+    END { print "$cur\n" if $cur ne "" }
+  ' "$E2E_TRACE"
 }
+e2e_event_ids() { e2e_events | awk '{print $1}'; }
 
+# e2e_assert_event ID WHAT [TEXT]: the event was raised (and one of its insertion strings
+# contains TEXT, when given).
 e2e_assert_event() {
+  local id=$1 what=$2 text=${3:-}
+  local lines
+  lines=$(e2e_events | awk -v id="$id" '$1 == id')
+  [[ -n $lines ]] || e2e_fail "event $id ($what) not raised"
+  if [[ -n $text ]] && ! grep -qF -- "$text" <<<"$lines"; then
+    e2e_fail "event $id ($what) raised, but no insertion string contains '$text': $lines"
+  fi
+  e2e_log "ok: event $id ($what): $(head -n1 <<<"$lines")"
+}
+e2e_assert_no_event() {
   local id=$1 what=$2
-  e2e_event_ids | awk -v id="$id" '$2 == id {found=1} END {exit !found}' ||
-    e2e_fail "event $id ($what) not raised"
-  e2e_log "ok: event $id ($what)"
+  if e2e_event_ids | grep -qx "$id"; then e2e_fail "unexpected event $id ($what)"; fi
+  e2e_log "ok: no event $id ($what)"
 }
 
 e2e_dump() {
@@ -147,4 +174,65 @@ e2e_dns_holds() {
   local p
   for p in "$@"; do grep -qx "$p" "$E2E_DRIVE/dns-sim.ports" && echo "$p"; done
   return 0
+}
+
+# --- PortGuard in the prefix ----------------------------------------------------------------
+E2E_PG_EXE=${E2E_PG_EXE:-$PORTGUARD_BINARY_DIR/service/portguard.exe}
+E2E_PG_DIR='C:\Program Files\PortGuard'
+E2E_PG_DATA_UNIX() { printf '%s/drive_c/ProgramData/PortGuard' "$WINEPREFIX"; }
+
+e2e_msi() { ls "$PORTGUARD_BINARY_DIR"/installer/portguard-*-x64.msi 2>/dev/null | head -n1; }
+
+# e2e_install_guard [msi|scm] [POLICY]: install PortGuard the way ops do (the MSI, default policy
+# unless POLICY is given) or, with scm (or when no MSI was built), copy portguard.exe to Program
+# Files, the policy to %ProgramData%\PortGuard\policy.toml and create the service `PortGuard`
+# ("portguard.exe run", auto start) with the SCM API. Does not start it.
+e2e_install_guard() {
+  local how=${1:-${E2E_GUARD_INSTALL:-auto}} policy=${2:-}
+  local msi
+  msi=$(e2e_msi)
+  if [[ $how == auto ]]; then how=${msi:+msi}; how=${how:-scm}; fi
+  if [[ $how == msi ]]; then
+    [[ -n $msi ]] || e2e_fail "no MSI in $PORTGUARD_BINARY_DIR/installer: build target msi"
+    local props=()
+    [[ -n $policy ]] && props+=("POLICYFILE=$(e2e_winpath "$policy")")
+    e2e_wine msiexec /i "$(e2e_winpath "$msi")" /qn "${props[@]}" || e2e_fail "msiexec /i failed ($?)"
+    E2E_GUARD_INSTALLED=msi
+  else
+    [[ -f $E2E_PG_EXE ]] || e2e_fail "missing $E2E_PG_EXE: build target portguard"
+    local data
+    data=$(E2E_PG_DATA_UNIX)
+    mkdir -p "$WINEPREFIX/drive_c/Program Files/PortGuard" "$data"
+    cp "$E2E_PG_EXE" "$WINEPREFIX/drive_c/Program Files/PortGuard/portguard.exe"
+    [[ -n $policy ]] || policy=$E2E_ROOT/config/policy.default.toml
+    [[ -f $policy ]] || e2e_fail "no policy to install ($policy)"
+    cp "$policy" "$data/policy.toml"
+    chmod 644 "$data/policy.toml"
+    e2e_svc create PortGuard "\"$E2E_PG_DIR\\portguard.exe\" run" auto "PortGuard" >/dev/null
+    e2e_wine reg add 'HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\PortGuard' \
+      /v EventMessageFile /t REG_EXPAND_SZ /d "$E2E_PG_DIR\\portguard.exe" /f >/dev/null
+    e2e_wine reg add 'HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\PortGuard' \
+      /v TypesSupported /t REG_DWORD /d 7 /f >/dev/null
+    E2E_GUARD_INSTALLED=scm
+  fi
+}
+
+# The CLI as ops run it in the prefix; the exit code is portguard's (0..3 fit in the 8 bits).
+e2e_pg() { WINEDEBUG=-all wine "$WINEPREFIX/drive_c/Program Files/PortGuard/portguard.exe" "$@" 2>&1 | tr -d '\r'; return "${PIPESTATUS[0]}"; }
+
+# e2e_check EXPECTED: `portguard check` exits EXPECTED (Nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+e2e_check() {
+  local want=$1 out rc
+  set +e
+  out=$(e2e_pg check)
+  rc=$?
+  set -e
+  E2E_CHECK_OUT=$out
+  [[ $rc -eq $want ]] || e2e_fail "portguard check exited $rc, expected $want: $out"
+  e2e_log "ok: portguard check exit $rc: $(head -n1 <<<"$out")"
+}
+
+# Registry value as `wine reg query` shows it (last field of the value line).
+e2e_reg_value() {
+  e2e_wine reg query "$1" /v "$2" 2>/dev/null | tr -d '\r' | awk -v n="$2" '$1 == n {$1=""; $2=""; sub(/^ +/, ""); print}'
 }

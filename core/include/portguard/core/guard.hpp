@@ -1,0 +1,185 @@
+#pragma once
+// The guard engine: one check-and-repair pass over the live host, and everything that decides what
+// monitoring hears about it. Portable (no <windows.h>): the service's watch loop calls it, tests
+// drive it with the fakes of tests/support/fakes.hpp and a FakeClock.
+//
+// One pass:  capture -> requirements -> plan -> report findings -> (enforce) apply -> report
+//            outcomes -> track pending reboot / DNS restart -> report compliance.
+// Events are chosen from the stable IDs of docs/events.md (portguard/core/event_ids.hpp).
+//
+// Contracts:
+//  - Audit never writes: the Applier is not called; 2005 says what enforce would do.
+//  - A blocked plan (a safety rail fired) writes nothing: 3004 per blocking rail.
+//  - Rate limiting: a rate-limited event with the same subject is reported at most once per
+//    GuardSettings::rate_limit; the next report carries the suppressed count in its last insert.
+//    A pass-scoped condition that is absent from a pass is forgotten, so a condition that clears
+//    and comes back is reported again at once.
+//  - Registry fight: when the guard has had to repair the same target `fight_rounds` times within
+//    `fight_window`, it stops repairing that target for `fight_backoff` (3006, then 1005 when it
+//    resumes). The fight is bounded: at most fight_rounds writes per window, never a busy loop.
+//  - Pending effects: a changed target that only takes effect at the next boot (reserved-ports) or
+//    DNS restart (dns-socket-pool) is reported (2002/2003) until the snapshot's boot time / DNS
+//    start time is later than the change. The record survives service restarts (state file).
+#include "portguard/core/apply.hpp"
+#include "portguard/core/plan.hpp"
+#include "portguard/core/ports.hpp"
+#include "portguard/core/requirement.hpp"
+#include "portguard/core/snapshot.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace portguard {
+
+struct GuardSettings {
+  std::chrono::seconds rate_limit{60 * 60};
+  int fight_rounds = 5;                            // repairs of one target ...
+  std::chrono::seconds fight_window{60};           // ... within this window mean a fight
+  std::chrono::seconds fight_backoff{15 * 60};     // how long the guard leaves that target alone
+};
+
+/// What the guard enforces: the policy, already turned into something the core understands (the
+/// service builds it from config::Policy; core cannot depend on config).
+struct GuardPolicy {
+  std::string source;                              // file it came from, for events ("C:\\...\\policy.toml")
+  bool audit = false;                              // report, never write
+  PlanSettings plan;
+  std::vector<ConfiguredPortQuery> configured_port_queries;
+  /// The requirements on this host (config::requirements_for). Must not be empty-by-accident: the
+  /// policy module guarantees an invalid policy never gets here.
+  std::function<Requirements(const HostSnapshot&)> requirements;
+};
+
+/// A change that is not in force yet.
+struct PendingEffect {
+  Target target = Target::reserved_ports;
+  TakesEffect takes_effect = TakesEffect::next_boot;
+  std::uint64_t changed_at_unix = 0;               // wall clock of the write
+};
+
+/// Pending effects that are still pending on this host: those changed after the last boot
+/// (next_boot) or after DNS last started (dns_restart). Unknown boot time keeps a next-boot change
+/// pending; a DNS service that is not running (no start time) will read the value when it starts.
+std::vector<PendingEffect> still_pending(const std::vector<PendingEffect>& recorded, const HostSnapshot& host);
+
+/// The guard's small persistent state (pending effects) in `state_dir`/guard-state.json.
+/// `check` reads it to say WARNING "pending reboot". load: empty when absent; throws InputError when broken.
+std::vector<PendingEffect> load_pending_effects(const std::filesystem::path& state_dir);
+void save_pending_effects(const std::filesystem::path& state_dir, const std::vector<PendingEffect>& pending);
+
+/// Rate limiting per (event ID, subject). Pure bookkeeping over a steady clock.
+class RateLimiter {
+public:
+  explicit RateLimiter(std::chrono::seconds interval) : interval_(interval) {}
+  /// nullopt: suppress this report. Otherwise the number of repeats suppressed since the last
+  /// report of the same key (0 for a first report).
+  std::optional<std::uint32_t> admit(std::uint32_t id, const std::string& subject, std::chrono::steady_clock::time_point now);
+  /// Forgets the conditions of the IDs in `ids` whose subject was not seen (keys "id|subject"):
+  /// those conditions cleared.
+  void forget_except(const std::set<std::uint32_t>& ids, const std::set<std::string>& seen);
+  static std::string key(std::uint32_t id, const std::string& subject);
+  void forget_id(std::uint32_t id);
+  std::chrono::seconds interval() const noexcept { return interval_; }
+
+private:
+  struct Entry {
+    std::uint32_t id = 0;
+    std::chrono::steady_clock::time_point last_report;
+    std::uint32_t suppressed = 0;
+  };
+  std::chrono::seconds interval_;
+  std::map<std::string, Entry> entries_;
+};
+
+/// Coalesces bursts of change notifications: a pass runs `quiet` after the last notification,
+/// but never later than `max_delay` after the first one of a burst (so a writer that never stops
+/// cannot starve the guard).
+class Debouncer {
+public:
+  Debouncer(std::chrono::milliseconds quiet, std::chrono::milliseconds max_delay) : quiet_(quiet), max_delay_(max_delay) {}
+  void notify(std::chrono::steady_clock::time_point now);
+  bool pending() const noexcept { return first_.has_value(); }
+  /// Time left before the pass is due (zero when due); nullopt when nothing is pending.
+  std::optional<std::chrono::milliseconds> wait(std::chrono::steady_clock::time_point now) const;
+  /// Call when the pass starts.
+  void clear() noexcept { first_.reset(); last_.reset(); }
+
+private:
+  std::chrono::milliseconds quiet_, max_delay_;
+  std::optional<std::chrono::steady_clock::time_point> first_, last_;
+};
+
+/// Why a pass runs (for logs).
+enum class PassTrigger : std::uint8_t { startup, registry_changed, policy_changed, timer, manual };
+std::string_view to_string(PassTrigger trigger) noexcept;
+
+struct PassResult {
+  bool ran = false;                 // false: the pass failed before planning (3009) or there is no policy
+  bool compliant = false;           // every managed target holds what the policy requires (after repairs)
+  bool changed = false;             // something was written
+  std::size_t requirements = 0;
+  std::vector<std::string> log;     // one line per notable thing, for the file log
+};
+
+class Guard {
+public:
+  Guard(SystemProbe& probe, Applier& applier, EventSink& events, Clock& clock, GuardSettings settings = {},
+        std::optional<std::filesystem::path> state_dir = std::nullopt);
+
+  void set_policy(GuardPolicy policy);
+  const std::optional<GuardPolicy>& policy() const noexcept { return policy_; }
+
+  /// One check-and-repair pass. Never throws for host or apply failures (they become events and
+  /// log lines); throws only std::bad_alloc-class failures.
+  PassResult run_pass(PassTrigger trigger);
+
+  // Events outside a pass. All go through the same rate limiter.
+  void report_started(std::string_view version);
+  void report_stopped(std::string_view reason, std::uint32_t exit_code);
+  void report_policy_loaded(const std::string& source, bool audit);
+  void report_policy_invalid(const std::string& file, const std::string& error);
+  void report_policy_insecure(const std::string& file, const std::string& writers);
+  void report_no_policy(const std::string& file, const std::string& error);
+
+  /// Back-off state of a target (tests, logs). nullopt: not backing off.
+  std::optional<std::chrono::steady_clock::time_point> backoff_until(Target target, std::optional<Protocol> protocol = std::nullopt) const;
+  const std::vector<PendingEffect>& pending() const noexcept { return pending_; }
+
+private:
+  struct FightState {
+    std::vector<std::chrono::steady_clock::time_point> repairs;
+    std::optional<std::chrono::steady_clock::time_point> backoff_until;
+  };
+  void emit(std::uint32_t id, const std::string& subject, std::vector<std::string> inserts);
+  std::string policy_in_use() const;
+  ReservationPlan make_plan(const HostSnapshot& snapshot, Requirements& requirements) const;
+  void strip_backed_off(ReservationPlan& plan) const;
+  /// Enforce: applies the plan, reports outcomes, tracks fights and pending effects. True when
+  /// every changed target was written and verified.
+  bool apply(const ReservationPlan& effective, PassResult& result);
+  static std::string target_key(Target target, std::optional<Protocol> protocol);
+
+  SystemProbe& probe_;
+  Applier& applier_;
+  EventSink& events_;
+  Clock& clock_;
+  GuardSettings settings_;
+  std::optional<std::filesystem::path> state_dir_;
+  std::optional<GuardPolicy> policy_;
+  RateLimiter limiter_;
+  std::set<std::string> seen_;                     // rate-limit keys reported or suppressed in this pass
+  std::map<std::string, FightState> fights_;
+  std::vector<PendingEffect> pending_;
+};
+
+/// "reserved-ports", "persistent-reservation/udp": how events and logs name a target.
+std::string describe_target(Target target, std::optional<Protocol> protocol = std::nullopt);
+
+} // namespace portguard

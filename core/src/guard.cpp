@@ -1,0 +1,470 @@
+#include "portguard/core/guard.hpp"
+
+#include "portguard/core/backup_store.hpp"
+#include "portguard/core/error.hpp"
+#include "portguard/core/event_ids.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace portguard {
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+std::uint64_t unix_seconds(std::chrono::system_clock::time_point t) {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
+}
+
+std::string iso_from_unix(std::uint64_t s) {
+  return iso8601_utc(std::chrono::system_clock::time_point{std::chrono::seconds{static_cast<std::int64_t>(s)}});
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  return out;
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view empty = "nothing") {
+  if (items.empty()) return std::string(empty);
+  std::string out;
+  for (const auto& i : items) {
+    if (!out.empty()) out += ", ";
+    out += i;
+  }
+  return out;
+}
+
+std::vector<std::string> ranges(const std::vector<RangeChange>& changes, std::optional<Protocol> protocol) {
+  std::vector<std::string> out;
+  for (const auto& c : changes) out.push_back(c.range.to_string() + (protocol ? "/" + std::string(to_string(*protocol)) : ""));
+  return out;
+}
+
+/// Entries of `a` that are not in `b`, in a's order.
+std::vector<std::string> minus(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  std::vector<std::string> out;
+  for (const auto& x : a)
+    if (std::find(b.begin(), b.end(), x) == b.end()) out.push_back(x);
+  return out;
+}
+
+std::string_view effect_key(TakesEffect e) {
+  switch (e) {
+    case TakesEffect::next_boot: return "next-boot";
+    case TakesEffect::dns_restart: return "dns-restart";
+    case TakesEffect::immediately: return "immediately";
+  }
+  return "immediately";
+}
+
+// Conditions re-evaluated by every pass: absent from a pass means cleared.
+const std::set<std::uint32_t> pass_scoped = {
+    events::in_compliance, events::drift_detected, events::pending_reboot, events::pending_dns_restart,
+    events::port_at_risk,  events::audit_finding,  events::port_conflict,  events::repair_failed,
+    events::safety_rail,   events::mechanism_unavailable, events::check_failed};
+
+} // namespace
+
+std::string describe_target(Target target, std::optional<Protocol> protocol) {
+  std::string out(to_string(target));
+  if (protocol) out += "/" + std::string(to_string(*protocol));
+  return out;
+}
+
+std::string_view to_string(PassTrigger trigger) noexcept {
+  switch (trigger) {
+    case PassTrigger::startup: return "startup";
+    case PassTrigger::registry_changed: return "registry changed";
+    case PassTrigger::policy_changed: return "policy changed";
+    case PassTrigger::timer: return "periodic timer";
+    case PassTrigger::manual: return "manual";
+  }
+  return "unknown";
+}
+
+// --- pending effects -----------------------------------------------------------------------------
+
+std::vector<PendingEffect> still_pending(const std::vector<PendingEffect>& recorded, const HostSnapshot& host) {
+  std::vector<PendingEffect> out;
+  for (const auto& p : recorded) {
+    if (p.takes_effect == TakesEffect::next_boot) {
+      if (host.boot_time_unix && *host.boot_time_unix > p.changed_at_unix) continue;  // rebooted since
+      out.push_back(p);
+    } else if (p.takes_effect == TakesEffect::dns_restart) {
+      // DNS not running: it reads the value when it starts, nothing to wait for.
+      if (!host.dns_start_time_unix || *host.dns_start_time_unix > p.changed_at_unix) continue;
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+std::vector<PendingEffect> load_pending_effects(const std::filesystem::path& state_dir) {
+  const auto file = state_dir / "guard-state.json";
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return {};
+  std::stringstream text;
+  text << in.rdbuf();
+  std::vector<PendingEffect> out;
+  try {
+    const auto doc = nlohmann::json::parse(text.str());
+    for (const auto& j : doc.at("pending")) {
+      PendingEffect p;
+      const auto target = parse_target(j.at("target").get<std::string>());
+      if (!target) throw InputError(file.string(), "unknown target '" + j.at("target").get<std::string>() + "'");
+      p.target = *target;
+      const auto effect = j.at("takes_effect").get<std::string>();
+      if (effect == "next-boot") p.takes_effect = TakesEffect::next_boot;
+      else if (effect == "dns-restart") p.takes_effect = TakesEffect::dns_restart;
+      else throw InputError(file.string(), "unknown takes_effect '" + effect + "'");
+      p.changed_at_unix = j.at("changed_at_unix").get<std::uint64_t>();
+      out.push_back(p);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(file.string(), std::string("broken guard state: ") + e.what() + "; delete the file to reset it");
+  }
+  return out;
+}
+
+void save_pending_effects(const std::filesystem::path& state_dir, const std::vector<PendingEffect>& pending) {
+  nlohmann::json doc;
+  doc["format"] = 1;
+  doc["pending"] = nlohmann::json::array();
+  for (const auto& p : pending) {
+    doc["pending"].push_back({{"target", std::string(to_string(p.target))},
+                              {"takes_effect", std::string(effect_key(p.takes_effect))},
+                              {"changed_at_unix", p.changed_at_unix},
+                              {"changed_at", iso_from_unix(p.changed_at_unix)}});
+  }
+  write_file_atomically(state_dir / "guard-state.json", doc.dump(2) + "\n");
+}
+
+// --- rate limiting, debounce ---------------------------------------------------------------------
+
+std::string RateLimiter::key(std::uint32_t id, const std::string& subject) { return std::to_string(id) + "|" + subject; }
+
+std::optional<std::uint32_t> RateLimiter::admit(std::uint32_t id, const std::string& subject, steady::time_point now) {
+  const std::string k = key(id, subject);
+  auto it = entries_.find(k);
+  if (it == entries_.end()) {
+    entries_.emplace(k, Entry{id, now, 0});
+    return 0u;
+  }
+  if (now - it->second.last_report < interval_) {
+    ++it->second.suppressed;
+    return std::nullopt;
+  }
+  const std::uint32_t suppressed = it->second.suppressed;
+  it->second.last_report = now;
+  it->second.suppressed = 0;
+  return suppressed;
+}
+
+void RateLimiter::forget_except(const std::set<std::uint32_t>& ids, const std::set<std::string>& seen) {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (ids.count(it->second.id) != 0 && seen.count(it->first) == 0) it = entries_.erase(it);
+    else ++it;
+  }
+}
+
+void RateLimiter::forget_id(std::uint32_t id) {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (it->second.id == id) it = entries_.erase(it);
+    else ++it;
+  }
+}
+
+void Debouncer::notify(steady::time_point now) {
+  if (!first_) first_ = now;
+  last_ = now;
+}
+
+std::optional<std::chrono::milliseconds> Debouncer::wait(steady::time_point now) const {
+  if (!first_) return std::nullopt;
+  const auto due = std::min(*last_ + quiet_, *first_ + max_delay_);
+  if (now >= due) return std::chrono::milliseconds{0};
+  return std::chrono::ceil<std::chrono::milliseconds>(due - now);
+}
+
+// --- the guard -----------------------------------------------------------------------------------
+
+Guard::Guard(SystemProbe& probe, Applier& applier, EventSink& events, Clock& clock, GuardSettings settings,
+             std::optional<std::filesystem::path> state_dir)
+    : probe_(probe), applier_(applier), events_(events), clock_(clock), settings_(settings), state_dir_(std::move(state_dir)),
+      limiter_(settings.rate_limit) {
+  if (state_dir_) {
+    try {
+      pending_ = load_pending_effects(*state_dir_);
+    } catch (const std::exception&) {
+      pending_.clear();  // a broken state file only loses pending warnings; the next write replaces it
+    }
+  }
+}
+
+void Guard::set_policy(GuardPolicy policy) { policy_ = std::move(policy); }
+
+std::string Guard::target_key(Target target, std::optional<Protocol> protocol) { return describe_target(target, protocol); }
+
+std::string Guard::policy_in_use() const {
+  return policy_ ? policy_->source : std::string("no policy (nothing is changed)");
+}
+
+void Guard::emit(std::uint32_t id, const std::string& subject, std::vector<std::string> inserts) {
+  const events::EventInfo* info = events::find(id);
+  if (info == nullptr) throw std::logic_error("undocumented event ID " + std::to_string(id));
+  if (info->rate_limited) {
+    seen_.insert(RateLimiter::key(id, subject));
+    const auto admitted = limiter_.admit(id, subject, clock_.steady_now());
+    if (!admitted) return;
+    inserts.push_back(*admitted == 0 ? std::string()
+                                     : " (" + std::to_string(*admitted) + " similar report" + (*admitted == 1 ? "" : "s") +
+                                           " suppressed in the last " + std::to_string(limiter_.interval().count()) + " s)");
+  }
+  inserts.resize(info->inserts);  // the message table expects exactly this many
+  events_.report(Event{id, info->level, std::move(inserts)});
+}
+
+ReservationPlan Guard::make_plan(const HostSnapshot& snapshot, Requirements& requirements) const {
+  requirements = policy_->requirements(snapshot);
+  return plan(snapshot, requirements, policy_->plan);
+}
+
+void Guard::strip_backed_off(ReservationPlan& p) const {
+  const auto now = clock_.steady_now();
+  std::erase_if(p.targets, [&](const TargetPlan& t) {
+    auto it = fights_.find(target_key(t.target, t.protocol));
+    return it != fights_.end() && it->second.backoff_until && now < *it->second.backoff_until;
+  });
+}
+
+std::optional<steady::time_point> Guard::backoff_until(Target target, std::optional<Protocol> protocol) const {
+  auto it = fights_.find(target_key(target, protocol));
+  if (it == fights_.end()) return std::nullopt;
+  return it->second.backoff_until;
+}
+
+PassResult Guard::run_pass(PassTrigger trigger) {
+  PassResult result;
+  seen_.clear();
+  result.log.push_back("pass (" + std::string(to_string(trigger)) + ")");
+  if (!policy_) {
+    result.log.push_back("no usable policy: nothing is checked or changed");
+    return result;
+  }
+  const std::vector<PendingEffect> before = pending_;  // what the state file holds
+  try {
+    const HostSnapshot snapshot = probe_.capture(policy_->configured_port_queries);
+    Requirements requirements;
+    const ReservationPlan full = make_plan(snapshot, requirements);
+    result.requirements = requirements.size();
+
+    bool error_findings = false;
+    for (const Finding& f : full.findings) {
+      result.log.push_back(std::string(to_string(f.severity)) + " " + f.code + ": " + f.message);
+      // Informational findings (a port held by its own service, an already-reserved port in the
+      // dynamic range, a mechanism this version does not use) are logged, not alerted.
+      if (f.code == "conflict" && f.severity == Severity::error && f.requirement && f.holder) {
+        error_findings = true;
+        emit(events::port_conflict, std::string(to_string(f.holder->protocol)) + "/" + std::to_string(f.holder->port),
+             {upper(to_string(f.holder->protocol)), std::to_string(f.holder->port),
+              f.requirement->service.empty() ? f.requirement->provenance.source : f.requirement->service, f.holder->describe_holder()});
+      } else if (f.code == "at-risk" && f.severity != Severity::info && f.requirement) {
+        const auto dyn = snapshot.dynamic_range(f.requirement->protocol);
+        emit(events::port_at_risk, std::string(to_string(f.requirement->protocol)) + "/" + f.requirement->ports.to_string(),
+             {upper(to_string(f.requirement->protocol)), f.requirement->ports.to_string(),
+              f.requirement->service.empty() ? f.requirement->provenance.source : f.requirement->service,
+              dyn ? dyn->range.to_string() + (dyn->assumed ? " (assumed default)" : "") : std::string("(unknown)")});
+      } else if (f.code == "unavailable" && f.severity != Severity::info) {
+        error_findings = true;
+        const std::string t = f.target ? describe_target(*f.target) : std::string("a reservation mechanism");
+        emit(events::mechanism_unavailable, t, {t, f.message});
+      }
+    }
+
+    // Back-offs that ended: guard those targets again.
+    const auto now = clock_.steady_now();
+    for (auto& [key, fight] : fights_) {
+      if (fight.backoff_until && now >= *fight.backoff_until) {
+        fight.backoff_until.reset();
+        fight.repairs.clear();
+        emit(events::fight_resumed, key, {key});
+        result.log.push_back("back-off of " + key + " ended");
+      }
+    }
+
+    ReservationPlan effective = full;
+    strip_backed_off(effective);
+    bool backed_off_drift = false;
+    for (const TargetPlan& t : full.targets) {
+      if (t.has_changes() && effective.find(t.target, t.protocol) == nullptr) {
+        backed_off_drift = true;
+        result.log.push_back(describe_target(t.target, t.protocol) + " drifted, not repaired: backing off from a registry fight");
+      }
+    }
+
+    bool compliant = !effective.has_changes() && !backed_off_drift;
+    if (effective.has_changes()) {
+      if (policy_->audit) {
+        for (const TargetPlan& t : effective.targets) {
+          if (!t.has_changes()) continue;
+          const std::string key = describe_target(t.target, t.protocol);
+          emit(events::audit_finding, key, {key, join(ranges(t.added, t.protocol)), join(ranges(t.removed, t.protocol))});
+          result.log.push_back("audit: " + key + " would change");
+        }
+      } else if (effective.blocked()) {
+        for (const Finding& f : effective.findings) {
+          if (!f.blocks_repair) continue;
+          const std::string t = f.target ? describe_target(*f.target) : std::string("the plan");
+          emit(events::safety_rail, t + "|" + f.code, {t, f.code, f.message});
+        }
+        result.log.push_back("repair refused: a safety rail fired");
+      } else {
+        for (const TargetPlan& t : effective.targets) {
+          if (!t.has_changes()) continue;
+          const std::string key = describe_target(t.target, t.protocol);
+          emit(events::drift_detected, key, {key, join(ranges(t.added, t.protocol)), join(ranges(t.removed, t.protocol))});
+        }
+        compliant = apply(effective, result);
+      }
+    }
+
+    // Pending effects: still waiting for a reboot / DNS restart?
+    pending_ = still_pending(pending_, snapshot);
+    for (const PendingEffect& p : pending_) {
+      const std::string key = describe_target(p.target);
+      if (p.takes_effect == TakesEffect::next_boot) {
+        emit(events::pending_reboot, key,
+             {key, iso_from_unix(p.changed_at_unix), snapshot.boot_time_unix ? iso_from_unix(*snapshot.boot_time_unix) : "unknown"});
+        result.log.push_back("pending reboot: " + key);
+      } else {
+        emit(events::pending_dns_restart, key,
+             {key, iso_from_unix(p.changed_at_unix), snapshot.dns_start_time_unix ? iso_from_unix(*snapshot.dns_start_time_unix) : "unknown"});
+        result.log.push_back("pending DNS restart: " + key);
+      }
+    }
+    if (state_dir_ && (before.size() != pending_.size() || !std::equal(before.begin(), before.end(), pending_.begin(), [](const auto& a, const auto& b) {
+                         return a.target == b.target && a.changed_at_unix == b.changed_at_unix;
+                       }))) {
+      try {
+        save_pending_effects(*state_dir_, pending_);
+      } catch (const std::exception& e) {
+        result.log.push_back(std::string("cannot save the guard state: ") + e.what());
+      }
+    }
+
+    result.ran = true;
+    result.compliant = compliant;
+    if (compliant && !error_findings) {
+      std::vector<std::string> managed;
+      for (const TargetPlan& t : full.targets) managed.push_back(describe_target(t.target, t.protocol));
+      emit(events::in_compliance, "", {std::to_string(requirements.size()), join(managed, "none")});
+    }
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    emit(events::check_failed, "", {e.what()});
+    result.log.push_back(std::string("pass failed: ") + e.what());
+  }
+  limiter_.forget_except(pass_scoped, seen_);
+  return result;
+}
+
+bool Guard::apply(const ReservationPlan& effective, PassResult& result) {
+  const auto replan = [this]() {
+    const HostSnapshot fresh = probe_.capture(policy_->configured_port_queries);
+    Requirements rq;
+    ReservationPlan p = make_plan(fresh, rq);
+    strip_backed_off(p);
+    return p;
+  };
+  ApplyReport report;
+  try {
+    report = applier_.apply(effective, replan, ApplyOptions{false, 3, "guard repair"});
+  } catch (const RefusedError& e) {
+    for (const TargetPlan& t : effective.targets) {
+      if (!t.has_changes()) continue;
+      const std::string key = describe_target(t.target, t.protocol);
+      emit(events::repair_failed, key, {key, e.what()});
+    }
+    result.log.push_back(std::string("repair refused: ") + e.what());
+    return false;
+  }
+  bool all_ok = true;
+  const auto now = clock_.steady_now();
+  const auto wall = unix_seconds(clock_.now());
+  for (const TargetOutcome& o : report.outcomes) {
+    const std::string key = describe_target(o.target, o.protocol);
+    if (!o.error.empty()) {
+      all_ok = false;
+      emit(events::repair_failed, key, {key, o.error});
+      result.log.push_back("repair of " + key + " failed: " + o.error);
+      continue;
+    }
+    if (!o.changed) continue;
+    result.changed = true;
+    emit(events::repaired, "", {key, join(minus(o.after, o.before)), join(minus(o.before, o.after)), std::string(to_string(o.takes_effect)),
+                                o.backup_id.empty() ? std::string("(no backup needed)") : o.backup_id});
+    result.log.push_back("repaired " + key + " (backup " + o.backup_id + ")");
+    if (o.takes_effect != TakesEffect::immediately) {
+      std::erase_if(pending_, [&](const PendingEffect& p) { return p.target == o.target; });
+      pending_.push_back(PendingEffect{o.target, o.takes_effect, wall});
+    }
+    // Registry fight: too many repairs of the same target in a short window.
+    FightState& fight = fights_[key];
+    fight.repairs.push_back(now);
+    std::erase_if(fight.repairs, [&](steady::time_point t) { return now - t > settings_.fight_window; });
+    if (static_cast<int>(fight.repairs.size()) >= settings_.fight_rounds) {
+      fight.backoff_until = now + settings_.fight_backoff;
+      emit(events::registry_fight, key,
+           {key, std::to_string(fight.repairs.size()), std::to_string(settings_.fight_window.count()),
+            std::to_string(settings_.fight_backoff.count())});
+      result.log.push_back("registry fight on " + key + ": backing off");
+      fight.repairs.clear();
+    }
+  }
+  return all_ok;
+}
+
+// --- events outside a pass ---------------------------------------------------------------------
+
+void Guard::report_started(std::string_view version) {
+  std::string targets = "those effective on this Windows version";
+  if (policy_ && policy_->plan.targets) {
+    std::vector<std::string> names;
+    for (Target t : *policy_->plan.targets) names.emplace_back(to_string(t));
+    targets = join(names, "none");
+  }
+  emit(events::service_started, "",
+       {std::string(version), policy_in_use(), policy_ ? (policy_->audit ? "audit" : "enforce") : "none", targets});
+}
+
+void Guard::report_stopped(std::string_view reason, std::uint32_t exit_code) {
+  emit(events::service_stopped, "", {std::string(reason), std::to_string(exit_code)});
+}
+
+void Guard::report_policy_loaded(const std::string& source, bool audit) {
+  limiter_.forget_id(events::policy_invalid);
+  limiter_.forget_id(events::policy_insecure);
+  limiter_.forget_id(events::no_policy);
+  emit(events::policy_loaded, "", {source, audit ? "audit" : "enforce"});
+}
+
+void Guard::report_policy_invalid(const std::string& file, const std::string& error) {
+  emit(events::policy_invalid, file, {file, error, policy_in_use()});
+}
+
+void Guard::report_policy_insecure(const std::string& file, const std::string& writers) {
+  emit(events::policy_insecure, file, {file, writers, policy_in_use()});
+}
+
+void Guard::report_no_policy(const std::string& file, const std::string& error) {
+  emit(events::no_policy, file, {file, error});
+}
+
+} // namespace portguard

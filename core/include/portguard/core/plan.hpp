@@ -15,7 +15,8 @@ enum class Mode : std::uint8_t {
   merge,   // only add what is missing; never remove an admin's entry (default)
   exact,   // the policy is the whole truth; removals are listed explicitly
 };
-std::string_view to_string(Mode) noexcept;
+std::string_view to_string(Mode) noexcept;                    // "merge" / "exact"
+std::optional<Mode> parse_mode(std::string_view) noexcept;
 
 struct SafetyLimits {
   std::uint32_t max_reserved_ports = 1024;     // per target: more than this blocks repair
@@ -53,27 +54,43 @@ struct TargetPlan {
   bool available = true;                 // the host offers it (e.g. the persistent API exists)
   bool forced = false;                   // managed because the policy asked, though not effective
 
-  std::vector<std::string> current;      // entries as found (registry targets), verbatim
-  std::vector<std::string> desired;      // entries to write, canonical; equals current when nothing changes
+  /// Registry targets: the value's strings as found, verbatim. persistent-reservation: the existing
+  /// reservations of this protocol as "start-end" blocks, ascending.
+  std::vector<std::string> current;
+  /// Registry targets: the strings to write, canonical ranges then the unrecognised entries
+  /// verbatim; equals current when nothing changes. persistent-reservation: the blocks to create
+  /// (the ranges of `added`); the blocks to delete are the ranges of `removed`, exactly as found.
+  std::vector<std::string> desired;
   std::vector<RangeChange> added;
   std::vector<RangeChange> removed;
   std::vector<RangeChange> kept;
   std::vector<std::string> unrecognised; // found entries that are not ranges, kept verbatim
+  /// Registry targets: the value must be rewritten although no port is added or removed — its
+  /// entries are not canonical (separately listed adjacent ports, KB 812873; single ports; blank
+  /// strings; overlaps) or it has the wrong registry type. Apply writes `desired`.
+  bool rewrite = false;
 
-  bool has_changes() const noexcept { return !added.empty() || !removed.empty(); }
+  bool has_changes() const noexcept { return !added.empty() || !removed.empty() || rewrite; }
 };
 
 enum class Severity : std::uint8_t { info, warning, error };
-std::string_view to_string(Severity) noexcept;
+std::string_view to_string(Severity) noexcept;                // "info" / "warning" / "error"
+std::optional<Severity> parse_severity(std::string_view) noexcept;
 
 /// Something the planner noticed. Codes are stable (tests, JSON and events rely on them):
 ///   at-risk            a required port lies inside the dynamic range (the 2008+ exposure)
 ///   conflict           a required port is held by a process other than the service needing it
 ///   in-use-by-owner    a required port is held by the service that needs it (informational)
 ///   unavailable        a wanted target does not exist on this host (e.g. no persistent API)
-///   not-effective      a forced target is not honoured by this Windows version
+///   not-effective      a forced target is not honoured by this Windows version (warning); also
+///                      reported (info) when an unmanaged ReservedPorts value holds entries that
+///                      this Windows version ignores
+///   rail-*             safety rails: severity error and blocks_repair, unless the matching
+///                      Allowances member lifts it — then severity info, not blocking, and the
+///                      message says which allowance permitted it
 ///   value-type         a managed value has the wrong registry type
 ///   blank-entries      a managed value contains empty strings
+///   unrecognised-entry a managed value contains entries that are not port ranges (kept verbatim)
 ///   rail-max-ports     more than limits.max_reserved_ports would be reserved
 ///   rail-dynamic-range fewer than limits.min_free_dynamic_ports dynamic ports would stay free
 ///   rail-empties-value a non-empty value would become empty

@@ -1,5 +1,6 @@
 #pragma once
 #include <compare>
+#include <initializer_list>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,7 +15,9 @@ enum class Protocol : std::uint8_t { udp, tcp };
 enum class IpVersion : std::uint8_t { v4, v6 };
 
 std::string_view to_string(Protocol protocol) noexcept;          // "udp" / "tcp"
-std::optional<Protocol> parse_protocol(std::string_view text) noexcept;
+std::optional<Protocol> parse_protocol(std::string_view text) noexcept;   // case-insensitive
+std::string_view to_string(IpVersion ip) noexcept;                 // "v4" / "v6"
+std::optional<IpVersion> parse_ip_version(std::string_view text) noexcept;  // "v4", "ipv4", "v6", "ipv6"
 
 /// An inclusive range of ports within 1..65535. Port 0 ("any") is never a valid member.
 class PortRange {
@@ -35,6 +38,7 @@ public:
   friend auto operator<=>(const PortRange&, const PortRange&) = default;
 
 private:
+  friend class PortSet;   // builds ranges it has already validated
   PortRange(Port first, Port last) : first_(first), last_(last) {}
   Port first_;
   Port last_;
@@ -45,6 +49,8 @@ class PortSet {
 public:
   PortSet() = default;
   PortSet(std::initializer_list<PortRange> ranges);
+  /// Bulk construction in O(n log n): ranges in any order, overlapping or adjacent.
+  static PortSet from_ranges(std::vector<PortRange> ranges);
 
   void insert(PortRange range);
   void insert(const PortSet& other);
@@ -60,6 +66,8 @@ public:
   bool intersects(PortRange range) const noexcept;
   std::uint32_t count() const noexcept;             // number of ports
   bool empty() const noexcept { return ranges_.empty(); }
+  /// Compact form for messages: "53,1645-1646" (single ports without a dash).
+  std::string to_string() const;
 
   const std::vector<PortRange>& ranges() const noexcept { return ranges_; }
   auto begin() const noexcept { return ranges_.begin(); }

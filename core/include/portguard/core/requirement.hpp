@@ -1,7 +1,9 @@
 #pragma once
 #include "portguard/core/port_range.hpp"
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace portguard {
@@ -16,7 +18,8 @@ struct Provenance {
   friend bool operator==(const Provenance&, const Provenance&) = default;
 };
 
-std::string_view to_string(Provenance::Kind kind) noexcept;
+std::string_view to_string(Provenance::Kind kind) noexcept;     // "policy" / "catalog" / "registry"
+std::optional<Provenance::Kind> parse_provenance_kind(std::string_view text) noexcept;
 
 /// A range of ports of one protocol that one Windows service needs to be able to bind.
 struct Requirement {
@@ -29,5 +32,9 @@ struct Requirement {
 };
 
 using Requirements = std::vector<Requirement>;
+
+/// "IAS (catalog: RADIUS legacy auth/accounting)", "policy (policy policy.toml:12: backup agent)":
+/// who needs the ports and why, as plan renderings and events show it.
+std::string describe(const Requirement& requirement);
 
 } // namespace portguard

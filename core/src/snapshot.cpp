@@ -1,0 +1,94 @@
+#include "portguard/core/snapshot.hpp"
+
+#include "text.hpp"
+
+#include <array>
+#include <utility>
+
+namespace portguard {
+
+namespace {
+constexpr std::array<std::pair<StartType, std::string_view>, 7> start_types{{
+    {StartType::boot, "boot"},
+    {StartType::system, "system"},
+    {StartType::automatic, "automatic"},
+    {StartType::delayed_automatic, "delayed-automatic"},
+    {StartType::manual, "manual"},
+    {StartType::disabled, "disabled"},
+    {StartType::unknown, "unknown"},
+}};
+constexpr std::array<std::pair<ServiceState, std::string_view>, 8> service_states{{
+    {ServiceState::stopped, "stopped"},
+    {ServiceState::start_pending, "start-pending"},
+    {ServiceState::stop_pending, "stop-pending"},
+    {ServiceState::running, "running"},
+    {ServiceState::continue_pending, "continue-pending"},
+    {ServiceState::pause_pending, "pause-pending"},
+    {ServiceState::paused, "paused"},
+    {ServiceState::unknown, "unknown"},
+}};
+
+char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+} // namespace
+
+bool detail::iequals_ascii(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
+std::string_view to_string(StartType t) noexcept {
+  for (const auto& [v, name] : start_types)
+    if (v == t) return name;
+  return "unknown";
+}
+
+std::string_view to_string(ServiceState s) noexcept {
+  for (const auto& [v, name] : service_states)
+    if (v == s) return name;
+  return "unknown";
+}
+
+std::optional<StartType> parse_start_type(std::string_view text) noexcept {
+  for (const auto& [v, name] : start_types)
+    if (name == text) return v;
+  return std::nullopt;
+}
+
+std::optional<ServiceState> parse_service_state(std::string_view text) noexcept {
+  for (const auto& [v, name] : service_states)
+    if (name == text) return v;
+  return std::nullopt;
+}
+
+std::string PortInUse::describe_holder() const {
+  const std::string pid_text = pid != 0 ? "PID " + std::to_string(pid) : std::string();
+  if (!service.empty()) {
+    std::string detail = process;
+    if (!pid_text.empty()) detail += (detail.empty() ? "" : ", ") + pid_text;
+    return service + " service" + (detail.empty() ? std::string() : " (" + detail + ")");
+  }
+  if (!process.empty()) return process + (pid_text.empty() ? std::string() : " (" + pid_text + ")");
+  if (!pid_text.empty()) return "the process with " + pid_text;
+  return "an unknown process";
+}
+
+const ServiceInfo* HostSnapshot::find_service(std::string_view name) const noexcept {
+  for (const auto& s : services)
+    if (detail::iequals_ascii(s.name, name)) return &s;
+  return nullptr;
+}
+
+std::optional<DynamicPortRange> HostSnapshot::dynamic_range(Protocol protocol) const {
+  const DynamicPortRange* fallback = nullptr;
+  for (const auto& d : dynamic_ranges) {
+    if (d.protocol != protocol) continue;
+    if (d.ip == IpVersion::v4) return d;
+    if (fallback == nullptr) fallback = &d;
+  }
+  if (fallback != nullptr) return *fallback;
+  return std::nullopt;
+}
+
+} // namespace portguard

@@ -1,0 +1,366 @@
+#include "plan_support.hpp"
+
+#include "portguard/core/plan.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace portguard;
+using namespace portguard::testing;
+using Strings = std::vector<std::string>;
+
+namespace {
+PortRange R(long a, long b) { return PortRange::make(a, b); }
+std::vector<PortRange> ranges(const std::vector<RangeChange>& changes) {
+  std::vector<PortRange> out;
+  for (const auto& c : changes) out.push_back(c.range);
+  return out;
+}
+} // namespace
+
+TEST_CASE("plan on Windows 2003: merge repairs drifted ReservedPorts and explains every range") {
+  auto host = host_2003();
+  host.reserved_ports = multi({"1645-1645", "1646-1646", "3000", "oops"});
+  const auto p = plan(host, radius(), {});
+
+  REQUIRE(p.targets.size() == 1);  // only ReservedPorts is effective on 5.2
+  const auto& t = p.targets[0];
+  CHECK(t.target == Target::reserved_ports);
+  CHECK(t.effective);
+  CHECK_FALSE(t.forced);
+  CHECK(ranges(t.added) == std::vector<PortRange>{R(1812, 1813)});
+  CHECK(t.removed.empty());
+  CHECK(ranges(t.kept) == std::vector<PortRange>{R(1645, 1646), R(3000, 3000)});
+  REQUIRE(t.added[0].why.size() == 1);
+  CHECK(t.added[0].why[0].service == "IAS");
+  CHECK(t.kept[0].why.size() == 1);
+  CHECK(t.kept[1].why.empty());  // the admin's own entry: nobody in the policy owns it
+  CHECK(t.unrecognised == Strings{"oops"});
+  CHECK(t.current == Strings{"1645-1645", "1646-1646", "3000", "oops"});
+  CHECK(t.desired == Strings{"1645-1646", "1812-1813", "3000-3000", "oops"});
+  CHECK(p.has_changes());
+  CHECK_FALSE(p.blocked());
+  CHECK(p.find(Target::reserved_ports) == &t);
+  CHECK(p.find(Target::persistent_reservation) == nullptr);
+
+  // RADIUS lies inside 1025-5000: at risk; 1645-1646 is reserved already, 1812-1813 is not.
+  REQUIRE(count_findings(p, "at-risk") == 2);
+  CHECK(p.findings.end() != std::find_if(p.findings.begin(), p.findings.end(), [](const Finding& f) {
+          return f.code == "at-risk" && f.requirement->ports == R(1812, 1813) && f.severity == Severity::warning;
+        }));
+  CHECK(find_finding(p, "unrecognised-entry") != nullptr);
+
+  const auto text = render_text(p);
+  CHECK_THAT(text, Catch::Contains("+ 1812-1813/udp  IAS (catalog: RADIUS auth/accounting)"));
+  CHECK_THAT(text, Catch::Contains("= 1645-1646/udp  IAS (catalog: RADIUS legacy auth/accounting)"));
+  CHECK_THAT(text, Catch::Contains("= 3000-3000  not required by the policy"));
+  CHECK_THAT(text, Catch::Contains("? \"oops\""));
+}
+
+TEST_CASE("plan: a canonical value that already covers everything needs no change") {
+  auto host = host_2003();
+  host.reserved_ports = multi({"1645-1646", "1812-1813"});
+  const auto p = plan(host, radius(), {});
+  CHECK_FALSE(p.has_changes());
+  CHECK(p.targets[0].desired == p.targets[0].current);
+  CHECK_THAT(render_text(p), Catch::Contains("nothing to change"));
+}
+
+TEST_CASE("plan: separately listed adjacent ports are rewritten as one range (KB 812873)") {
+  auto host = host_2003();
+  host.reserved_ports = multi({"1645-1645", "1646-1646", "1812-1813"});
+  const auto p = plan(host, radius(), {});
+  const auto& t = p.targets[0];
+  CHECK(t.added.empty());
+  CHECK(t.removed.empty());
+  CHECK(t.rewrite);
+  CHECK(t.has_changes());
+  CHECK(t.desired == Strings{"1645-1646", "1812-1813"});
+}
+
+TEST_CASE("plan: blank strings and a wrong value type are reported and rewritten") {
+  auto host = host_2003();
+  host.reserved_ports = MultiStringValue{true, {"1645-1646", "", "1812-1813"}, "value has type REG_SZ, expected REG_MULTI_SZ"};
+  const auto p = plan(host, radius(), {});
+  CHECK(p.targets[0].rewrite);
+  CHECK(p.targets[0].desired == Strings{"1645-1646", "1812-1813"});
+  REQUIRE(find_finding(p, "value-type") != nullptr);
+  CHECK(find_finding(p, "value-type")->severity == Severity::warning);
+  REQUIRE(find_finding(p, "blank-entries") != nullptr);
+  CHECK_THAT(find_finding(p, "blank-entries")->message, Catch::Contains("1 empty string"));
+  CHECK_FALSE(p.blocked());
+}
+
+TEST_CASE("plan: ReservedPorts covers both protocols, the DNS socket pool only UDP") {
+  auto host = host_2016();
+  Requirements reqs = radius();
+  reqs.push_back(req(Protocol::tcp, 1433, 1433, "MSSQLSERVER", "SQL Server"));
+  PlanSettings settings;
+  settings.targets = std::vector<Target>{Target::reserved_ports, Target::dns_socket_pool};
+  const auto p = plan(host, reqs, settings);
+  REQUIRE(p.find(Target::reserved_ports) != nullptr);
+  CHECK(p.find(Target::reserved_ports)->desired == Strings{"1433-1433", "1645-1646", "1812-1813"});
+  CHECK(p.find(Target::dns_socket_pool)->desired == Strings{"1645-1646", "1812-1813"});
+  // ReservedPorts is forced here: Windows Server 2016 ignores it.
+  CHECK(p.find(Target::reserved_ports)->forced);
+  CHECK_FALSE(p.find(Target::reserved_ports)->effective);
+  REQUIRE(find_finding(p, "not-effective") != nullptr);
+  CHECK(find_finding(p, "not-effective")->severity == Severity::warning);
+  CHECK(find_finding(p, "not-effective")->target == Target::reserved_ports);
+  CHECK(p.find(Target::persistent_reservation) == nullptr);  // not listed: not managed
+  CHECK_THAT(render_text(p), Catch::Contains("+ 1433-1433/tcp  MSSQLSERVER (catalog: SQL Server)"));
+}
+
+TEST_CASE("plan on Server 2016: persistent reservations per protocol and the DNS socket pool") {
+  auto host = host_2016();
+  host.dynamic_ranges = {dynamic(Protocol::udp, 1025, 60000, "MSFT_NetUDPSetting"), dynamic(Protocol::tcp, 49152, 65535)};
+  host.persistent_reservations = std::vector<PersistentReservation>{{Protocol::udp, 1645, 2, 77}, {Protocol::tcp, 5000, 10, 78}};
+  Requirements reqs = radius();
+  reqs.push_back(req(Protocol::tcp, 3389, 3389, "TermService", "Remote Desktop"));
+  const auto p = plan(host, reqs, {});
+
+  CHECK(p.find(Target::reserved_ports) == nullptr);
+  const auto* udp = p.find(Target::persistent_reservation, Protocol::udp);
+  const auto* tcp = p.find(Target::persistent_reservation, Protocol::tcp);
+  REQUIRE(udp != nullptr);
+  REQUIRE(tcp != nullptr);
+  CHECK(udp->current == Strings{"1645-1646"});
+  CHECK(udp->desired == Strings{"1812-1813"});  // the blocks to create
+  CHECK(ranges(udp->kept) == std::vector<PortRange>{R(1645, 1646)});
+  CHECK(tcp->current == Strings{"5000-5009"});
+  CHECK(tcp->desired == Strings{"3389-3389"});
+  CHECK(ranges(tcp->kept) == std::vector<PortRange>{R(5000, 5009)});  // merge keeps foreign blocks
+  CHECK(tcp->removed.empty());
+  const auto* dns = p.find(Target::dns_socket_pool);
+  REQUIRE(dns != nullptr);
+  CHECK(dns->desired == Strings{"1645-1646", "1812-1813"});
+
+  // The widened UDP range exposes RADIUS; 1645-1646 already has a reservation, 1812-1813 not yet.
+  REQUIRE(count_findings(p, "at-risk") == 2);
+  for (const auto& f : p.findings) {
+    if (f.code != "at-risk") continue;
+    CHECK(f.severity == (f.requirement->ports == R(1645, 1646) ? Severity::info : Severity::warning));
+    CHECK_THAT(f.message, Catch::Contains("1025-60000"));
+  }
+  CHECK_THAT(render_text(p), Catch::Contains("+ 1812-1813/udp  IAS (catalog: RADIUS auth/accounting)"));
+}
+
+TEST_CASE("plan: a port held by another service is a conflict; held by its own service it is not") {
+  auto host = host_2016();
+  host.ports_in_use = {
+      {Protocol::udp, 1645, 2100, "dns.exe", ""},      // DNS holds the RADIUS port (the incident)
+      {Protocol::udp, 1812, 1100, "svchost.exe", ""},  // IAS' process: identified by PID
+      {Protocol::udp, 1813, 0, "", ""},                 // owner unknown (Wine, no privilege)
+      {Protocol::tcp, 1645, 4000, "x.exe", ""},         // other protocol: irrelevant
+  };
+  const auto p = plan(host, radius(), {});
+  REQUIRE(count_findings(p, "conflict") == 2);
+  REQUIRE(count_findings(p, "in-use-by-owner") == 1);
+  const Finding* conflict = find_finding(p, "conflict");
+  CHECK(conflict->severity == Severity::error);
+  REQUIRE(conflict->holder.has_value());
+  CHECK(conflict->holder->port == 1645);
+  CHECK(conflict->holder->service == "DNS");  // named from the service table by its PID
+  CHECK_THAT(conflict->message, Catch::Contains("DNS service (dns.exe, PID 2100)"));
+  CHECK_THAT(conflict->message, Catch::Contains("IAS cannot bind it"));
+  CHECK(find_finding(p, "in-use-by-owner")->holder->port == 1812);
+  CHECK(find_finding(p, "in-use-by-owner")->severity == Severity::info);
+  const auto unknown = std::find_if(p.findings.begin(), p.findings.end(),
+                                    [](const Finding& f) { return f.code == "conflict" && f.holder->port == 1813; });
+  REQUIRE(unknown != p.findings.end());
+  CHECK(unknown->severity == Severity::warning);
+  CHECK_FALSE(p.blocked());  // conflicts are reported, they do not stop the repair
+
+  // A holder that names its service is compared by name.
+  host.ports_in_use = {{Protocol::udp, 1646, 0, "", "ias"}};
+  CHECK(count_findings(plan(host, radius(), {}), "in-use-by-owner") == 1);
+}
+
+TEST_CASE("plan: no persistent API -> unavailable, and the registry targets are still planned") {
+  auto host = host_2016();
+  host.persistent_reservations.reset();
+  const auto p = plan(host, radius(), {});
+  const auto* udp = p.find(Target::persistent_reservation, Protocol::udp);
+  REQUIRE(udp != nullptr);
+  CHECK_FALSE(udp->available);
+  CHECK_FALSE(udp->has_changes());
+  CHECK_FALSE(p.find(Target::persistent_reservation, Protocol::tcp)->available);
+  REQUIRE(count_findings(p, "unavailable") == 2);
+  CHECK(find_finding(p, "unavailable")->severity == Severity::warning);
+  REQUIRE(p.find(Target::dns_socket_pool) != nullptr);
+  CHECK(p.find(Target::dns_socket_pool)->desired == Strings{"1645-1646", "1812-1813"});
+  CHECK(p.has_changes());
+}
+
+TEST_CASE("plan: without a DNS server the socket pool is not managed unless the policy lists it") {
+  auto host = host_2016();
+  host.services = {service("IAS", 1100)};
+  auto p = plan(host, radius(), {});
+  REQUIRE(p.find(Target::dns_socket_pool) != nullptr);
+  CHECK_FALSE(p.find(Target::dns_socket_pool)->available);
+  CHECK_FALSE(p.find(Target::dns_socket_pool)->has_changes());
+  CHECK(find_finding(p, "unavailable")->severity == Severity::info);
+  PlanSettings listed;
+  listed.targets = std::vector<Target>{Target::dns_socket_pool};
+  p = plan(host, radius(), listed);
+  CHECK(p.find(Target::dns_socket_pool)->available);
+  CHECK(p.find(Target::dns_socket_pool)->has_changes());
+}
+
+TEST_CASE("plan: ReservedPorts entries on Vista+ are reported as not effective") {
+  auto host = host_2016();
+  host.reserved_ports = multi({"1645-1646"});
+  const auto p = plan(host, radius(), {});
+  const Finding* f = find_finding(p, "not-effective");
+  REQUIRE(f != nullptr);
+  CHECK(f->severity == Severity::info);
+  CHECK_THAT(f->message, Catch::Contains("KB 812873"));
+}
+
+TEST_CASE("plan: exact mode lists removals and the rail blocks them unless allowed") {
+  auto host = host_2003();
+  host.reserved_ports = multi({"1645-1646", "3000-3005", "junk"});
+  PlanSettings exact;
+  exact.mode = Mode::exact;
+  auto p = plan(host, radius(), exact);
+  const auto& t = p.targets[0];
+  CHECK(ranges(t.removed) == std::vector<PortRange>{R(3000, 3005)});
+  CHECK(t.desired == Strings{"1645-1646", "1812-1813", "junk"});  // unrecognised survive exact mode too
+  const Finding* f = find_finding(p, "rail-removals");
+  REQUIRE(f != nullptr);
+  CHECK(f->blocks_repair);
+  CHECK(f->severity == Severity::error);
+  CHECK(p.blocked());
+  CHECK_THAT(render_text(p), Catch::Contains("- 3000-3005  not required by the policy"));
+
+  exact.allow.removals = true;
+  p = plan(host, radius(), exact);
+  REQUIRE(find_finding(p, "rail-removals") != nullptr);
+  CHECK_FALSE(find_finding(p, "rail-removals")->blocks_repair);
+  CHECK(find_finding(p, "rail-removals")->severity == Severity::info);
+  CHECK_FALSE(p.blocked());
+
+  // Merge mode never removes.
+  p = plan(host, radius(), {});
+  CHECK(p.targets[0].removed.empty());
+  CHECK(find_finding(p, "rail-removals") == nullptr);
+}
+
+TEST_CASE("plan: exact mode deletes a partly required persistent block whole and recreates the needed part") {
+  auto host = host_2016();
+  host.persistent_reservations = std::vector<PersistentReservation>{{Protocol::udp, 1640, 10, 5}, {Protocol::udp, 1812, 2, 6}};
+  PlanSettings exact;
+  exact.mode = Mode::exact;
+  exact.allow.removals = true;
+  const auto p = plan(host, radius(), exact);
+  const auto* udp = p.find(Target::persistent_reservation, Protocol::udp);
+  CHECK(ranges(udp->removed) == std::vector<PortRange>{R(1640, 1649)});
+  CHECK(ranges(udp->kept) == std::vector<PortRange>{R(1812, 1813)});
+  CHECK(udp->desired == Strings{"1645-1646"});
+  const auto after = apply_plan(host, p);
+  CHECK_FALSE(plan(after, radius(), exact).has_changes());
+}
+
+TEST_CASE("plan: emptying a non-empty value is a rail (a lost policy must not wipe reservations)") {
+  auto host = host_2003();
+  host.reserved_ports = multi({"1645-1646"});
+  PlanSettings exact;
+  exact.mode = Mode::exact;
+  exact.allow.removals = true;
+  auto p = plan(host, {}, exact);
+  const Finding* f = find_finding(p, "rail-empties-value");
+  REQUIRE(f != nullptr);
+  CHECK(f->blocks_repair);
+  CHECK(p.targets[0].desired.empty());
+  exact.allow.empty_value = true;
+  p = plan(host, {}, exact);
+  CHECK_FALSE(p.blocked());
+  // An unrecognised entry keeps the value non-empty: no rail.
+  host.reserved_ports = multi({"1645-1646", "junk"});
+  exact.allow.empty_value = false;
+  CHECK(find_finding(plan(host, {}, exact), "rail-empties-value") == nullptr);
+}
+
+TEST_CASE("plan: reserving more than the configured maximum is a rail") {
+  auto host = host_2016();
+  Requirements reqs{req(Protocol::udp, 10000, 12000, "", "a wide block", Provenance::Kind::policy)};
+  auto p = plan(host, reqs, {});
+  REQUIRE(find_finding(p, "rail-max-ports") != nullptr);
+  CHECK(find_finding(p, "rail-max-ports")->blocks_repair);
+  CHECK_THAT(find_finding(p, "rail-max-ports")->message, Catch::Contains("2001 ports"));
+  PlanSettings s;
+  s.limits.max_reserved_ports = 5000;
+  CHECK(find_finding(plan(host, reqs, s), "rail-max-ports") == nullptr);
+  s.limits.max_reserved_ports = 1024;
+  s.allow.large_reservations = true;
+  p = plan(host, reqs, s);
+  CHECK_FALSE(find_finding(p, "rail-max-ports")->blocks_repair);
+  CHECK_FALSE(p.blocked());
+}
+
+TEST_CASE("plan: leaving fewer than 255 free dynamic ports is a rail") {
+  auto host = host_2003();  // dynamic range 1025-5000: 3976 ports
+  PlanSettings s;
+  s.allow.large_reservations = true;
+  Requirements reqs{req(Protocol::tcp, 1025, 4800, "", "greedy", Provenance::Kind::policy)};
+  auto p = plan(host, reqs, s);
+  // ReservedPorts holds ports for both protocols, so both dynamic ranges shrink.
+  REQUIRE(count_findings(p, "rail-dynamic-range") == 2);
+  const Finding* f = find_finding(p, "rail-dynamic-range");
+  CHECK(f->blocks_repair);
+  CHECK_THAT(f->message, Catch::Contains("only 200 free UDP ports"));
+  CHECK_THAT(p.findings.back().message + render_text(p), Catch::Contains("only 200 free TCP ports"));
+  reqs = {req(Protocol::tcp, 1025, 4700, "", "still large", Provenance::Kind::policy)};  // 300 stay free
+  CHECK(find_finding(plan(host, reqs, s), "rail-dynamic-range") == nullptr);
+  reqs = {req(Protocol::tcp, 1025, 4800, "", "greedy", Provenance::Kind::policy)};
+  s.allow.shrink_dynamic = true;
+  CHECK_FALSE(plan(host, reqs, s).blocked());
+}
+
+TEST_CASE("plan is deterministic and its JSON carries the same content as the text") {
+  auto host = host_2016();
+  host.dynamic_ranges = {dynamic(Protocol::udp, 1025, 60000)};
+  host.ports_in_use = {{Protocol::udp, 1645, 2100, "dns.exe", "DNS"}};
+  const auto a = plan(host, radius(), {});
+  const auto b = plan(host, radius(), {});
+  CHECK(render_text(a) == render_text(b));
+  CHECK(render_json(a) == render_json(b));
+
+  const auto j = nlohmann::json::parse(render_json(a));
+  CHECK(j["has_changes"] == true);
+  CHECK(j["blocked"] == false);
+  CHECK(j["settings"]["mode"] == "merge");
+  CHECK(j["windows"]["description"] == "Windows Server 2016 (10.0.14393)");
+  REQUIRE(j["targets"].size() == a.targets.size());
+  for (std::size_t i = 0; i < a.targets.size(); ++i) {
+    const auto& t = a.targets[i];
+    CHECK(j["targets"][i]["target"] == std::string(to_string(t.target)));
+    CHECK(j["targets"][i]["desired"].get<Strings>() == t.desired);
+    CHECK(j["targets"][i]["added"].size() == t.added.size());
+  }
+  const auto& udp = j["targets"][1];
+  CHECK(udp["protocol"] == "udp");
+  CHECK(udp["added"][0]["range"] == "1645-1646");
+  CHECK(udp["added"][0]["why"][0]["service"] == "IAS");
+  CHECK(udp["added"][0]["why"][0]["provenance"]["kind"] == "catalog");
+  REQUIRE(j["findings"].size() == a.findings.size());
+  bool saw_conflict = false;
+  for (const auto& f : j["findings"]) {
+    if (f["code"] != "conflict") continue;
+    saw_conflict = true;
+    CHECK(f["holder"]["description"] == "DNS service (dns.exe, PID 2100)");
+    CHECK(f["requirement"]["ports"] == "1645-1646");
+  }
+  CHECK(saw_conflict);
+}
+
+TEST_CASE("plan: applying a plan and planning again yields no changes") {
+  auto host = host_2003();
+  host.reserved_ports = multi({"1646-1646", "", "1645", "x"});
+  const auto p = plan(host, radius(), {});
+  REQUIRE(p.has_changes());
+  const auto after = apply_plan(host, p);
+  const auto again = plan(after, radius(), {});
+  CHECK_FALSE(again.has_changes());
+  CHECK(again.targets[0].desired == p.targets[0].desired);
+}

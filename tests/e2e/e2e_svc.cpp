@@ -9,11 +9,15 @@
 //   e2e-svc status NAME             "NAME: RUNNING" ...; exit 0 only when RUNNING
 //   e2e-svc wait NAME STATE SECONDS waits until the service reaches STATE (RUNNING/STOPPED)
 //   e2e-svc list                    Win32 services: name, state, pid, display name
+//   e2e-svc drift KEY VALUE [SECONDS]  an admin tool deletes HKLM\KEY\VALUE; waits (RegNotifyChangeKeyValue)
+//                                   until something writes it back; prints "restored after N ms: DATA";
+//                                   exit 0 restored, 1 not within SECONDS (default 5)
 //   e2e-svc boot-snapshot           records Tcpip ReservedPorts as this "boot" saw it, for dns-sim
 //                                   (tcpip.sys reads ReservedPorts only at boot)
 // Exit 2 on usage or API errors, with the API name and the Win32 error text.
 #include "sim_common.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -190,6 +194,59 @@ int cmd_list() {
   return 0;
 }
 
+std::wstring multi_sz_text(const std::vector<BYTE>& data) {
+  std::wstring out;
+  for (size_t i = 0; i + 1 < data.size(); i += 2) {
+    const wchar_t c = static_cast<wchar_t>(data[i] | (data[i + 1] << 8));
+    out.push_back(c == L'\0' ? L';' : c);
+  }
+  while (!out.empty() && out.back() == L';') out.pop_back();
+  return out;
+}
+
+int cmd_drift(int argc, wchar_t** argv) {
+  if (argc < 4) throw ApiError("usage: e2e-svc drift KEY VALUE [SECONDS]");
+  const std::wstring key_path = argv[2], value = argv[3];
+  const double seconds = argc > 4 ? _wtof(argv[4]) : 5.0;
+  portguard::win32::unique_hkey key;
+  if (LSTATUS rc = ::RegOpenKeyExW(HKEY_LOCAL_MACHINE, key_path.c_str(), 0, KEY_READ | KEY_SET_VALUE | KEY_NOTIFY, key.put());
+      rc != ERROR_SUCCESS)
+    fail("RegOpenKeyExW", key_path, static_cast<DWORD>(rc));
+  portguard::win32::unique_handle_t changed(::CreateEventW(nullptr, FALSE, FALSE, nullptr));
+  // N.B. arm the notification before deleting, or a fast repair could land unseen in between.
+  auto arm = [&] {
+    if (LSTATUS rc = ::RegNotifyChangeKeyValue(key.get(), FALSE, REG_NOTIFY_CHANGE_LAST_SET, changed.get(), TRUE);
+        rc != ERROR_SUCCESS)
+      fail("RegNotifyChangeKeyValue", key_path, static_cast<DWORD>(rc));
+  };
+  arm();
+  LARGE_INTEGER freq, t0, t1;
+  ::QueryPerformanceFrequency(&freq);
+  if (LSTATUS rc = ::RegDeleteValueW(key.get(), value.c_str()); rc != ERROR_SUCCESS)
+    fail("RegDeleteValueW", value, static_cast<DWORD>(rc));
+  ::QueryPerformanceCounter(&t0);
+  std::printf("deleted %s\\%s\n", e2e::narrow(key_path).c_str(), e2e::narrow(value).c_str());
+  const ULONGLONG deadline = ::GetTickCount64() + static_cast<ULONGLONG>(seconds * 1000);
+  for (;;) {
+    DWORD type = 0, size = 0;
+    if (::RegQueryValueExW(key.get(), value.c_str(), nullptr, &type, nullptr, &size) == ERROR_SUCCESS) {
+      ::QueryPerformanceCounter(&t1);
+      std::vector<BYTE> data(size);
+      ::RegQueryValueExW(key.get(), value.c_str(), nullptr, &type, data.data(), &size);
+      const double ms = 1000.0 * static_cast<double>(t1.QuadPart - t0.QuadPart) / static_cast<double>(freq.QuadPart);
+      std::printf("restored after %.0f ms: %s\n", ms, e2e::narrow(multi_sz_text(data)).c_str());
+      return 0;
+    }
+    const ULONGLONG now = ::GetTickCount64();
+    if (now >= deadline) break;
+    // Wake on the change, or every 50 ms in case a notification is lost.
+    ::WaitForSingleObject(changed.get(), static_cast<DWORD>(std::min<ULONGLONG>(50, deadline - now)));
+    arm();
+  }
+  std::printf("not restored within %.1f s\n", seconds);
+  return 1;
+}
+
 int cmd_boot_snapshot() {
   // What tcpip.sys would have read at this boot. Kept apart from the real value so that the guard's
   // repair (live value) and the stack's behaviour (boot value) can differ, as on real 2003.
@@ -229,6 +286,7 @@ int wmain(int argc, wchar_t** argv) {
     if (cmd == L"wait") return cmd_wait(argc, argv);
     if (cmd == L"list") return cmd_list();
     if (cmd == L"boot-snapshot") return cmd_boot_snapshot();
+    if (cmd == L"drift") return cmd_drift(argc, argv);
     throw ApiError("e2e-svc: unknown command '" + e2e::narrow(cmd) + "'");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "e2e-svc: %s\n", e.what());

@@ -122,9 +122,12 @@ e2e_start() { e2e_svc start "$@"; }
 # PortGuard's events as the Wine trace shows them, one per line: "ID LEVEL|string1|string2...".
 # ReportEventW is a stub under Wine; its fixme line carries the type and the event ID (the low 16
 # bits of the message ID: the .mc adds severity bits), the eventlog channel the insertion strings.
+# E2E_EVENTS_BOOT=N limits it to boot N and later.
 e2e_events() {
-  perl -ne '
-    BEGIN { $cur = "" }
+  E2E_EVENTS_BOOT=${E2E_EVENTS_BOOT:-1} perl -ne '
+    BEGIN { $cur = ""; $on = 0; $from = $ENV{E2E_EVENTS_BOOT} }
+    if (/^=== boot (\d+) ===/) { $on = 1 if $1 >= $from; next }
+    next unless $on;
     if (/fixme:advapi:ReportEventW \(([^,]*),([^,]*),([^,]*),([^,]*),/) {
       print "$cur\n" if $cur ne "";
       my ($type, $id) = (hex($2), hex($4) & 0xFFFF);
@@ -235,4 +238,38 @@ e2e_check() {
 # Registry value as `wine reg query` shows it (last field of the value line).
 e2e_reg_value() {
   e2e_wine reg query "$1" /v "$2" 2>/dev/null | tr -d '\r' | awk -v n="$2" '$1 == n {$1=""; $2=""; sub(/^ +/, ""); print}'
+}
+
+# e2e_covers "1645-1646\01812-1813" PORT...: every PORT lies in one of the ranges (reg query's
+# REG_MULTI_SZ rendering, strings separated by \0). Prints the missing ones and fails otherwise.
+e2e_covers() {
+  local value=$1; shift
+  local missing=() p r a b hit
+  local IFS_save=$IFS
+  for p in "$@"; do
+    hit=0
+    IFS=$'\n'
+    for r in $(sed 's/\\0/\n/g' <<<"$value"); do
+      IFS=$IFS_save
+      [[ $r =~ ^[[:space:]]*([0-9]+)[[:space:]]*(-[[:space:]]*([0-9]+))?[[:space:]]*$ ]] || continue
+      a=${BASH_REMATCH[1]}; b=${BASH_REMATCH[3]:-$a}
+      if ((p >= a && p <= b)); then hit=1; break; fi
+    done
+    IFS=$IFS_save
+    ((hit)) || missing+=("$p")
+  done
+  [[ ${#missing[@]} -eq 0 ]] || { echo "${missing[*]}"; return 1; }
+}
+
+E2E_RADIUS_PORTS=(1645 1646 1812 1813)
+
+# The guard RUNNING after an install (the MSI starts it; an SCM install does not).
+e2e_guard_up() {
+  local out
+  if [[ ${E2E_GUARD_INSTALLED:-} == msi ]]; then
+    out=$(e2e_svc wait PortGuard RUNNING 30) || e2e_fail "PortGuard not RUNNING after the MSI install: $out"
+  else
+    out=$(e2e_start PortGuard) || e2e_fail "PortGuard did not start: $out"
+  fi
+  e2e_log "$out"
 }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Scenario 2 — PortGuard on a 2003 server. The install boot finds Tcpip ReservedPorts without
+# IAS's ports: the guard repairs it and raises "repaired" (1003) and "pending reboot" (2002), and
+# `portguard check` says WARNING (1) until the reboot. Until then the old value is still the one
+# tcpip.sys uses (2003 reads ReservedPorts only at boot): dns-sim forced onto 1645 still takes it.
+# After the reboot, over E2E_BOOTS (default 50) seeded boots — each with DNS's first draw forced
+# onto one of IAS's ports and 2,500 random ports from 1025-5000 — DNS never holds a reserved port
+# and IAS always starts.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+boots=${E2E_BOOTS_N:-50}
+e2e_setup guard2003 win2003
+tcpip='HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'
+[[ -z $(e2e_reg_value "$tcpip" ReservedPorts) ]] || e2e_fail "the template prefix already has ReservedPorts"
+
+e2e_install_guard
+# Boot order on Windows: PortGuard's load-order group starts before ungrouped services like DNS.
+# Wine ignores groups, so the scenario starts them in that order itself.
+e2e_guard_up
+value=$(e2e_reg_value "$tcpip" ReservedPorts)
+missing=$(e2e_covers "$value" "${E2E_RADIUS_PORTS[@]}") || e2e_fail "ReservedPorts '$value' misses IAS's UDP $missing"
+e2e_log "ok: ReservedPorts repaired: $value"
+e2e_assert_event 1003 "reservations repaired"
+e2e_assert_event 2002 "pending reboot"
+e2e_check 1
+grep -qi 'reboot' <<<"$E2E_CHECK_OUT" || e2e_fail "check does not say a reboot is pending: $E2E_CHECK_OUT"
+
+# Same boot: the repair is not in effect yet.
+e2e_start DNS --seed 1 --count 2500 --force-first 1645 >/dev/null || e2e_fail "DNS did not start"
+[[ $(e2e_dns_holds 1645) == 1645 ]] || e2e_fail "before the reboot dns-sim should still get 1645 (2003 applies ReservedPorts at boot)"
+e2e_log "ok: before the reboot DNS still takes 1645 (ReservedPorts applies at boot)"
+
+ports_csv=$(IFS=,; echo "${E2E_RADIUS_PORTS[*]}")
+t0=$(date +%s)
+for ((i = 1; i <= boots; i++)); do
+  e2e_reboot
+  # The guard is an auto-start service: it comes up with the "machine".
+  e2e_svc wait PortGuard RUNNING 20 >/dev/null || e2e_fail "boot $i: PortGuard not RUNNING"
+  first=${E2E_RADIUS_PORTS[$(( (i - 1) % 4 ))]}
+  out=$(e2e_start DNS --seed "$i" --count 2500 --force-first "$first") || e2e_fail "boot $i: DNS did not start: $out"
+  held=$(e2e_dns_holds "${E2E_RADIUS_PORTS[@]}")
+  [[ -z $held ]] || e2e_fail "boot $i (seed $i): dns-sim holds reserved UDP $held"
+  grep -q "first choice UDP $first skipped: reserved" "$E2E_DRIVE/dns-sim.log" ||
+    e2e_fail "boot $i: dns-sim's forced first choice $first was not skipped as reserved"
+  out=$(e2e_start IAS) || e2e_fail "boot $i: IAS failed to start: $out"
+  if ((i == 1)); then
+    e2e_check 0
+    E2E_EVENTS_BOOT=$((E2E_BOOTS)) e2e_assert_no_event 2002 "pending reboot after the reboot"
+  fi
+  # Log a line per 10 boots to keep the output short.
+  ((i % 10 == 0)) && e2e_log "ok: $i boots: DNS never held UDP $ports_csv, IAS always started"
+done
+e2e_log "ok: $boots seeded boots in $(( $(date +%s) - t0 )) s ($(grep -c 'first choice UDP .* skipped: reserved' "$E2E_DRIVE/dns-sim.log") forced first choices skipped)"

@@ -12,6 +12,8 @@
 //   e2e-svc drift KEY VALUE [SECONDS]  an admin tool deletes HKLM\KEY\VALUE; waits (RegNotifyChangeKeyValue)
 //                                   until something writes it back; prints "restored after N ms: DATA";
 //                                   exit 0 restored, 1 not within SECONDS (default 5)
+//   e2e-svc format-event EXE ID [STRINGS...]  the event's text as Event Viewer shows it: EXE's message
+//                                   table (FormatMessageW) with the insertion strings; exit 1 if unresolved
 //   e2e-svc boot-snapshot           records Tcpip ReservedPorts as this "boot" saw it, for dns-sim
 //                                   (tcpip.sys reads ReservedPorts only at boot)
 // Exit 2 on usage or API errors, with the API name and the Win32 error text.
@@ -247,6 +249,34 @@ int cmd_drift(int argc, wchar_t** argv) {
   return 1;
 }
 
+int cmd_format_event(int argc, wchar_t** argv) {
+  if (argc < 4) throw ApiError("usage: e2e-svc format-event EXE ID [STRINGS...]");
+  portguard::win32::unique_hmodule module(
+      ::LoadLibraryExW(argv[2], nullptr, LOAD_LIBRARY_AS_DATAFILE | LOAD_LIBRARY_AS_IMAGE_RESOURCE));
+  if (!module) fail("LoadLibraryExW", argv[2]);
+  const DWORD id = static_cast<DWORD>(wcstoul(argv[3], nullptr, 0));
+  std::vector<DWORD_PTR> args;
+  for (int i = 4; i < argc; ++i) args.push_back(reinterpret_cast<DWORD_PTR>(argv[i]));
+  // Like Event Viewer: fewer strings than placeholders must not read garbage.
+  while (args.size() < 32) args.push_back(reinterpret_cast<DWORD_PTR>(L""));
+  // The event ID is the message ID's low word; try the severity variants a .mc may have used.
+  for (DWORD sev : {0x00000000u, 0x40000000u, 0x80000000u, 0xC0000000u}) {
+    wchar_t* buf = nullptr;
+    const DWORD n = ::FormatMessageW(FORMAT_MESSAGE_FROM_HMODULE | FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_ARGUMENT_ARRAY,
+                                     module.get(), id | sev, 0, reinterpret_cast<wchar_t*>(&buf), 0,
+                                     reinterpret_cast<va_list*>(args.data()));
+    if (n && buf) {
+      std::wstring text(buf, n);
+      ::LocalFree(buf);
+      while (!text.empty() && (text.back() == L'\r' || text.back() == L'\n')) text.pop_back();
+      std::printf("%s\n", e2e::narrow(text).c_str());
+      return 0;
+    }
+  }
+  std::printf("(no text for event %lu in the message table)\n", id);
+  return 1;
+}
+
 int cmd_boot_snapshot() {
   // What tcpip.sys would have read at this boot. Kept apart from the real value so that the guard's
   // repair (live value) and the stack's behaviour (boot value) can differ, as on real 2003.
@@ -287,6 +317,7 @@ int wmain(int argc, wchar_t** argv) {
     if (cmd == L"list") return cmd_list();
     if (cmd == L"boot-snapshot") return cmd_boot_snapshot();
     if (cmd == L"drift") return cmd_drift(argc, argv);
+    if (cmd == L"format-event") return cmd_format_event(argc, argv);
     throw ApiError("e2e-svc: unknown command '" + e2e::narrow(cmd) + "'");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "e2e-svc: %s\n", e.what());

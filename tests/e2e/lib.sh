@@ -122,11 +122,12 @@ e2e_start() { e2e_svc start "$@"; }
 # PortGuard's events as the Wine trace shows them, one per line: "ID LEVEL|string1|string2...".
 # ReportEventW is a stub under Wine; its fixme line carries the type and the event ID (the low 16
 # bits of the message ID: the .mc adds severity bits), the eventlog channel the insertion strings.
-# E2E_EVENTS_BOOT=N limits it to boot N and later.
+# E2E_EVENTS_BOOT=N limits it to boot N and later, E2E_EVENTS_MARK=LABEL to after `e2e_mark LABEL`.
 e2e_events() {
   E2E_EVENTS_BOOT=${E2E_EVENTS_BOOT:-1} perl -ne '
-    BEGIN { $cur = ""; $on = 0; $from = $ENV{E2E_EVENTS_BOOT} }
-    if (/^=== boot (\d+) ===/) { $on = 1 if $1 >= $from; next }
+    BEGIN { $cur = ""; $on = 0; $from = $ENV{E2E_EVENTS_BOOT}; $mark = $ENV{E2E_EVENTS_MARK} // "" }
+    if (/^=== boot (\d+) ===/) { $on = 1 if $1 >= $from && $mark eq ""; next }
+    if (/^=== mark (.*) ===/) { $on = 1 if $1 eq $mark; next }
     next unless $on;
     if (/fixme:advapi:ReportEventW \(([^,]*),([^,]*),([^,]*),([^,]*),/) {
       print "$cur\n" if $cur ne "";
@@ -139,14 +140,20 @@ e2e_events() {
     END { print "$cur\n" if $cur ne "" }
   ' "$E2E_TRACE"
 }
+e2e_mark() { echo "=== mark $1 ===" >>"$E2E_TRACE"; }
 e2e_event_ids() { e2e_events | awk '{print $1}'; }
 
 # e2e_assert_event ID WHAT [TEXT]: the event was raised (and one of its insertion strings
 # contains TEXT, when given).
 e2e_assert_event() {
   local id=$1 what=$2 text=${3:-}
-  local lines
-  lines=$(e2e_events | awk -v id="$id" '$1 == id')
+  local lines tries=$(( ${E2E_EVENT_WAIT:-5} * 10 ))
+  # Events are written by the service asynchronously: give it a moment.
+  while :; do
+    lines=$(e2e_events | awk -v id="$id" '$1 == id')
+    if [[ -n $lines && ( -z $text || $lines == *"$text"* ) ]] || ((--tries <= 0)); then break; fi
+    sleep 0.1
+  done
   [[ -n $lines ]] || e2e_fail "event $id ($what) not raised"
   if [[ -n $text ]] && ! grep -qF -- "$text" <<<"$lines"; then
     e2e_fail "event $id ($what) raised, but no insertion string contains '$text': $lines"

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Scenario 3 — a modern host (win10 prefix) whose dynamic port range was widened to 1025-60000
+# (as Exchange 2007 did on 2008): RADIUS's ports now lie inside the range DNS draws from.
+#  - control: without the guard, DNS forced onto 1645 takes it and IAS fails;
+#  - the guard reports the at-risk ports (2004), applies what this host offers: DNS
+#    SocketPoolExcludedPortRanges, and falls back because persistent reservations are unavailable
+#    under Wine, saying so (3005);
+#  - after DNS restarts, dns-sim honours the exclusions (its forced first choice is skipped) and IAS
+#    starts.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_setup modern win10
+dns_params='HKLM\SYSTEM\CurrentControlSet\Services\DNS\Parameters'
+tcpip='HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'
+# The widened range, in dns-sim's model and where the guard discovers it (E2E_WIDEN_HOOK below).
+e2e_wine reg add "$dns_params" /v SimDynamicPortStart /t REG_DWORD /d 1025 /f >/dev/null
+e2e_wine reg add "$dns_params" /v SimDynamicPortEnd /t REG_DWORD /d 60000 /f >/dev/null
+e2e_widen_host_range 1025 60000
+
+# Control: the outage on the modern host.
+e2e_start DNS --seed 3 --force-first 1645 >/dev/null || e2e_fail "DNS did not start"
+[[ $(e2e_dns_holds 1645) == 1645 ]] || e2e_fail "control: dns-sim did not take 1645 from the widened range"
+out=$(e2e_start IAS) && e2e_fail "control: IAS started although DNS holds 1645: $out"
+e2e_log "ok: control: without PortGuard, $out"
+e2e_svc stop DNS >/dev/null
+
+e2e_install_guard
+e2e_guard_up
+e2e_assert_event 2004 "port at risk inside the dynamic range" 1645
+e2e_assert_event 3005 "persistent reservations unavailable (fallback)"
+value=$(e2e_reg_value "$dns_params" SocketPoolExcludedPortRanges)
+missing=$(e2e_covers "$value" "${E2E_RADIUS_PORTS[@]}") ||
+  e2e_fail "SocketPoolExcludedPortRanges '$value' misses UDP $missing"
+e2e_log "ok: SocketPoolExcludedPortRanges = $value"
+[[ -z $(e2e_reg_value "$tcpip" ReservedPorts) ]] || e2e_fail "ReservedPorts written on a version that ignores it"
+
+# DNS restart: the exclusions take effect.
+for seed in 3 4 5 6; do
+  out=$(e2e_start DNS --seed "$seed" --force-first 1645) || e2e_fail "DNS did not start: $out"
+  grep -q 'first choice UDP 1645 skipped: reserved (SocketPoolExcludedPortRanges)' "$E2E_DRIVE/dns-sim.log" ||
+    e2e_fail "seed $seed: dns-sim did not skip 1645 as excluded"
+  held=$(e2e_dns_holds "${E2E_RADIUS_PORTS[@]}")
+  [[ -z $held ]] || e2e_fail "seed $seed: dns-sim holds excluded UDP $held"
+  out=$(e2e_start IAS) || e2e_fail "seed $seed: IAS failed to start: $out"
+  e2e_svc stop IAS >/dev/null
+  e2e_svc stop DNS >/dev/null
+done
+e2e_log "ok: after the DNS restart, 4 seeded starts: DNS skipped the excluded ports and IAS started"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Scenario 6 — ops mistakes while the guard runs on a 2003 server:
+#  a) an invalid policy is pushed: the guard keeps the last known good policy (it still repairs
+#     drift of IAS's ports) and raises "policy invalid, using last known good" (3003);
+#  b) the policy is made Everyone-writable (chmod o+w: Wine maps it to an Everyone write ACE): the
+#     guard refuses it (3007) and keeps guarding with the last known good.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_setup opsmistakes win2003
+tcpip_key='SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'
+e2e_install_guard
+e2e_guard_up
+policy=$(E2E_PG_DATA_UNIX)/policy.toml
+[[ -f $policy ]] || e2e_fail "no policy at $policy"
+good=$(cat "$policy")
+
+still_guarding() {
+  local out ms
+  out=$(e2e_svc drift "$tcpip_key" ReservedPorts 5) || e2e_fail "$1: the guard no longer repairs ReservedPorts: $out"
+  ms=$(sed -nE 's/^restored after ([0-9]+) ms.*/\1/p' <<<"$out")
+  e2e_covers "$(e2e_reg_value "HKLM\\$tcpip_key" ReservedPorts)" "${E2E_RADIUS_PORTS[@]}" >/dev/null ||
+    e2e_fail "$1: ReservedPorts restored without IAS's ports"
+  e2e_svc status PortGuard >/dev/null || e2e_fail "$1: PortGuard is not running"
+  e2e_log "ok: $1: still RUNNING, drift repaired in $ms ms with the last known good policy"
+}
+
+# a) invalid policy
+e2e_mark invalid
+printf '%s\n' '# pushed by a broken deployment script' '[[reserve]]' 'ports = "1645-"' 'protocol = "udpp"' >"$policy"
+E2E_EVENTS_MARK=invalid e2e_assert_event 3003 "policy invalid, using last known good"
+still_guarding "invalid policy"
+
+# b) a good policy, but writable by Everyone
+e2e_mark writable
+# Written aside and renamed into place, so the guard never sees the good text with a safe mode.
+printf '%s\n' "$good" >"$policy.new"
+chmod o+w "$policy.new"
+mv "$policy.new" "$policy"
+E2E_EVENTS_MARK=writable e2e_assert_event 3007 "insecure policy file refused"
+still_guarding "Everyone-writable policy"
+E2E_EVENTS_MARK=writable e2e_assert_no_event 1004 "policy loaded (the writable file must not be loaded)"

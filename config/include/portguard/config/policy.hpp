@@ -2,6 +2,8 @@
 // The ops-edited policy file (TOML, %ProgramData%\PortGuard\policy.toml) turned into what the
 // planner needs. Contract (issue 4): a missing, empty, unreadable or invalid policy never yields an
 // empty requirement set — load_policy throws PolicyError and the caller keeps the last known good.
+#include "portguard/config/catalog.hpp"
+#include "portguard/config/services_file.hpp"
 #include "portguard/core/error.hpp"
 #include "portguard/core/plan.hpp"
 #include "portguard/core/ports.hpp"
@@ -12,6 +14,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace portguard::config {
@@ -37,6 +40,18 @@ private:
   std::vector<Diagnostic> diagnostics_;
 };
 
+/// The policy (or a file it depends on) could not be read at all: missing, unreadable, or a
+/// directory. `portguard validate` exits 2 for this, 1 for a PolicyError that is not a read error.
+class PolicyReadError : public PolicyError {
+public:
+  using PolicyError::PolicyError;
+};
+
+/// Edit distance (Levenshtein, case-insensitive) used for "did you mean" hints.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+/// The candidate closest to `word` when it is close enough to be a plausible typo.
+std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
 enum class Enforcement : std::uint8_t { enforce, audit };   // audit: report and alert, never write
 
 /// An explicit [[reserve]] entry, ports already resolved (service names through the services file).
@@ -47,6 +62,19 @@ struct Reservation {
   std::string reason;
   std::optional<std::string> when_installed;// only while this service is installed
   std::string source;                       // "file:line"
+
+  friend bool operator==(const Reservation&, const Reservation&) = default;
+};
+
+/// [catalog.override.<Service>]: replaces the catalog's ports for one protocol and/or its reason.
+struct CatalogOverride {
+  std::string service;                      // catalog entry name as the catalog spells it
+  std::optional<std::vector<PortRange>> udp;// set: replaces the catalog's UDP ports ([] = none)
+  std::optional<std::vector<PortRange>> tcp;
+  std::optional<std::string> reason;
+  std::string source;                       // "file:line"
+
+  friend bool operator==(const CatalogOverride&, const CatalogOverride&) = default;
 };
 
 struct Policy {
@@ -60,16 +88,33 @@ struct Policy {
   std::vector<std::string> catalog_exclude; // services opted out of catalog protection
   bool discover_registry_ports = true;      // SQL Server TcpPort, RDP PortNumber, ...
   std::vector<std::string> discovery_exclude;
-  // Per-service catalog overrides and further discovery options are the policy module's own.
+
+  // Additions of the policy module (issue 4).
+  std::vector<std::string> catalog_include; // protect these catalog services even when not installed
+  std::vector<CatalogOverride> catalog_overrides;
+  Catalog catalog;                          // built-in, or the catalog.toml next to the policy
+  std::string text;                         // the policy as loaded (UTF-8, BOM removed), for last known good
+  std::string services_file;                // services file used to resolve names (empty: none needed)
+  std::string services_text;                // its content when names were resolved
 };
 
 /// Where names like "radius" are resolved: the Windows services file
 /// (%SystemRoot%\System32\drivers\etc\services) or any file of the same format.
+/// (Defined in services_file.hpp.)
 struct ServiceNameResolver;
 
 /// Reads and validates a policy file (UTF-8 with/without BOM, UTF-16LE with BOM; CRLF or LF).
 /// Throws PolicyError listing every problem found.
+/// A catalog.toml in the policy's directory replaces the built-in catalog. The services file is
+/// read only when the policy names ports by service name.
 Policy load_policy(const std::filesystem::path& file, const std::filesystem::path& services_file);
+
+/// The same from text already in memory (tests, the fuzzer, last known good). `source` names the
+/// text in diagnostics and provenance.
+Policy load_policy_text(std::string_view bytes, const std::string& source, const ServiceNameResolver& services,
+                        const Catalog& catalog = builtin_catalog());
+Policy load_policy_text(std::string_view bytes, const std::string& source, const std::filesystem::path& services_file,
+                        const Catalog& catalog = builtin_catalog());
 
 /// The requirements this policy demands on this host: its explicit reservations (honouring
 /// when_installed), the catalog's installed services (unless opted out) and the registry-configured
@@ -78,6 +123,9 @@ Requirements requirements_for(const Policy& policy, const HostSnapshot& host);
 
 /// Registry lookups discovery must do for this policy (catalog entries with a port in the registry).
 std::vector<ConfiguredPortQuery> configured_port_queries(const Policy& policy);
+
+/// Name of the last-known-good file inside state_dir.
+inline constexpr std::string_view last_known_good_file_name = "last-known-good.json";
 
 /// Last known good: a compiled copy of the last valid policy, written atomically to `state_dir`.
 void save_last_known_good(const Policy& policy, const std::filesystem::path& state_dir);

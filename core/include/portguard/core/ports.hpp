@@ -59,6 +59,9 @@ struct ConfiguredPortQuery {
   std::string key;            // registry key; may contain one '*' matching any subkey (instances)
   std::string value;
   Protocol protocol = Protocol::tcp;
+  /// Optional: a second value holding the end of a port range (WDS UdpStartPort..UdpEndPort);
+  /// empty: `value` alone holds the port.
+  std::string end_value;
 };
 
 /// Reads the live host. One call produces one consistent snapshot.

@@ -171,7 +171,10 @@ std::string BackupStore::save(Backup backup) {
   const auto now = clock_.now();
   const std::string stamp = compact_utc(now);
   std::string name(to_string(backup.target));
-  if (backup.protocol) name += "-" + std::string(to_string(*backup.protocol));
+  if (backup.protocol) {
+    name += '-';
+    name += to_string(*backup.protocol);
+  }
   // Several backups in the same millisecond stay ordered by a sequence number.
   int seq = 1;
   for (const auto& e : fs::directory_iterator(directory_)) {

@@ -1,0 +1,33 @@
+#pragma once
+// RegistryStore on the real Windows registry. Values are read byte-exactly (RegQueryValueExW) and
+// decoded with the core's decode_multi_sz, so empty lists, empty strings, missing terminators and
+// wrong types are reported, never crash. Paths are full: "HKLM\\SYSTEM\\..." (HKLM, HKCU,
+// HKEY_LOCAL_MACHINE, HKEY_CURRENT_USER). Always the 64-bit view (KEY_WOW64_64KEY).
+#include "portguard/core/ports.hpp"
+#include "portguard/core/registry_value.hpp"
+
+#include <functional>
+#include <string_view>
+
+namespace portguard::win32 {
+
+class Win32RegistryStore : public RegistryStore, public RawRegistryAccess {
+public:
+  enum class Op { read, write, remove };
+  /// Test seam: called at the start of every value read, write and delete, before the registry is
+  /// touched. Tests use it to make "another process" change a value between the snapshot and the
+  /// compare-and-swap read. Never set in the product.
+  std::function<void(Op op, std::string_view key, std::string_view value)> test_hook;
+
+  MultiStringValue read_multi_string(std::string_view key, std::string_view value) override;
+  void write_multi_string(std::string_view key, std::string_view value, const std::vector<std::string>& strings) override;
+  void delete_value(std::string_view key, std::string_view value) override;
+  std::optional<std::uint32_t> read_dword(std::string_view key, std::string_view value) override;
+  std::optional<std::string> read_string(std::string_view key, std::string_view value) override;
+  std::vector<std::string> subkeys(std::string_view key) override;
+
+  std::optional<RawRegistryValue> read_raw(std::string_view key, std::string_view value) override;
+  void write_raw(std::string_view key, std::string_view value, const RawRegistryValue& raw) override;
+};
+
+} // namespace portguard::win32

@@ -1,5 +1,6 @@
 // The command table. Each command lives in its own file; add one line here to offer it.
 #include "cli/command.hpp"
+#include "cli/policy_commands.hpp"
 
 #ifdef _WIN32
 #include "win32/commands.hpp"
@@ -13,6 +14,8 @@ namespace portguard::cli {
 
 std::span<const Command> commands() {
   static const auto table = std::to_array<Command>({
+      {"validate", "check a policy file and print every problem", &command_validate},
+      {"plan", "show what the guard would reserve on a host, and why (offline with --snapshot)", &command_plan},
 #ifdef _WIN32
       {"run", "run the guard: as the PortGuard service, or with --console in this console", &win32::command_run},
 #else

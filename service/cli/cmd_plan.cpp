@@ -1,0 +1,89 @@
+// portguard plan --policy FILE --snapshot host.json [--services-file F] [--json]
+// Offline planning: what the guard would do on the captured host, and why. Never writes.
+// Exit: 0 plan printed, 1 policy invalid, 2 policy or snapshot unreadable (or capture failed),
+// 64 bad command line.
+#include "cli/policy_commands.hpp"
+
+#include "portguard/config/policy.hpp"
+#include "portguard/core/plan.hpp"
+#include "portguard/core/snapshot_json.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+namespace portguard::cli {
+
+CaptureLiveHostFn capture_live_host = nullptr;
+
+namespace po = boost::program_options;
+
+int command_plan(const std::vector<std::string>& args, Io io) {
+  po::options_description options("portguard plan [options]");
+  options.add_options()
+      ("help,h", "show this help")
+      ("policy", po::value<std::string>()->default_value(default_policy_path()), "policy file")
+      ("snapshot", po::value<std::string>(), "host snapshot JSON (docs/snapshot.md) to plan against"
+                                             "; without it the live host (Windows only)")
+      ("services-file", po::value<std::string>()->default_value(config::default_services_file().string()),
+       "services file that resolves port names such as \"radius\"")
+      ("json", "print the plan as JSON");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(options).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    io.err << "portguard plan: " << e.what() << "\n" << options;
+    return exit_usage;
+  }
+  if (vm.count("help") != 0) {
+    io.out << "Plans the reservations the policy demands on a host, target by target, with the reason for\n"
+           << "every range and the risks found. Never changes anything.\n"
+           << "Exit codes: 0 plan printed, 1 policy invalid, 2 unreadable input, 64 bad command line.\n\n" << options;
+    return exit_ok;
+  }
+  if (vm.count("snapshot") == 0 && capture_live_host == nullptr) {
+    io.err << "portguard plan: --snapshot FILE is required in this build (capturing the live host needs Windows)\n";
+    return exit_usage;
+  }
+
+  const std::string policy_file = vm["policy"].as<std::string>();
+  config::Policy policy;
+  try {
+    policy = config::load_policy(policy_file, vm["services-file"].as<std::string>());
+  } catch (const config::PolicyError& e) {
+    for (const auto& d : e.diagnostics()) io.err << d.to_string() << '\n';
+    io.err << "portguard plan: the policy " << policy_file << " is "
+           << (dynamic_cast<const config::PolicyReadError*>(&e) ? "unreadable" : "invalid") << "; fix it (portguard validate) and plan again\n";
+    return dynamic_cast<const config::PolicyReadError*>(&e) ? exit_error : exit_failed;
+  }
+
+  HostSnapshot host;
+  if (vm.count("snapshot") != 0) {
+    const std::string file = vm["snapshot"].as<std::string>();
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      io.err << "portguard plan: cannot read the snapshot " << file << " (missing or not readable)\n";
+      return exit_error;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    try {
+      host = snapshot_from_json(text.str(), file);
+    } catch (const SnapshotError& e) {
+      io.err << "portguard plan: " << e.what() << '\n';
+      return exit_error;
+    }
+  } else {
+    host = capture_live_host(config::configured_port_queries(policy));
+  }
+
+  const ReservationPlan result = plan(host, config::requirements_for(policy, host), policy.plan);
+  io.out << (vm.count("json") != 0 ? render_json(result) : render_text(result));
+  if (vm.count("json") != 0) io.out << '\n';
+  return exit_ok;
+}
+
+} // namespace portguard::cli

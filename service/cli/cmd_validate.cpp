@@ -1,0 +1,115 @@
+// portguard validate --policy FILE [--services-file F] [--json]
+// Exit: 0 valid, 1 invalid (every problem printed), 2 unreadable, 64 bad command line.
+#include "cli/policy_commands.hpp"
+
+#include "portguard/config/policy.hpp"
+#include "portguard/core/target.hpp"
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <ostream>
+
+namespace portguard::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+nlohmann::json to_json(const config::Diagnostic& d) {
+  return {{"file", d.file}, {"line", d.line}, {"column", d.column}, {"message", d.message}, {"text", d.to_string()}};
+}
+
+std::string targets_of(const config::Policy& p) {
+  if (!p.plan.targets) return "every target effective on the host";
+  std::string out;
+  for (Target t : *p.plan.targets) out += (out.empty() ? "" : ", ") + std::string(to_string(t));
+  return out;
+}
+
+nlohmann::json summary_json(const config::Policy& p) {
+  nlohmann::json targets = nullptr;
+  if (p.plan.targets) {
+    targets = nlohmann::json::array();
+    for (Target t : *p.plan.targets) targets.push_back(std::string(to_string(t)));
+  }
+  nlohmann::json reservations = nlohmann::json::array();
+  for (const auto& r : p.reservations) {
+    nlohmann::json ports = nlohmann::json::array();
+    for (const auto& range : r.ports) ports.push_back(range.to_string());
+    nlohmann::json protocols = nlohmann::json::array();
+    for (Protocol pr : r.protocols) protocols.push_back(std::string(to_string(pr)));
+    reservations.push_back({{"source", r.source}, {"service", r.service}, {"ports", ports}, {"protocols", protocols},
+                            {"reason", r.reason}, {"when_installed", r.when_installed ? nlohmann::json(*r.when_installed) : nlohmann::json(nullptr)}});
+  }
+  return {
+      {"mode", std::string(to_string(p.plan.mode))},
+      {"enforcement", p.enforcement == config::Enforcement::audit ? "audit" : "enforce"},
+      {"targets", targets},
+      {"recheck_interval_seconds", p.recheck_interval.count()},
+      {"limits", {{"max_reserved_ports", p.plan.limits.max_reserved_ports}, {"min_free_dynamic_ports", p.plan.limits.min_free_dynamic_ports}}},
+      {"allow", {{"removals", p.plan.allow.removals}, {"large_reservations", p.plan.allow.large_reservations},
+                 {"shrink_dynamic", p.plan.allow.shrink_dynamic}, {"empty_value", p.plan.allow.empty_value}}},
+      {"reservations", reservations},
+      {"catalog", {{"enabled", p.use_catalog}, {"source", p.catalog.source}, {"services", p.catalog.entries.size()},
+                   {"exclude", p.catalog_exclude}, {"include", p.catalog_include}, {"overrides", p.catalog_overrides.size()}}},
+      {"discovery", {{"registry_ports", p.discover_registry_ports}, {"exclude", p.discovery_exclude}}},
+  };
+}
+
+} // namespace
+
+int command_validate(const std::vector<std::string>& args, Io io) {
+  po::options_description options("portguard validate [options]");
+  options.add_options()
+      ("help,h", "show this help")
+      ("policy", po::value<std::string>()->default_value(default_policy_path()), "policy file to check")
+      ("services-file", po::value<std::string>()->default_value(config::default_services_file().string()),
+       "services file that resolves port names such as \"radius\"")
+      ("json", "print the result as JSON (for tooling)");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(options).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    io.err << "portguard validate: " << e.what() << "\n" << options;
+    return exit_usage;
+  }
+  if (vm.count("help") != 0) {
+    io.out << "Checks a policy file and prints every problem (file:line:column: what is wrong; what to write).\n"
+           << "Exit codes: 0 valid, 1 invalid, 2 unreadable, 64 bad command line.\n\n" << options;
+    return exit_ok;
+  }
+  const std::string file = vm["policy"].as<std::string>();
+  const bool json = vm.count("json") != 0;
+  try {
+    const config::Policy p = config::load_policy(file, vm["services-file"].as<std::string>());
+    if (json) {
+      io.out << nlohmann::json{{"file", file}, {"valid", true}, {"readable", true}, {"errors", nlohmann::json::array()}, {"policy", summary_json(p)}}.dump(2) << '\n';
+    } else {
+      io.out << file << ": valid\n"
+             << "  mode " << to_string(p.plan.mode) << ", " << (p.enforcement == config::Enforcement::audit ? "audit (never writes)" : "enforce")
+             << ", targets: " << targets_of(p) << ", re-check every " << p.recheck_interval.count() << " s\n"
+             << "  " << p.reservations.size() << " [[reserve]] entr" << (p.reservations.size() == 1 ? "y" : "ies")
+             << "; catalog " << (p.use_catalog ? "on" : "off") << " (" << p.catalog.source << ", " << p.catalog.entries.size() << " services, "
+             << p.catalog_exclude.size() << " excluded, " << p.catalog_overrides.size() << " overridden)"
+             << "; registry discovery " << (p.discover_registry_ports ? "on" : "off") << '\n';
+    }
+    return exit_ok;
+  } catch (const config::PolicyError& e) {
+    const bool unreadable = dynamic_cast<const config::PolicyReadError*>(&e) != nullptr;
+    if (json) {
+      nlohmann::json errors = nlohmann::json::array();
+      for (const auto& d : e.diagnostics()) errors.push_back(to_json(d));
+      io.out << nlohmann::json{{"file", file}, {"valid", false}, {"readable", !unreadable}, {"errors", errors}}.dump(2) << '\n';
+    } else {
+      for (const auto& d : e.diagnostics()) io.out << d.to_string() << '\n';
+      const auto n = e.diagnostics().size();
+      io.err << file << ": " << (unreadable ? "cannot be read" : "invalid") << " (" << n << " problem" << (n == 1 ? "" : "s")
+             << "); a running guard keeps using its last known good policy.\n";
+    }
+    return unreadable ? exit_error : exit_failed;
+  }
+}
+
+} // namespace portguard::cli

@@ -1,0 +1,436 @@
+#include "win32/system_probe.hpp"
+
+#include "portguard/core/backup_store.hpp"
+#include "portguard/core/error.hpp"
+#include "win32/registry_store.hpp"
+#include "win32/unique_handle.hpp"
+#include "win32/win32_error.hpp"
+
+// winsock2 before windows.h (via the headers above, WIN32_LEAN_AND_MEAN keeps winsock.h out).
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <iphlpapi.h>
+#include <tlhelp32.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <map>
+#include <set>
+
+namespace portguard::win32 {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+/// Case-insensitive glob with '*' only (service and subkey names).
+bool glob(std::string_view pattern, std::string_view text) {
+  if (pattern.empty()) return text.empty();
+  if (pattern.front() == '*') {
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+      if (glob(pattern.substr(1), text.substr(i))) return true;
+    }
+    return false;
+  }
+  return !text.empty() && std::tolower(static_cast<unsigned char>(pattern.front())) == std::tolower(static_cast<unsigned char>(text.front())) &&
+         glob(pattern.substr(1), text.substr(1));
+}
+
+ServiceState state_of(DWORD s) {
+  switch (s) {
+    case SERVICE_STOPPED: return ServiceState::stopped;
+    case SERVICE_START_PENDING: return ServiceState::start_pending;
+    case SERVICE_STOP_PENDING: return ServiceState::stop_pending;
+    case SERVICE_RUNNING: return ServiceState::running;
+    case SERVICE_CONTINUE_PENDING: return ServiceState::continue_pending;
+    case SERVICE_PAUSE_PENDING: return ServiceState::pause_pending;
+    case SERVICE_PAUSED: return ServiceState::paused;
+    default: return ServiceState::unknown;
+  }
+}
+
+/// Winsock for the process lifetime (the probe can run many times in the service).
+void ensure_winsock() {
+  static const int started = [] {
+    WSADATA data;
+    return ::WSAStartup(MAKEWORD(2, 2), &data);
+  }();
+  if (started != 0) throw Win32Error(static_cast<DWORD>(started), "WSAStartup");
+}
+
+struct socket_traits {
+  using pointer = SOCKET;
+  static pointer invalid() noexcept { return INVALID_SOCKET; }
+  static void close(pointer s) noexcept { ::closesocket(s); }
+};
+using unique_socket = unique_handle<socket_traits>;
+
+std::map<DWORD, std::string> process_names() {
+  std::map<DWORD, std::string> names;
+  unique_file snap(::CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0));
+  if (!snap) return names;   // not fatal: holders stay anonymous
+  PROCESSENTRY32W entry{};
+  entry.dwSize = sizeof entry;
+  for (BOOL ok = ::Process32FirstW(snap.get(), &entry); ok; ok = ::Process32NextW(snap.get(), &entry)) {
+    names[entry.th32ProcessID] = narrow(entry.szExeFile);
+  }
+  return names;
+}
+
+template <typename Fn>
+std::vector<std::uint8_t> read_table(Fn call, const char* api) {
+  std::vector<std::uint8_t> buffer(16 * 1024);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    DWORD size = static_cast<DWORD>(buffer.size());
+    const DWORD rc = call(buffer.data(), &size);
+    if (rc == NO_ERROR) return buffer;
+    if (rc == ERROR_INSUFFICIENT_BUFFER) {
+      buffer.resize(static_cast<std::size_t>(size) + 4096);
+      continue;
+    }
+    if (rc == ERROR_NOT_SUPPORTED) return {};   // e.g. no IPv6 stack
+    throw Win32Error(rc, api);
+  }
+  throw Error(std::string(api) + ": the table kept growing; try again");
+}
+
+struct RawBound {
+  Protocol protocol;
+  Port port;
+  DWORD pid;
+};
+
+std::vector<RawBound> raw_bound_ports() {
+  std::vector<RawBound> out;
+  for (ULONG family : {AF_INET, AF_INET6}) {
+    auto udp = read_table([&](void* p, DWORD* s) { return ::GetExtendedUdpTable(p, s, FALSE, family, UDP_TABLE_OWNER_PID, 0); }, "GetExtendedUdpTable");
+    if (!udp.empty()) {
+      if (family == AF_INET) {
+        const auto* t = reinterpret_cast<const MIB_UDPTABLE_OWNER_PID*>(udp.data());
+        for (DWORD i = 0; i < t->dwNumEntries; ++i) out.push_back({Protocol::udp, ::ntohs(static_cast<u_short>(t->table[i].dwLocalPort)), t->table[i].dwOwningPid});
+      } else {
+        const auto* t = reinterpret_cast<const MIB_UDP6TABLE_OWNER_PID*>(udp.data());
+        for (DWORD i = 0; i < t->dwNumEntries; ++i) out.push_back({Protocol::udp, ::ntohs(static_cast<u_short>(t->table[i].dwLocalPort)), t->table[i].dwOwningPid});
+      }
+    }
+    auto tcp = read_table([&](void* p, DWORD* s) { return ::GetExtendedTcpTable(p, s, FALSE, family, TCP_TABLE_OWNER_PID_ALL, 0); }, "GetExtendedTcpTable");
+    if (!tcp.empty()) {
+      if (family == AF_INET) {
+        const auto* t = reinterpret_cast<const MIB_TCPTABLE_OWNER_PID*>(tcp.data());
+        for (DWORD i = 0; i < t->dwNumEntries; ++i) out.push_back({Protocol::tcp, ::ntohs(static_cast<u_short>(t->table[i].dwLocalPort)), t->table[i].dwOwningPid});
+      } else {
+        const auto* t = reinterpret_cast<const MIB_TCP6TABLE_OWNER_PID*>(tcp.data());
+        for (DWORD i = 0; i < t->dwNumEntries; ++i) out.push_back({Protocol::tcp, ::ntohs(static_cast<u_short>(t->table[i].dwLocalPort)), t->table[i].dwOwningPid});
+      }
+    }
+  }
+  return out;
+}
+
+std::optional<std::uint64_t> process_start_unix(DWORD pid) {
+  if (pid == 0) return std::nullopt;
+  unique_handle_t process(::OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid));
+  if (!process) return std::nullopt;
+  FILETIME created{}, exited{}, kernel{}, user{};
+  if (!::GetProcessTimes(process.get(), &created, &exited, &kernel, &user)) return std::nullopt;
+  const std::uint64_t ticks = (std::uint64_t{created.dwHighDateTime} << 32) | created.dwLowDateTime;
+  constexpr std::uint64_t epoch_diff = 116444736000000000ULL;   // 1601 -> 1970 in 100 ns
+  if (ticks < epoch_diff) return std::nullopt;
+  return (ticks - epoch_diff) / 10000000ULL;
+}
+
+/// "1433", "1433,1434", " 1433 " -> ranges; empty or "0" (dynamic) -> none; garbage -> none.
+std::vector<PortRange> parse_configured(const std::string& text) {
+  std::vector<PortRange> out;
+  std::size_t i = 0;
+  while (i <= text.size()) {
+    const std::size_t comma = text.find(',', i);
+    std::string part = text.substr(i, comma == std::string::npos ? std::string::npos : comma - i);
+    part.erase(std::remove_if(part.begin(), part.end(), [](unsigned char c) { return std::isspace(c); }), part.end());
+    if (!part.empty() && std::all_of(part.begin(), part.end(), [](unsigned char c) { return std::isdigit(c); }) && part.size() <= 5) {
+      const long port = std::stol(part);
+      if (port >= 1 && port <= 65535) out.push_back(PortRange::single(static_cast<Port>(port)));
+    }
+    if (comma == std::string::npos) break;
+    i = comma + 1;
+  }
+  return out;
+}
+
+std::optional<std::string> read_port_text(RegistryStore& registry, const std::string& key, const std::string& value) {
+  // The value may be REG_SZ (SQL Server) or REG_DWORD (RDP PortNumber, WDS): try the string form
+  // first and fall back to the number; a value of another type is ignored.
+  try {
+    if (auto s = registry.read_string(key, value)) return s;
+    return std::nullopt;
+  } catch (const std::exception&) {
+  }
+  try {
+    if (auto d = registry.read_dword(key, value)) return std::to_string(*d);
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+/// Expands one '*' component of a key against the registry; returns (key, matched text).
+std::vector<std::pair<std::string, std::string>> expand_key(RegistryStore& registry, const std::string& key) {
+  const auto star = key.find('*');
+  if (star == std::string::npos) return {{key, ""}};
+  const auto start = key.rfind('\\', star);
+  const auto end = key.find('\\', star);
+  const std::string parent = key.substr(0, start);
+  const std::string pattern = key.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
+  const std::string rest = end == std::string::npos ? "" : key.substr(end);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& sub : registry.subkeys(parent)) {
+    if (glob(pattern, sub)) out.push_back({parent + "\\" + sub + rest, sub});
+  }
+  return out;
+}
+
+std::string resolve_service(const std::string& pattern, const std::string& matched, const std::vector<ServiceInfo>& services) {
+  if (pattern.find('*') == std::string::npos) return pattern;
+  // SQL Server: subkey "MSSQL15.SQLEXPRESS" belongs to service "MSSQL$SQLEXPRESS" (or MSSQLSERVER
+  // for the default instance): the instance is the text after the last '.'.
+  const auto dot = matched.rfind('.');
+  const std::string instance = lower(dot == std::string::npos ? matched : matched.substr(dot + 1));
+  for (const auto& s : services) {
+    const std::string name = lower(s.name);
+    if (glob(pattern, s.name) && !instance.empty() && name.size() >= instance.size() &&
+        name.compare(name.size() - instance.size(), instance.size(), instance) == 0)
+      return s.name;
+  }
+  std::string out = pattern;
+  out.replace(out.find('*'), 1, matched);
+  return out;
+}
+
+} // namespace
+
+WindowsVersion real_windows_version() {
+  using RtlGetVersionFn = LONG(WINAPI*)(OSVERSIONINFOEXW*);
+  WindowsVersion v;
+  OSVERSIONINFOEXW info{};
+  info.dwOSVersionInfoSize = sizeof info;
+  HMODULE ntdll = ::GetModuleHandleW(L"ntdll.dll");
+  auto fn = ntdll ? reinterpret_cast<RtlGetVersionFn>(reinterpret_cast<void*>(::GetProcAddress(ntdll, "RtlGetVersion"))) : nullptr;
+  if (fn == nullptr || fn(&info) != 0) throw Error("RtlGetVersion is not available: cannot tell which Windows version this is");
+  v.major = info.dwMajorVersion;
+  v.minor = info.dwMinorVersion;
+  v.build = info.dwBuildNumber;
+  v.server = info.wProductType != VER_NT_WORKSTATION;
+  return v;
+}
+
+std::vector<ServiceInfo> installed_services(RegistryStore& registry) {
+  unique_schandle scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_ENUMERATE_SERVICE | SC_MANAGER_CONNECT));
+  if (!scm) throw_last_error("OpenSCManagerW");
+  std::vector<ServiceInfo> out;
+  std::vector<std::uint8_t> buffer(64 * 1024);
+  DWORD resume = 0;
+  for (;;) {
+    DWORD needed = 0, count = 0;
+    const BOOL ok = ::EnumServicesStatusExW(scm.get(), SC_ENUM_PROCESS_INFO, SERVICE_WIN32, SERVICE_STATE_ALL, buffer.data(),
+                                            static_cast<DWORD>(buffer.size()), &needed, &count, &resume, nullptr);
+    const DWORD error = ok ? ERROR_SUCCESS : ::GetLastError();
+    if (!ok && error != ERROR_MORE_DATA) throw Win32Error(error, "EnumServicesStatusExW");
+    const auto* entries = reinterpret_cast<const ENUM_SERVICE_STATUS_PROCESSW*>(buffer.data());
+    for (DWORD i = 0; i < count; ++i) {
+      ServiceInfo s;
+      s.name = narrow(entries[i].lpServiceName);
+      s.display_name = entries[i].lpDisplayName ? narrow(entries[i].lpDisplayName) : std::string{};
+      s.state = state_of(entries[i].ServiceStatusProcess.dwCurrentState);
+      s.pid = entries[i].ServiceStatusProcess.dwProcessId;
+      out.push_back(std::move(s));
+    }
+    if (ok) break;
+    if (count == 0) buffer.resize(std::max<std::size_t>(buffer.size() * 2, needed));
+  }
+  for (auto& s : out) {
+    const std::string key = std::string(registry_paths::services_root) + "\\" + s.name;
+    // One unreadable or oddly typed value must not hide the service: each field is best effort.
+    try {
+      if (auto start = registry.read_dword(key, "Start")) {
+        switch (*start) {
+          case 0: s.start_type = StartType::boot; break;
+          case 1: s.start_type = StartType::system; break;
+          case 2: s.start_type = StartType::automatic; break;
+          case 3: s.start_type = StartType::manual; break;
+          case 4: s.start_type = StartType::disabled; break;
+          default: s.start_type = StartType::unknown; break;
+        }
+        if (*start == 2 && registry.read_dword(key, "DelayedAutostart").value_or(0) == 1) s.start_type = StartType::delayed_automatic;
+      }
+    } catch (const std::exception&) {
+    }
+    try { s.group = registry.read_string(key, "Group").value_or(""); } catch (const std::exception&) {}
+    try { s.image_path = registry.read_string(key, "ImagePath").value_or(""); } catch (const std::exception&) {}
+    try {
+      for (auto& d : registry.read_multi_string(key, "DependOnService").strings) {
+        if (!d.empty()) s.depend_on.push_back(std::move(d));
+      }
+    } catch (const std::exception&) {
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return lower(a.name) < lower(b.name); });
+  return out;
+}
+
+std::vector<PortInUse> bound_ports(const std::vector<ServiceInfo>& services) {
+  ensure_winsock();
+  const auto names = process_names();
+  std::map<DWORD, std::string> service_of;
+  for (const auto& s : services) {
+    if (s.pid == 0 || s.state != ServiceState::running) continue;
+    auto& text = service_of[s.pid];
+    text += text.empty() ? s.name : "," + s.name;   // svchost hosts several
+  }
+  std::set<std::tuple<int, Port, DWORD>> seen;
+  std::vector<PortInUse> out;
+  for (const auto& b : raw_bound_ports()) {
+    if (!seen.insert({static_cast<int>(b.protocol), b.port, b.pid}).second) continue;
+    PortInUse u;
+    u.protocol = b.protocol;
+    u.port = b.port;
+    u.pid = b.pid;
+    if (b.pid != 0) {
+      if (auto n = names.find(b.pid); n != names.end()) u.process = n->second;
+      if (auto s = service_of.find(b.pid); s != service_of.end()) u.service = s->second;
+    }
+    out.push_back(std::move(u));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return std::tie(a.protocol, a.port, a.pid) < std::tie(b.protocol, b.port, b.pid); });
+  return out;
+}
+
+std::vector<DynamicPortRange> dynamic_port_ranges(const WindowsVersion& version, RegistryStore& registry) {
+  std::vector<DynamicPortRange> out;
+  auto add = [&](PortRange range, bool assumed, const std::string& source) {
+    for (Protocol p : {Protocol::udp, Protocol::tcp}) {
+      for (IpVersion ip : {IpVersion::v4, IpVersion::v6}) out.push_back({p, ip, range, assumed, source});
+    }
+  };
+  if (version.major < 6) {
+    // Windows 2000/XP/2003: 1025..MaxUserPort (default 5000), the same for TCP and UDP.
+    std::optional<std::uint32_t> max;
+    try {
+      max = registry.read_dword(registry_paths::tcpip_parameters, "MaxUserPort");
+    } catch (const std::exception&) {
+    }
+    if (max && *max >= 5000 && *max <= 65534) {
+      add(PortRange::make(1025, *max), false, "MaxUserPort");
+    } else {
+      add(PortRange::make(1025, 5000), true, "default for Windows " + std::to_string(version.major) + "." + std::to_string(version.minor) +
+                                                 " (MaxUserPort not set)");
+    }
+    return out;
+  }
+  // Vista/2008 and later: no documented registry value or API short of WMI (MSFT_Net*Setting,
+  // Windows 8+) or netsh; the guard uses the documented default and marks it assumed, so the
+  // planner and `check` say so (docs/architecture.md).
+  add(PortRange::make(49152, 65535), true,
+      "documented default for Windows " + std::to_string(version.major) + "." + std::to_string(version.minor) + " (not read from the host)");
+  return out;
+}
+
+std::vector<ConfiguredPort> configured_ports(const std::vector<ConfiguredPortQuery>& queries, RegistryStore& registry,
+                                             const std::vector<ServiceInfo>& services) {
+  std::vector<ConfiguredPort> out;
+  for (const auto& q : queries) {
+    std::vector<std::pair<std::string, std::string>> keys;
+    try {
+      keys = expand_key(registry, q.key);
+    } catch (const std::exception&) {
+      continue;   // an unreadable key is the same as no configuration here
+    }
+    for (const auto& [key, matched] : keys) {
+      const auto text = read_port_text(registry, key, q.value);
+      if (!text) continue;
+      std::vector<PortRange> ranges = parse_configured(*text);
+      if (!q.end_value.empty() && ranges.size() == 1) {
+        const auto end_text = read_port_text(registry, key, q.end_value);
+        const auto end = end_text ? parse_configured(*end_text) : std::vector<PortRange>{};
+        if (end.size() != 1 || end[0].first() < ranges[0].first()) continue;
+        ranges = {PortRange::make(ranges[0].first(), end[0].first())};
+      }
+      for (const auto& r : ranges) {
+        out.push_back({resolve_service(q.service, matched, services), q.protocol, r, key + "\\" + q.value});
+      }
+    }
+  }
+  return out;
+}
+
+bool exclusive_bind_fails(Protocol protocol, Port port) {
+  ensure_winsock();
+  unique_socket s(::socket(AF_INET, protocol == Protocol::udp ? SOCK_DGRAM : SOCK_STREAM, protocol == Protocol::udp ? IPPROTO_UDP : IPPROTO_TCP));
+  if (!s) throw Win32Error(static_cast<DWORD>(::WSAGetLastError()), "socket");
+  BOOL on = TRUE;
+  if (::setsockopt(s.get(), SOL_SOCKET, SO_EXCLUSIVEADDRUSE, reinterpret_cast<const char*>(&on), sizeof on) != 0)
+    throw Win32Error(static_cast<DWORD>(::WSAGetLastError()), "setsockopt(SO_EXCLUSIVEADDRUSE)");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_ANY);
+  addr.sin_port = htons(port);
+  if (::bind(s.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return false;
+  const int error = ::WSAGetLastError();
+  if (error == WSAEADDRINUSE || error == WSAEACCES) return true;
+  throw Win32Error(static_cast<DWORD>(error), "bind", std::string(to_string(protocol)) + " port " + std::to_string(port));
+}
+
+std::string describe_holders(Protocol protocol, PortRange range) {
+  std::vector<ServiceInfo> services;
+  try {
+    Win32RegistryStore registry;
+    services = installed_services(registry);
+  } catch (const std::exception&) {
+    // Without the service list the holders are still named by process.
+  }
+  std::string text;
+  try {
+    for (const auto& u : bound_ports(services)) {
+      if (u.protocol != protocol || !range.contains(u.port)) continue;
+      if (!text.empty()) text += ", ";
+      text += u.describe_holder() + " on port " + std::to_string(u.port);
+    }
+  } catch (const std::exception&) {
+  }
+  return text.empty() ? "an unknown process" : text;
+}
+
+Win32SystemProbe::Win32SystemProbe(RegistryStore& registry, PersistentReservationApi& reservations)
+    : registry_(registry), reservations_(reservations) {}
+
+HostSnapshot Win32SystemProbe::capture(const std::vector<ConfiguredPortQuery>& queries) {
+  HostSnapshot s;
+  wchar_t host[256];
+  DWORD host_len = 256;
+  if (::GetComputerNameExW(ComputerNameDnsHostname, host, &host_len)) s.hostname = narrow(std::wstring_view(host, host_len));
+  s.captured_at = iso8601_utc(std::chrono::system_clock::now());
+  s.version = real_windows_version();
+  s.services = installed_services(registry_);
+  s.reserved_ports = registry_.read_multi_string(registry_paths::tcpip_parameters, registry_paths::reserved_ports_value);
+  s.dns_socket_pool_excluded = registry_.read_multi_string(registry_paths::dns_parameters, registry_paths::socket_pool_excluded_value);
+  if (reservations_.available()) {
+    std::vector<PersistentReservation> all = reservations_.list(Protocol::udp);
+    for (auto& r : reservations_.list(Protocol::tcp)) all.push_back(r);
+    s.persistent_reservations = std::move(all);
+  }
+  s.dynamic_ranges = dynamic_port_ranges(s.version, registry_);
+  s.ports_in_use = bound_ports(s.services);
+  s.configured_ports = configured_ports(queries, registry_, s.services);
+
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  s.boot_time_unix = static_cast<std::uint64_t>(now) - ::GetTickCount64() / 1000;
+  if (const ServiceInfo* dns = s.find_service("DNS"); dns != nullptr && dns->state == ServiceState::running) {
+    s.dns_start_time_unix = process_start_unix(dns->pid);
+  }
+  return s;
+}
+
+bool Win32SystemProbe::port_in_use(Protocol protocol, Port port) { return exclusive_bind_fails(protocol, port); }
+
+} // namespace portguard::win32

@@ -1,0 +1,44 @@
+#pragma once
+// SystemProbe on a live Windows host: version (RtlGetVersion), services (SCM + registry), the
+// mechanisms' current values, dynamic port ranges, ports in use with their holders, and the ports
+// services are configured to use in the registry.
+#include "portguard/core/ports.hpp"
+
+#include <vector>
+
+namespace portguard::win32 {
+
+class Win32SystemProbe : public SystemProbe {
+public:
+  /// `registry` and `reservations` are the adapters the snapshot reads the mechanisms through.
+  Win32SystemProbe(RegistryStore& registry, PersistentReservationApi& reservations);
+
+  HostSnapshot capture(const std::vector<ConfiguredPortQuery>& configured_ports) override;
+  bool port_in_use(Protocol protocol, Port port) override;
+
+private:
+  RegistryStore& registry_;
+  PersistentReservationApi& reservations_;
+};
+
+/// The version Windows really runs: RtlGetVersion, which compatibility shims do not lie to.
+WindowsVersion real_windows_version();
+/// Installed Win32 services with state and PID (SCM) and start type, group, dependencies and image
+/// path (registry: QueryServiceConfigW's dependencies are empty on some hosts, e.g. Wine).
+std::vector<ServiceInfo> installed_services(RegistryStore& registry);
+/// Bound UDP and TCP ports (IPv4 and IPv6) with owner PID, image name and hosting service.
+/// PID 0 means the owner is unknown (Wine always reports 0).
+std::vector<PortInUse> bound_ports(const std::vector<ServiceInfo>& services);
+/// Dynamic (ephemeral) port ranges per protocol for this version; see docs/architecture.md.
+std::vector<DynamicPortRange> dynamic_port_ranges(const WindowsVersion& version, RegistryStore& registry);
+/// Registry-configured ports ('*' in a key matches any subkey; the service name is resolved
+/// against the installed services).
+std::vector<ConfiguredPort> configured_ports(const std::vector<ConfiguredPortQuery>& queries, RegistryStore& registry,
+                                             const std::vector<ServiceInfo>& services);
+/// True when an exclusive bind (SO_EXCLUSIVEADDRUSE) of the port on all IPv4 addresses fails with
+/// WSAEADDRINUSE or WSAEACCES.
+bool exclusive_bind_fails(Protocol protocol, Port port);
+/// "dns.exe (PID 1816)", ... for every holder of a port in the range; "an unknown process" if none known.
+std::string describe_holders(Protocol protocol, PortRange range);
+
+} // namespace portguard::win32

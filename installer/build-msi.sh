@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Builds portguard-<version>-x64.msi from installer/portguard.wxs with wixl (msitools), then patches
+# with msibuild what wixl 0.101 cannot express but the real WiX v3 build gets from the same .wxs
+# (see /work/shared/notes/wixl-msi.md and docs/install.md, "Two toolchains").
+#
+#   build-msi.sh --version X.Y.Z --exe portguard.exe --policy policy.toml --output out.msi [--workdir DIR]
+#
+# Used by the `msi` CMake target and by tests/installer (which builds a second, newer MSI for the
+# upgrade scenario). Fails loudly if any patch does not land: a silently unpatched MSI would
+# overwrite an ops-edited policy on upgrade.
+set -euo pipefail
+
+version="" exe="" policy="" output="" workdir=""
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --version) version=$2; shift 2 ;;
+    --exe) exe=$2; shift 2 ;;
+    --policy) policy=$2; shift 2 ;;
+    --output) output=$2; shift 2 ;;
+    --workdir) workdir=$2; shift 2 ;;
+    *) echo "build-msi.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+for v in version exe policy output; do
+  [[ -n ${!v} ]] || { echo "build-msi.sh: --$v is required" >&2; exit 2; }
+done
+# Windows Installer product versions: major.minor.build, at most 255.255.65535.
+if ! [[ $version =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)$ ]] || (( BASH_REMATCH[1] > 255 || BASH_REMATCH[2] > 255 || BASH_REMATCH[3] > 65535 )); then
+  echo "build-msi.sh: version '$version' is not a Windows Installer ProductVersion (major.minor.build, max 255.255.65535)" >&2
+  exit 2
+fi
+[[ -f $exe ]] || { echo "build-msi.sh: executable '$exe' not found" >&2; exit 1; }
+[[ -f $policy ]] || { echo "build-msi.sh: default policy '$policy' not found" >&2; exit 1; }
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+wxs=$here/portguard.wxs
+output=$(realpath -m "$output")
+[[ -n $workdir ]] || workdir=$(dirname "$output")/msi-stage-$version
+workdir=$(realpath -m "$workdir")
+rm -rf "$workdir"
+mkdir -p "$workdir" "$(dirname "$output")"
+
+# wixl resolves File/@Source relative to the working directory and rejects absolute paths, so the
+# payload is staged under fixed names.
+cp "$exe" "$workdir/portguard.exe"
+cp "$policy" "$workdir/policy.toml"
+tmp_msi=$workdir/unpatched.msi
+(
+  cd "$workdir"
+  # wixl prints a GLib warning for every WiX attribute it ignores (the ones patched below);
+  # keep real errors visible.
+  wixl -a x64 -D WIXL=1 -D "Version=$version" -D PortGuardExe=portguard.exe -D DefaultPolicy=policy.toml \
+    -o "$tmp_msi" "$wxs" 2> >(grep -v -e "has no property named" -e '^$' >&2)
+)
+[[ -s $tmp_msi ]] || { echo "build-msi.sh: wixl did not produce $tmp_msi" >&2; exit 1; }
+
+q() { msibuild "$tmp_msi" -q "$1"; }
+
+# Component attributes (wixl ignores Permanent/NeverOverwrite): 256 Win64, 16 Permanent,
+# 128 NeverOverwrite. The policy must survive upgrades and uninstall; the data folders and their
+# contents (state, backups for `portguard rollback`, logs) survive uninstall.
+q "UPDATE \`Component\` SET \`Attributes\` = 400 WHERE \`Component\` = 'DefaultPolicy'"
+for c in DataDir StateDir BackupDir LogDir; do
+  q "UPDATE \`Component\` SET \`Attributes\` = 272 WHERE \`Component\` = '$c'"
+done
+
+# ErrorControl normal (1) + msidbServiceInstallErrorControlVital (0x8000): WiX's Vital="yes".
+q "UPDATE \`ServiceInstall\` SET \`ErrorControl\` = 32769 WHERE \`ServiceInstall\` = 'PortGuardService'"
+
+# Execute="rollback" is ignored by wixl: 18 (exe from File) + 64 (ignore exit code) + 256 (rollback)
+# + 1024 (in-script) + 2048 (no impersonation).
+q "UPDATE \`CustomAction\` SET \`Type\` = 3410 WHERE \`Action\` = 'RollbackProtectServices'"
+
+# Public properties must be secure to reach the elevated execute sequence of a managed (GPO) install.
+q "UPDATE \`Property\` SET \`Value\` = 'WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED;MODE;PROTECT;POLICYFILE' WHERE \`Property\` = 'SecureCustomProperties'"
+
+# Same-version rebuilds upgrade in place: make the upgrade row max-inclusive (1 MigrateFeatures
+# migrate-features + 512 VersionMaxInclusive), i.e. WiX's AllowSameVersionUpgrades. Attributes is
+# part of the Upgrade key, so the row is replaced rather than updated.
+upgrade_code=$(sed -n 's/.*define UpgradeCode = "\([0-9A-F-]*\)".*/\1/p' "$wxs")
+[[ -n $upgrade_code ]] || { echo "build-msi.sh: UpgradeCode not found in $wxs" >&2; exit 1; }
+q "DELETE FROM \`Upgrade\` WHERE \`ActionProperty\` = 'WIX_UPGRADE_DETECTED'"
+q "INSERT INTO \`Upgrade\` (\`UpgradeCode\`, \`VersionMax\`, \`Attributes\`, \`ActionProperty\`) VALUES ('{$upgrade_code}', '$version', 513, 'WIX_UPGRADE_DETECTED')"
+
+# Folder ACLs (real WiX: PermissionEx Sddl, which writes this same table). Kept in sync with
+# DataSddl in portguard.wxs.
+sddl=$(sed -n 's/.*define DataSddl = "\([^"]*\)".*/\1/p' "$wxs")
+[[ -n $sddl ]] || { echo "build-msi.sh: DataSddl not found in $wxs" >&2; exit 1; }
+{
+  printf 'MsiLockPermissionsEx\tLockObject\tTable\tSDDL\tCondition\r\n'
+  printf 's72\ts72\ts32\ts0\tS255\r\n'
+  printf 'MsiLockPermissionsEx\tMsiLockPermissionsEx\r\n'
+  for d in DATADIR STATEDIR BACKUPDIR LOGDIR; do
+    printf 'Lock%s\t%s\tCreateFolder\t%s\t\r\n' "$d" "$d" "$sddl"
+  done
+} > "$workdir/MsiLockPermissionsEx.idt"
+msibuild "$tmp_msi" -i "$workdir/MsiLockPermissionsEx.idt"
+
+# Verify every patch landed (msibuild reports some failures only on stderr).
+export_table() { msiinfo export "$tmp_msi" "$1" | tr -d '\r'; }
+check() {
+  local table=$1 pattern=$2
+  export_table "$table" | grep -qP "$pattern" || { echo "build-msi.sh: patch check failed: $table does not match /$pattern/" >&2; exit 1; }
+}
+check Component '^DefaultPolicy\t.*\t400\t'
+check Component '^BackupDir\t.*\t272\t'
+check ServiceInstall '^PortGuardService\tPortGuard\t.*\t32769\tNetworkProvider\t'
+check CustomAction '^RollbackProtectServices\t3410\t'
+check Upgrade "^\{$upgrade_code\}\t\t$version\t\t513\t\tWIX_UPGRADE_DETECTED$"
+check Property '^SecureCustomProperties\t.*MODE;PROTECT;POLICYFILE'
+check MsiLockPermissionsEx '^LockBACKUPDIR\tBACKUPDIR\tCreateFolder\t'
+
+mv "$tmp_msi" "$output"

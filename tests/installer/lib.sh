@@ -1,0 +1,146 @@
+# Shared helpers for the installer scenarios (sourced, not run). Each scenario gets a throwaway
+# Wine prefix of its own, cloned from the build's template prefix the way cmake/wine-run does it,
+# with a persistent wineserver (so the installed service is not killed when msiexec exits) that
+# is stopped -- only ours, by prefix -- on exit.
+#
+# Environment (set by portguard_add_script_test): PORTGUARD_WINE_TEMPLATE, PORTGUARD_SOURCE_DIR,
+# PORTGUARD_BINARY_DIR. Arguments conventions: scenarios take MSI PG_EXITCODE_EXE [...].
+set -euo pipefail
+
+export WINEDLLOVERRIDES="mscoree=;mshtml="
+export WINEDEBUG=${WINEDEBUG:--all}
+export WINEARCH=win64
+
+: "${PORTGUARD_WINE_TEMPLATE:?PORTGUARD_WINE_TEMPLATE must name the template prefix}"
+: "${PORTGUARD_SOURCE_DIR:?}"
+: "${PORTGUARD_BINARY_DIR:?}"
+
+PG_TEST_NAME=${PG_TEST_NAME:-installer}
+PG_KEEP=${PORTGUARD_WINE_KEEP:-0}
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "-- $*"; }
+
+# Creates and enters a fresh prefix; exports WINEPREFIX and PG_C (its drive_c).
+pg_prefix_new() {
+  if [[ ! -f $PORTGUARD_WINE_TEMPLATE/.portguard-ready ]]; then
+    "$PORTGUARD_SOURCE_DIR/cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" cmd /c exit 0
+  fi
+  local root=$PORTGUARD_BINARY_DIR/tests/installer/prefixes
+  mkdir -p "$root"
+  PG_PREFIX=$(mktemp -d "$root/$PG_TEST_NAME.XXXXXX")
+  rmdir "$PG_PREFIX"
+  # As cmake/wine-run: hard-link the bulk, private copies of the hives wineserver rewrites.
+  cp -al "$PORTGUARD_WINE_TEMPLATE" "$PG_PREFIX"
+  local f
+  for f in system.reg user.reg userdef.reg .update-timestamp; do
+    rm -f "$PG_PREFIX/$f"; cp "$PORTGUARD_WINE_TEMPLATE/$f" "$PG_PREFIX/$f"
+  done
+  export WINEPREFIX=$PG_PREFIX
+  PG_C=$PG_PREFIX/drive_c
+  mkdir -p "$PG_C/pgtest"
+  PG_MAIN_PID=$BASHPID
+  trap pg_prefix_cleanup EXIT
+  # The first Wine process starts services.exe (and with it every service) with its own stdout
+  # and stderr: send those to a log, never to a pipe a command substitution would wait on.
+  PG_WINE_LOG=$PG_PREFIX/wine-services.log
+  wineserver -p
+  wine cmd /c exit 0 >"$PG_WINE_LOG" 2>&1
+}
+
+pg_prefix_cleanup() {
+  local rc=$?
+  # Command substitutions may run the EXIT trap too: only the scenario's own shell cleans up.
+  [[ $BASHPID == "${PG_MAIN_PID:-}" ]] || return $rc
+  if [[ -n ${PG_PREFIX:-} ]]; then
+    if [[ $rc -ne 0 ]]; then
+      if [[ -s ${PG_WINE_LOG:-} ]]; then
+        echo "==== last lines of the Wine/service output ====" >&2
+        tail -n 20 "$PG_WINE_LOG" >&2
+      fi
+      local log
+      for log in "$PG_C"/pgtest/*.log; do
+        [[ -f $log ]] || continue
+        echo "==== errors in $(basename "$log") ====" >&2
+        tr -d '\r' <"$log" | grep -a -i -e "error" -e "return value 3" -e "note:" | tail -n 20 >&2 || true
+      done
+    fi
+    WINEPREFIX=$PG_PREFIX wineserver -k 2>/dev/null || true
+    WINEPREFIX=$PG_PREFIX wineserver -w 2>/dev/null || true
+    if [[ $PG_KEEP -eq 1 ]]; then echo "kept prefix $PG_PREFIX" >&2; else rm -rf "$PG_PREFIX"; fi
+  fi
+  exit $rc
+}
+
+# Copies a file into C:\pgtest and prints its Windows path.
+pg_stage() {
+  local src=$1 name=${2:-$(basename "$1")}
+  cp "$src" "$PG_C/pgtest/$name"
+  printf 'C:\\pgtest\\%s' "$name"
+}
+
+# pg_msiexec ARGS...: runs msiexec through pg-exitcode.exe (the shell would see only the low 8
+# bits); sets MSI_RC to the full Windows exit code. Never fails by itself.
+PG_LOG_SEQ=0
+pg_msiexec() {
+  PG_LOG_SEQ=$((PG_LOG_SEQ + 1))
+  local out out_file=$PG_PREFIX/msiexec-$PG_LOG_SEQ.out
+  wine "$PG_EXITCODE_EXE" msiexec "$@" /l*v "C:\\pgtest\\msiexec-$PG_LOG_SEQ.log" >"$out_file" 2>&1 || true
+  out=$(tr -d '\r' <"$out_file")
+  MSI_RC=$(sed -n 's/^exit code: \([0-9]*\)$/\1/p' <<<"$out" | tail -n 1)
+  [[ -n $MSI_RC ]] || fail "pg-exitcode did not report an exit code for 'msiexec $*': $out"
+  note "msiexec $* -> $MSI_RC"
+}
+
+# Service state as `sc query` reports it (RUNNING, STOPPED, ...), empty when not registered.
+pg_service_state() {
+  local out
+  out=$(wine sc query "$1" 2>/dev/null | tr -d '\r') || true
+  sed -n 's/^ *STATE *: *[0-9]* *\([A-Z_]*\).*/\1/p' <<<"$out"
+}
+
+# Waits up to 20 s for a state (the SCM may still be starting the process when msiexec returns).
+pg_wait_service_state() {
+  local name=$1 want=$2 i state=""
+  for i in $(seq 1 40); do
+    state=$(pg_service_state "$name")
+    [[ $state == "$want" ]] && return 0
+    sleep 0.5
+  done
+  fail "service $name is '${state:-not registered}', expected $want"
+}
+
+# pg_reg_value 'HKLM\...' NAME: prints the data of one value (empty output + status 1 if absent).
+pg_reg_value() {
+  local out
+  out=$(wine reg query "$1" /v "$2" 2>/dev/null | tr -d '\r') || return 1
+  awk -v name="$2" '$1 == name { $1 = ""; $2 = ""; sub(/^  */, ""); print; found = 1 } END { exit !found }' <<<"$out"
+}
+
+pg_reg_key_exists() { wine reg query "$1" >/dev/null 2>&1; }
+
+# Number of installed products with PortGuard's UpgradeCode (Wine keeps the Windows layout:
+# UpgradeCodes\<packed GUID> has one value per related product).
+pg_related_products() {
+  local packed=$1
+  local out
+  out=$(wine reg query "HKLM\\SOFTWARE\\Classes\\Installer\\UpgradeCodes\\$packed" 2>/dev/null | tr -d '\r') || { echo 0; return; }
+  grep -c -E '^ +[0-9A-F]{32} ' <<<"$out" || true
+}
+
+# Windows Installer "packed" GUID (the form used under ...\Installer\UpgradeCodes).
+pg_pack_guid() {
+  local g=${1//[\{\}-]/}
+  g=${g^^}
+  local rev=""
+  rev_chunk() { local s=$1 r="" i; for ((i=${#s}-1; i>=0; i--)); do r+=${s:i:1}; done; printf '%s' "$r"; }
+  rev+=$(rev_chunk "${g:0:8}")$(rev_chunk "${g:8:4}")$(rev_chunk "${g:12:4}")
+  local i
+  for ((i=16; i<32; i+=2)); do rev+=${g:i+1:1}${g:i:1}; done
+  printf '%s' "$rev"
+}
+
+PG_UPGRADE_CODE=$(sed -n 's/.*define UpgradeCode = "\([0-9A-F-]*\)".*/\1/p' "$PORTGUARD_SOURCE_DIR/installer/portguard.wxs")
+PG_SERVICE_KEY='HKLM\SYSTEM\CurrentControlSet\Services\PortGuard'
+PG_EVENT_KEY='HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\PortGuard'
+PG_SETTINGS_KEY='HKLM\SOFTWARE\PortGuard'

@@ -4,6 +4,7 @@
 
 #ifdef _WIN32
 #include "win32/commands.hpp"
+#include "win32/service_commands.hpp"
 #endif
 
 #include <array>
@@ -18,6 +19,10 @@ std::span<const Command> commands() {
       {"plan", "show what the guard would reserve on a host, and why (offline with --snapshot)", &command_plan},
 #ifdef _WIN32
       {"run", "run the guard: as the PortGuard service, or with --console in this console", &win32::command_run},
+      {"install-service", "register the PortGuard service, its recovery actions and event source", &win32::command_install_service},
+      {"uninstall-service", "remove the PortGuard service (and what protect added)", &win32::command_uninstall_service},
+      {"protect", "make a service (e.g. DNS) wait for PortGuard at boot (DependOnService)", &win32::command_protect},
+      {"unprotect", "undo protect for a service", &win32::command_unprotect},
 #else
       {"run", "run the guard (Windows only)", [](const std::vector<std::string>&, Io io) {
          io.err << "portguard run: the guard service runs on Windows only; use 'plan' with --snapshot here.\n";

@@ -1,74 +1,219 @@
-// Walking-skeleton service host: reports RUNNING, waits for STOP. Issue 6 grows it into the guard.
+// `portguard run`: the PortGuard service (entry point for the SCM) and `run --console`, which runs
+// the same routine (run_guard) in a console with Ctrl+C as stop.
+//
+// Lifecycle contract (docs/service.md):
+//  - START_PENDING with a rising checkpoint at every startup milestone and a wait hint that
+//    covers the slowest one (the first pass);
+//  - RUNNING only after the policy is loaded (or the last known good is used) and the first
+//    check-and-repair pass finished — services that depend on PortGuard wait for exactly that;
+//  - STOP, SHUTDOWN: the control handler reports STOP_PENDING and signals an event; it never blocks;
+//  - STOPPED with NO_ERROR, or ERROR_SERVICE_SPECIFIC_ERROR + a RunExit code;
+//  - no exception crosses ServiceMain or the control handler.
 #include "win32/commands.hpp"
+#include "win32/guard_runner.hpp"
+#include "win32/logging.hpp"
+#include "win32/service_config.hpp"
 #include "win32/unique_handle.hpp"
 #include "win32/win32_error.hpp"
 
+#include <boost/program_options.hpp>
+
+#include <mutex>
 #include <ostream>
 
 namespace portguard::win32 {
 namespace {
 
-constexpr wchar_t service_name[] = L"PortGuard";
+namespace po = boost::program_options;
 
-struct ServiceHost {
-  SERVICE_STATUS_HANDLE status_handle = nullptr;
-  SERVICE_STATUS status{SERVICE_WIN32_OWN_PROCESS, SERVICE_START_PENDING, 0, NO_ERROR, 0, 0, 3000};
-  unique_handle_t stop_event;
+constexpr DWORD startup_wait_hint_ms = 60'000;  // the first pass probes the host: be generous
+constexpr DWORD stop_wait_hint_ms = 10'000;
 
-  void set_state(DWORD state, DWORD exit_code = NO_ERROR) {
-    status.dwCurrentState = state;
-    status.dwWin32ExitCode = exit_code;
-    status.dwControlsAccepted = state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP : 0;
-    status.dwCheckPoint = (state == SERVICE_RUNNING || state == SERVICE_STOPPED) ? 0 : status.dwCheckPoint + 1;
-    ::SetServiceStatus(status_handle, &status);
+class ServiceHost {
+public:
+  ServiceHost(RunOptions options, std::shared_ptr<spdlog::logger> log) : options_(std::move(options)), log_(std::move(log)) {
+    stop_.reset(::CreateEventW(nullptr, TRUE, FALSE, nullptr));
+    recheck_.reset(::CreateEventW(nullptr, FALSE, FALSE, nullptr));
+    if (!stop_ || !recheck_) throw_last_error("CreateEventW");
   }
+
+  /// ServiceMain's body. noexcept by construction: everything is caught and becomes STOPPED.
+  void main() noexcept {
+    status_handle_ = ::RegisterServiceCtrlHandlerExW(service_name, &ServiceHost::handler, this);
+    if (status_handle_ == nullptr) {
+      log_->critical("RegisterServiceCtrlHandlerExW failed (Win32 error {})", ::GetLastError());
+      return;
+    }
+    DWORD code = run_ok;
+    try {
+      report(SERVICE_START_PENDING, startup_wait_hint_ms);
+      try {
+        configure_recovery_actions();
+      } catch (const std::exception& e) {
+        log_->warn("recovery actions not configured: {}", e.what());
+      }
+      RunHooks hooks;
+      hooks.progress = [this] { report(SERVICE_START_PENDING, startup_wait_hint_ms); };
+      hooks.running = [this] { report(SERVICE_RUNNING); };
+      code = run_guard(options_, stop_.get(), recheck_.get(), hooks, log_);
+    } catch (const std::exception& e) {
+      log_->critical("PortGuard could not start: {}", e.what());
+      code = run_startup_failed;
+    } catch (...) {
+      log_->critical("PortGuard could not start: unknown exception");
+      code = run_startup_failed;
+    }
+    exit_code_ = code;
+    report(SERVICE_STOPPED, 0, code);
+  }
+
+  DWORD exit_code() const noexcept { return exit_code_; }
+
+private:
+  static DWORD WINAPI handler(DWORD control, DWORD, void*, void* context) noexcept {
+    auto* self = static_cast<ServiceHost*>(context);
+    try {
+      switch (control) {
+        case SERVICE_CONTROL_STOP:
+        case SERVICE_CONTROL_SHUTDOWN:
+        case SERVICE_CONTROL_PRESHUTDOWN:
+          self->report(SERVICE_STOP_PENDING, stop_wait_hint_ms);
+          ::SetEvent(self->stop_.get());
+          return NO_ERROR;
+        case SERVICE_CONTROL_PARAMCHANGE:  // "re-read the policy and check now"
+          ::SetEvent(self->recheck_.get());
+          return NO_ERROR;
+        case SERVICE_CONTROL_INTERROGATE:
+          return NO_ERROR;
+        default:
+          return ERROR_CALL_NOT_IMPLEMENTED;
+      }
+    } catch (...) {
+      return ERROR_EXCEPTION_IN_SERVICE;
+    }
+  }
+
+  /// Thread-safe: ServiceMain's thread and the handler's both report. Checkpoints rise on every
+  /// pending report and are 0 otherwise.
+  void report(DWORD state, DWORD wait_hint = 0, DWORD run_exit = run_ok) {
+    std::lock_guard lock(mutex_);
+    SERVICE_STATUS s{};
+    s.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
+    s.dwCurrentState = state;
+    s.dwControlsAccepted = state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN | SERVICE_ACCEPT_PARAMCHANGE : 0;
+    s.dwWin32ExitCode = run_exit == run_ok ? NO_ERROR : ERROR_SERVICE_SPECIFIC_ERROR;
+    s.dwServiceSpecificExitCode = run_exit;
+    s.dwWaitHint = wait_hint;
+    const bool pending = state == SERVICE_START_PENDING || state == SERVICE_STOP_PENDING;
+    checkpoint_ = pending ? checkpoint_ + 1 : 0;
+    s.dwCheckPoint = checkpoint_;
+    if (state == SERVICE_STOPPED && stopped_) return;  // once
+    if (state == SERVICE_STOPPED) stopped_ = true;
+    if (!::SetServiceStatus(status_handle_, &s)) log_->error("SetServiceStatus failed (Win32 error {})", ::GetLastError());
+    log_->debug("service status {} checkpoint {} wait hint {} ms", state, checkpoint_, wait_hint);
+  }
+
+  RunOptions options_;
+  std::shared_ptr<spdlog::logger> log_;
+  SERVICE_STATUS_HANDLE status_handle_ = nullptr;
+  unique_handle_t stop_;
+  unique_handle_t recheck_;
+  std::mutex mutex_;
+  DWORD checkpoint_ = 0;
+  bool stopped_ = false;
+  DWORD exit_code_ = run_ok;
 };
 
-ServiceHost* g_host = nullptr;  // only ServiceMain and the handler see it; one service per process
+// ServiceMain has no context parameter: the one host of this process is reached through this
+// pointer, set before StartServiceCtrlDispatcherW and never changed while the dispatcher runs.
+ServiceHost* g_host = nullptr;
 
-DWORD WINAPI control_handler(DWORD control, DWORD, void*, void* context) {
-  auto* host = static_cast<ServiceHost*>(context);
-  switch (control) {
-    case SERVICE_CONTROL_STOP:
-      host->set_state(SERVICE_STOP_PENDING);
-      ::SetEvent(host->stop_event.get());
-      return NO_ERROR;
-    case SERVICE_CONTROL_INTERROGATE:
-      return NO_ERROR;
+void WINAPI service_main(DWORD, LPWSTR*) {
+  if (g_host != nullptr) g_host->main();
+}
+
+HANDLE g_console_stop = nullptr;
+
+BOOL WINAPI console_handler(DWORD type) {
+  switch (type) {
+    case CTRL_C_EVENT:
+    case CTRL_BREAK_EVENT:
+    case CTRL_CLOSE_EVENT:
+    case CTRL_SHUTDOWN_EVENT:
+      ::SetEvent(g_console_stop);
+      return TRUE;
     default:
-      return ERROR_CALL_NOT_IMPLEMENTED;
+      return FALSE;
   }
 }
 
-void WINAPI service_main(DWORD, LPWSTR*) {
-  ServiceHost& host = *g_host;
-  host.status_handle = ::RegisterServiceCtrlHandlerExW(service_name, &control_handler, &host);
-  if (host.status_handle == nullptr) return;
-  host.stop_event.reset(::CreateEventW(nullptr, TRUE, FALSE, nullptr));
-  if (!host.stop_event) {
-    host.set_state(SERVICE_STOPPED, ::GetLastError());
-    return;
-  }
-  host.set_state(SERVICE_RUNNING);
-  ::WaitForSingleObject(host.stop_event.get(), INFINITE);
-  host.set_state(SERVICE_STOPPED);
+int run_console(const RunOptions& options, std::shared_ptr<spdlog::logger> log, cli::Io io) {
+  unique_handle_t stop(::CreateEventW(nullptr, TRUE, FALSE, nullptr));
+  if (!stop) throw_last_error("CreateEventW");
+  g_console_stop = stop.get();
+  if (!::SetConsoleCtrlHandler(&console_handler, TRUE)) throw_last_error("SetConsoleCtrlHandler");
+  RunHooks hooks;
+  hooks.running = [&] {
+    if (!options.once) io.err << "PortGuard is guarding (console mode). Press Ctrl+C to stop.\n";
+  };
+  const DWORD code = run_guard(options, stop.get(), nullptr, hooks, log);
+  ::SetConsoleCtrlHandler(&console_handler, FALSE);
+  g_console_stop = nullptr;
+  return code == run_ok ? cli::exit_ok : cli::exit_error;
 }
 
 } // namespace
 
-int command_run(const std::vector<std::string>&, cli::Io io) {
-  ServiceHost host;
+int command_run(const std::vector<std::string>& args, cli::Io io) {
+  po::options_description desc("Usage: portguard run [--console] [--policy FILE] [--once]\n\n"
+                               "Runs the guard: as the PortGuard service when the Service Control Manager starts it,\n"
+                               "or with --console in this console (Ctrl+C stops it).\n\nOptions");
+  std::string policy;
+  std::string data_dir;
+  desc.add_options()("help,h", "show this help")("console", "run in this console instead of as a service")(
+      "policy", po::value(&policy), "policy file (default %ProgramData%\\PortGuard\\policy.toml)")(
+      "data-dir", po::value(&data_dir), "state, backups and logs directory (default %ProgramData%\\PortGuard)")(
+      "once", "with --console: run the first check-and-repair pass, then exit");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    io.err << "portguard run: " << e.what() << "\n" << desc << '\n';
+    return cli::exit_usage;
+  }
+  if (vm.count("help")) {
+    io.out << desc << '\n';
+    return cli::exit_ok;
+  }
+  RunOptions options;
+  options.data_dir = data_dir.empty() ? default_data_dir() : std::filesystem::path(widen(data_dir));
+  options.policy_file = policy.empty() ? options.data_dir / L"policy.toml" : std::filesystem::path(widen(policy));
+  options.once = vm.count("once") != 0;
+  if (options.once && !vm.count("console")) {
+    io.err << "portguard run: --once needs --console\n";
+    return cli::exit_usage;
+  }
+  const bool console = vm.count("console") != 0;
+  auto log = make_logger(options.data_dir / L"logs", console);
+
+  if (console) return run_console(options, log, io);
+
+  ServiceHost host(options, log);
   g_host = &host;
   SERVICE_TABLE_ENTRYW table[] = {{const_cast<wchar_t*>(service_name), &service_main}, {nullptr, nullptr}};
   if (!::StartServiceCtrlDispatcherW(table)) {
     const DWORD error = ::GetLastError();
+    g_host = nullptr;
     if (error == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
-      io.err << "portguard run: not started by the Service Control Manager.\n";
+      io.err << "portguard run: not started by the Service Control Manager. Use 'portguard run --console' to run the guard "
+                "in this console.\n";
       return cli::exit_usage;
     }
     throw Win32Error(error, "StartServiceCtrlDispatcherW");
   }
-  return static_cast<int>(host.status.dwWin32ExitCode);
+  g_host = nullptr;
+  return host.exit_code() == run_ok ? cli::exit_ok : cli::exit_error;
 }
 
 } // namespace portguard::win32

@@ -1,0 +1,287 @@
+#include "win32/guard_runner.hpp"
+
+#include "portguard/config/policy.hpp"
+#include "portguard/core/apply.hpp"
+#include "portguard/core/backup_store.hpp"
+#include "portguard/core/event_ids.hpp"
+#include "portguard/core/guard.hpp"
+#include "portguard/core/version.hpp"
+#include "win32/event_log.hpp"
+#include "win32/host_adapters.hpp"
+#include "win32/paths.hpp"
+#include "win32/policy_acl.hpp"
+#include "win32/watch.hpp"
+#include "win32/win32_error.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace portguard::win32 {
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+class SystemClock : public Clock {
+public:
+  std::chrono::system_clock::time_point now() override { return std::chrono::system_clock::now(); }
+  steady::time_point steady_now() override { return steady::now(); }
+};
+
+/// Identity of the policy file's content, to skip reloads when a notification was about something
+/// else in the directory (our own state or log files).
+struct FileSignature {
+  bool exists = false;
+  std::filesystem::file_time_type mtime{};
+  std::uintmax_t size = 0;
+  friend bool operator==(const FileSignature&, const FileSignature&) = default;
+};
+
+FileSignature signature(const std::filesystem::path& p) {
+  std::error_code ec;
+  FileSignature s;
+  s.exists = std::filesystem::is_regular_file(p, ec);
+  if (s.exists) {
+    s.mtime = std::filesystem::last_write_time(p, ec);
+    s.size = std::filesystem::file_size(p, ec);
+  }
+  return s;
+}
+
+std::string summarize(const config::PolicyError& e) {
+  const auto& d = e.diagnostics();
+  if (d.empty()) return e.what();
+  std::string out;
+  const std::size_t shown = std::min<std::size_t>(d.size(), 5);
+  for (std::size_t i = 0; i < shown; ++i) out += (i ? "; " : "") + d[i].to_string();
+  if (d.size() > shown) out += "; and " + std::to_string(d.size() - shown) + " more (run portguard validate)";
+  return out;
+}
+
+GuardPolicy to_guard_policy(const config::Policy& policy, const std::string& source, Win32PersistentReservationApi& reservations) {
+  GuardPolicy g;
+  g.source = source;
+  g.audit = policy.enforcement == config::Enforcement::audit;
+  g.plan = policy.plan;
+  g.configured_port_queries = config::configured_port_queries(policy);
+  g.requirements = [policy, &reservations](const HostSnapshot& host) {
+    Requirements r = config::requirements_for(policy, host);
+    // Windows cannot enumerate persistent reservations: the adapter looks up the blocks it is told
+    // about, so the next capture also confirms the ranges this policy needs.
+    std::vector<PortRange> candidates;
+    for (const auto& q : r) candidates.push_back(q.ports);
+    reservations.set_candidates(std::move(candidates));
+    return r;
+  };
+  return g;
+}
+
+/// The policy half of the loop: which policy is in force, and the events about it.
+class PolicyKeeper {
+public:
+  PolicyKeeper(Guard& guard, const RunOptions& options, Win32PersistentReservationApi& reservations, spdlog::logger& log)
+      : guard_(guard), file_(options.policy_file), state_dir_(options.data_dir / "state"), reservations_(reservations), log_(log) {}
+
+  std::chrono::seconds recheck_interval() const noexcept { return interval_; }
+
+  /// (Re)loads the policy file when it changed (or `force`). Never throws for policy problems:
+  /// they become events, and the policy in force stays (or the last known good takes over).
+  void reload(bool force) {
+    std::string writers;
+    try {
+      writers = policy_write_problems(file_);
+    } catch (const std::exception& e) {
+      writers.clear();
+      log_.warn("cannot read the permissions of {}: {}", file_.string(), e.what());
+    }
+    if (!writers.empty()) {
+      last_.reset();  // re-check the content once the permissions are fixed
+      log_.error("policy {} refused: writable by {}", file_.string(), writers);
+      ensure_some_policy();
+      guard_.report_policy_insecure(file_.string(), writers);
+      return;
+    }
+    const FileSignature now = signature(file_);
+    if (!force && last_ && *last_ == now) return;
+    last_ = now;
+    try {
+      config::Policy policy = config::load_policy(file_, services_file());
+      try {
+        config::save_last_known_good(policy, state_dir_);
+      } catch (const std::exception& e) {
+        log_.error("cannot save the last known good policy in {}: {}", state_dir_.string(), e.what());
+      }
+      interval_ = policy.recheck_interval;
+      guard_.set_policy(to_guard_policy(policy, file_.string(), reservations_));
+      log_.info("policy {} loaded ({}, recheck every {} s)", file_.string(),
+                policy.enforcement == config::Enforcement::audit ? "audit" : "enforce", interval_.count());
+      guard_.report_policy_loaded(file_.string(), policy.enforcement == config::Enforcement::audit);
+    } catch (const config::PolicyError& e) {
+      const std::string why = summarize(e);
+      log_.error("policy {} cannot be used: {}", file_.string(), why);
+      ensure_some_policy();
+      if (guard_.policy()) guard_.report_policy_invalid(file_.string(), why);
+      else guard_.report_no_policy(file_.string(), why);
+    }
+  }
+
+private:
+  /// Keeps the policy in force; without one, falls back on the last known good.
+  void ensure_some_policy() {
+    if (guard_.policy()) return;
+    try {
+      if (auto lkg = config::load_last_known_good(state_dir_)) {
+        interval_ = lkg->recheck_interval;
+        guard_.set_policy(to_guard_policy(*lkg, "the last known good policy (from " + lkg->source + ")", reservations_));
+        log_.warn("using the last known good policy (from {})", lkg->source);
+      }
+    } catch (const std::exception& e) {
+      log_.error("the last known good policy in {} cannot be read: {}", state_dir_.string(), e.what());
+    }
+  }
+
+  Guard& guard_;
+  std::filesystem::path file_;
+  std::filesystem::path state_dir_;
+  Win32PersistentReservationApi& reservations_;
+  spdlog::logger& log_;
+  std::optional<FileSignature> last_;
+  std::chrono::seconds interval_{15 * 60};
+};
+
+void log_pass(spdlog::logger& log, const PassResult& r, std::chrono::microseconds took) {
+  for (const auto& line : r.log) log.debug("{}", line);
+  log.info("pass done in {:.1f} ms: {}{}{}", static_cast<double>(took.count()) / 1000.0, r.ran ? "" : "not run, ",
+           r.compliant ? "compliant" : "not compliant", r.changed ? ", changed" : "");
+}
+
+} // namespace
+
+std::filesystem::path default_data_dir() { return data_dir(); }
+
+DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const RunHooks& hooks, std::shared_ptr<spdlog::logger> log) {
+  const auto progress = [&] {
+    if (hooks.progress) hooks.progress();
+  };
+  log->info("PortGuard {} starting; policy {}, data {}", version(), options.policy_file.string(), options.data_dir.string());
+
+  // N.B. every watcher is armed before the first read of what it watches: a change that lands
+  // between a read and the arming would otherwise wait for the periodic timer.
+  std::vector<RegistryWatch> registry_watches;
+  for (const wchar_t* key : {L"SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters", L"SYSTEM\\CurrentControlSet\\Services\\DNS\\Parameters"}) {
+    if (auto w = RegistryWatch::open(key)) registry_watches.push_back(std::move(*w));
+    else log->info("not watching HKLM\\{} (absent); the periodic check covers it", narrow(key));
+  }
+  std::optional<DirectoryWatch> policy_watch = DirectoryWatch::open(options.policy_file.parent_path());
+  if (!policy_watch) log->warn("policy directory {} does not exist: policy changes are seen by the periodic check only",
+                               options.policy_file.parent_path().string());
+  progress();
+
+  EventLogSink sink;
+  sink.echo = [&](const Event& e) {
+    const auto* info = events::find(e.id);
+    const auto level = info == nullptr ? spdlog::level::err
+                       : e.level == Event::Level::error   ? spdlog::level::err
+                       : e.level == Event::Level::warning ? spdlog::level::warn
+                                                          : spdlog::level::info;
+    log->log(level, "event {}", describe_event(e));
+    if (hooks.on_event) hooks.on_event(e);
+  };
+  sink.on_failure = [&](const std::string& why) { log->error("event not reported: {}", why); };
+
+  SystemClock clock;
+  ReservationLedger ledger(options.data_dir / "state" / "created-reservations.json");
+  HostAdapters host = make_host_adapters(&ledger);
+  BackupStore backups(options.data_dir / "backups", clock);
+  Applier applier(*host.registry, *host.reservations, backups, clock, &ledger);
+  Guard guard(*host.probe, applier, sink, clock, GuardSettings{}, options.data_dir / "state");
+  PolicyKeeper policy(guard, options, *host.reservations, *log);
+
+  policy.reload(true);
+  progress();
+  const auto run_pass = [&](PassTrigger trigger) {
+    const auto t0 = steady::now();
+    const PassResult r = guard.run_pass(trigger);
+    log_pass(*log, r, std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0));
+  };
+  run_pass(PassTrigger::startup);
+  guard.report_started(version());
+  if (hooks.running) hooks.running();
+  if (options.once) {
+    guard.report_stopped("single pass done (--once)", 0);
+    return run_ok;
+  }
+
+  Debouncer debounce(options.debounce_quiet, options.debounce_max);
+  bool policy_dirty = false;
+  PassTrigger pending_trigger = PassTrigger::registry_changed;
+  auto next_timer = steady::now() + policy.recheck_interval();
+  DWORD exit_code = run_ok;
+  try {
+    for (;;) {
+      std::vector<HANDLE> handles{stop};
+      const std::size_t recheck_index = handles.size();
+      if (recheck != nullptr) handles.push_back(recheck);
+      const std::size_t registry_first = handles.size();
+      for (const auto& w : registry_watches) handles.push_back(w.event());
+      const std::size_t policy_index = handles.size();
+      if (policy_watch) handles.push_back(policy_watch->event());
+
+      const auto now = steady::now();
+      auto wait = std::chrono::ceil<std::chrono::milliseconds>(std::max(next_timer - now, steady::duration::zero()));
+      if (const auto d = debounce.wait(now)) wait = std::min(wait, *d);
+      const DWORD r = ::WaitForMultipleObjects(static_cast<DWORD>(handles.size()), handles.data(), FALSE,
+                                               static_cast<DWORD>(std::min<long long>(wait.count(), 0x7fffffff)));
+      if (r == WAIT_FAILED) throw_last_error("WaitForMultipleObjects");
+      if (r == WAIT_OBJECT_0) break;  // stop
+      if (r >= WAIT_OBJECT_0 && r < WAIT_OBJECT_0 + handles.size()) {
+        const std::size_t i = r - WAIT_OBJECT_0;
+        if (recheck != nullptr && i == recheck_index) {
+          log->info("recheck requested");
+          policy.reload(true);
+          debounce.clear();
+          run_pass(PassTrigger::manual);
+          next_timer = steady::now() + policy.recheck_interval();
+          continue;
+        }
+        if (i >= registry_first && i < policy_index) {
+          // Re-arm before the pass reads the key (watch before you read).
+          auto& w = registry_watches[i - registry_first];
+          w.arm();
+          log->debug("change notification: HKLM\\{}", narrow(w.key_path()));
+          pending_trigger = policy_dirty ? PassTrigger::policy_changed : PassTrigger::registry_changed;
+        } else if (policy_watch && i == policy_index) {
+          policy_watch->rearm();
+          policy_dirty = true;
+          pending_trigger = PassTrigger::policy_changed;
+          log->debug("change notification: policy directory");
+        }
+        debounce.notify(steady::now());
+        continue;
+      }
+      // Timeout: a debounced pass or the periodic one is due.
+      const auto t = steady::now();
+      if (debounce.pending() && debounce.wait(t) == std::chrono::milliseconds{0}) {
+        debounce.clear();
+        if (policy_dirty) {
+          policy_dirty = false;
+          policy.reload(false);
+        }
+        run_pass(pending_trigger);
+      }
+      if (t >= next_timer) {
+        policy.reload(false);  // catches a change whose notification was lost
+        run_pass(PassTrigger::timer);
+        next_timer = steady::now() + policy.recheck_interval();
+      }
+    }
+    guard.report_stopped("stop requested", 0);
+  } catch (const std::exception& e) {
+    log->critical("watch loop failed: {}", e.what());
+    exit_code = run_loop_failed;
+    guard.report_stopped(std::string("watch loop failed: ") + e.what(), exit_code);
+  }
+  log->info("PortGuard stopped (exit code {})", exit_code);
+  return exit_code;
+}
+
+} // namespace portguard::win32

@@ -1,0 +1,48 @@
+#pragma once
+// The guard's main routine, shared by the service (ServiceMain) and `portguard run --console`:
+// arm the watchers, load the policy (write-permission check, last known good), run the first
+// check-and-repair pass, then wait on {stop, recheck, registry changed, policy changed, timer}.
+#include "portguard/core/ports.hpp"
+
+#include <windows.h>
+
+#include <spdlog/logger.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace portguard::win32 {
+
+struct RunOptions {
+  std::filesystem::path policy_file;   // default %ProgramData%\PortGuard\policy.toml
+  std::filesystem::path data_dir;      // %ProgramData%\PortGuard: state\, backups\, logs\ live here
+  bool once = false;                   // run the first pass and return (console diagnostics, tests)
+  std::chrono::milliseconds debounce_quiet{100};
+  std::chrono::milliseconds debounce_max{500};
+};
+
+/// %ProgramData%\PortGuard (SHGetKnownFolderPath). Throws Win32Error.
+std::filesystem::path default_data_dir();
+
+/// Service-specific exit codes (SERVICE_STOPPED with ERROR_SERVICE_SPECIFIC_ERROR), docs/service.md.
+enum RunExit : DWORD {
+  run_ok = 0,
+  run_startup_failed = 1,   // could not arm watchers / open the event source / adapters
+  run_loop_failed = 2,      // an unexpected error in the watch loop
+};
+
+struct RunHooks {
+  std::function<void()> progress;        // a startup milestone passed: next START_PENDING checkpoint
+  std::function<void()> running;         // the first pass finished: report RUNNING now
+  std::function<void(const Event&)> on_event;  // every event also reported here (tests, console)
+};
+
+/// Runs until `stop` is signalled (or after the first pass with options.once). `recheck` (may be
+/// null) forces a policy reload and a pass (SERVICE_CONTROL_PARAMCHANGE). Throws only for
+/// startup failures; the caller maps them to run_startup_failed.
+DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const RunHooks& hooks, std::shared_ptr<spdlog::logger> log);
+
+} // namespace portguard::win32

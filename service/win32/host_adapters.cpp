@@ -1,0 +1,16 @@
+#include "win32/host_adapters.hpp"
+
+#include "win32/registry_store.hpp"
+#include "win32/system_probe.hpp"
+
+namespace portguard::win32 {
+
+HostAdapters make_host_adapters(const ReservationLedger* ledger) {
+  HostAdapters h;
+  h.registry = std::make_unique<Win32RegistryStore>();
+  h.reservations = std::make_unique<Win32PersistentReservationApi>(ledger);
+  h.probe = std::make_unique<Win32SystemProbe>(*h.registry, *h.reservations);
+  return h;
+}
+
+} // namespace portguard::win32

@@ -1,0 +1,21 @@
+#pragma once
+// The live host behind the core's interfaces, as the service uses it: one place that picks the
+// Win32 adapters (registry, persistent reservations, discovery).
+#include "portguard/core/backup_store.hpp"
+#include "portguard/core/ports.hpp"
+#include "win32/persistent_reservations.hpp"
+
+#include <memory>
+
+namespace portguard::win32 {
+
+struct HostAdapters {
+  std::unique_ptr<RegistryStore> registry;
+  std::unique_ptr<Win32PersistentReservationApi> reservations;
+  std::unique_ptr<SystemProbe> probe;
+};
+
+/// `ledger`: the blocks PortGuard created, which the reservation adapter looks up (may be null).
+HostAdapters make_host_adapters(const ReservationLedger* ledger);
+
+} // namespace portguard::win32

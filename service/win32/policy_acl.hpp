@@ -1,0 +1,21 @@
+#pragma once
+// The policy steers a SYSTEM service: only SYSTEM, Administrators (and TrustedInstaller) and the
+// file's owner may be able to change it. This check runs on every policy (re)load, for the file and
+// for its directory (whoever can create files there can replace the policy).
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace portguard::win32 {
+
+/// One account that can write `path` although it should not: "Everyone (write data, change
+/// permissions) on C:\ProgramData\PortGuard\policy.toml".
+/// Empty: the path is safe. Throws Win32Error when the security descriptor cannot be read.
+/// Conservative by design: every allow ACE that applies to the object counts, even if a deny
+/// ACE would win for some members; a NULL DACL counts as "Everyone".
+std::vector<std::string> unsafe_writers(const std::filesystem::path& path);
+
+/// unsafe_writers of the file and of its directory, joined for an event: "" when safe.
+std::string policy_write_problems(const std::filesystem::path& policy_file);
+
+} // namespace portguard::win32

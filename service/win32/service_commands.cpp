@@ -1,0 +1,139 @@
+#include "win32/service_commands.hpp"
+
+#include "portguard/core/error.hpp"
+#include "win32/guard_runner.hpp"
+#include "win32/service_config.hpp"
+#include "win32/win32_error.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <ostream>
+
+namespace portguard::win32 {
+namespace {
+
+namespace po = boost::program_options;
+
+/// Parses; returns an exit code when the command must stop here (help or usage error).
+std::optional<int> parse(const std::vector<std::string>& args, const po::options_description& desc, po::variables_map& vm,
+                         std::string_view name, cli::Io io) {
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    io.err << "portguard " << name << ": " << e.what() << "\n" << desc << '\n';
+    return cli::exit_usage;
+  }
+  if (vm.count("help")) {
+    io.out << desc << '\n';
+    return cli::exit_ok;
+  }
+  return std::nullopt;
+}
+
+std::filesystem::path state_dir(const std::string& data_dir) {
+  return (data_dir.empty() ? default_data_dir() : std::filesystem::path(widen(data_dir))) / L"state";
+}
+
+} // namespace
+
+int command_install_service(const std::vector<std::string>& args, cli::Io io) {
+  po::options_description desc("Usage: portguard install-service [--binary PATH] [--start]\n\n"
+                               "Registers the PortGuard service (automatic start, LocalSystem, load-order group\n"
+                               "NetworkProvider), its recovery actions and its Event Log source. The MSI does the same.\n\nOptions");
+  std::string binary;
+  desc.add_options()("help,h", "show this help")("binary", po::value(&binary), "portguard.exe to register (default: this one)")(
+      "start", "start the service afterwards");
+  po::variables_map vm;
+  if (auto rc = parse(args, desc, vm, "install-service", io)) return *rc;
+  InstallOptions options;
+  if (!binary.empty()) options.binary = std::filesystem::path(widen(binary));
+  options.start = vm.count("start") != 0;
+  install_service(options);
+  io.out << "PortGuard service installed (group " << narrow(options.group) << ")\n";
+  if (const auto listed = group_in_service_group_order(options.group); listed && !*listed) {
+    io.err << "warning: the group " << narrow(options.group)
+           << " is not in HKLM\\SYSTEM\\CurrentControlSet\\Control\\ServiceGroupOrder\\List: the SCM starts it after the listed "
+              "groups, together with ungrouped services (see docs/service.md)\n";
+  }
+  return cli::exit_ok;
+}
+
+int command_uninstall_service(const std::vector<std::string>& args, cli::Io io) {
+  po::options_description desc("Usage: portguard uninstall-service\n\n"
+                               "Stops and deletes the PortGuard service, removes exactly the DependOnService entries\n"
+                               "'portguard protect' added, and the Event Log source. Backups, state and logs stay.\n\nOptions");
+  std::string data_dir;
+  desc.add_options()("help,h", "show this help")("data-dir", po::value(&data_dir), "default %ProgramData%\\PortGuard");
+  po::variables_map vm;
+  if (auto rc = parse(args, desc, vm, "uninstall-service", io)) return *rc;
+  std::vector<std::string> log;
+  uninstall_service(state_dir(data_dir), &log);
+  for (const auto& line : log) io.out << line << '\n';
+  io.out << "PortGuard service removed\n";
+  return cli::exit_ok;
+}
+
+int command_protect(const std::vector<std::string>& args, cli::Io io) {
+  po::options_description desc("Usage: portguard protect --service NAME [--service NAME...]\n"
+                               "       portguard protect --list\n\n"
+                               "Makes a service wait for PortGuard at boot: appends PortGuard to its DependOnService\n"
+                               "(read, append, write back) and records the change so that 'unprotect' and uninstall\n"
+                               "remove exactly that. Takes effect at the next start of that service.\n\nOptions");
+  std::vector<std::string> services;
+  std::string data_dir;
+  desc.add_options()("help,h", "show this help")("service", po::value(&services), "service key name, e.g. DNS (repeatable)")(
+      "list", "list the services protect has changed")("data-dir", po::value(&data_dir), "default %ProgramData%\\PortGuard");
+  po::variables_map vm;
+  if (auto rc = parse(args, desc, vm, "protect", io)) return *rc;
+  const auto dir = state_dir(data_dir);
+  if (vm.count("list")) {
+    for (const auto& r : load_protect_records(dir)) io.out << r.service << '\n';
+    return cli::exit_ok;
+  }
+  if (services.empty()) {
+    io.err << "portguard protect: name at least one --service\n" << desc << '\n';
+    return cli::exit_usage;
+  }
+  int rc = cli::exit_ok;
+  for (const auto& s : services) {
+    try {
+      if (protect_service(s, dir)) io.out << s << ": now depends on PortGuard (effective at its next start)\n";
+      else io.out << s << ": already depends on PortGuard; nothing changed (not recorded)\n";
+    } catch (const InputError& e) {
+      io.err << "portguard protect: " << e.what() << '\n';
+      rc = cli::exit_failed;
+    }
+  }
+  return rc;
+}
+
+int command_unprotect(const std::vector<std::string>& args, cli::Io io) {
+  po::options_description desc("Usage: portguard unprotect --service NAME [--service NAME...] | --all\n\n"
+                               "Removes PortGuard from the DependOnService of services that 'protect' changed.\n\nOptions");
+  std::vector<std::string> services;
+  std::string data_dir;
+  desc.add_options()("help,h", "show this help")("service", po::value(&services), "service key name (repeatable)")(
+      "all", "every service protect changed")("data-dir", po::value(&data_dir), "default %ProgramData%\\PortGuard");
+  po::variables_map vm;
+  if (auto rc = parse(args, desc, vm, "unprotect", io)) return *rc;
+  const auto dir = state_dir(data_dir);
+  if (vm.count("all"))
+    for (const auto& r : load_protect_records(dir)) services.push_back(r.service);
+  if (services.empty() && !vm.count("all")) {
+    io.err << "portguard unprotect: name at least one --service, or --all\n" << desc << '\n';
+    return cli::exit_usage;
+  }
+  int rc = cli::exit_ok;
+  for (const auto& s : services) {
+    if (unprotect_service(s, dir)) {
+      io.out << s << ": no longer depends on PortGuard\n";
+    } else {
+      io.err << "portguard unprotect: " << s << " was not protected by PortGuard (nothing recorded); nothing changed\n";
+      rc = cli::exit_failed;
+    }
+  }
+  return rc;
+}
+
+} // namespace portguard::win32

@@ -265,6 +265,7 @@ PassResult Guard::run_pass(PassTrigger trigger) {
     result.requirements = requirements.size();
 
     bool error_findings = false;
+    std::vector<const Finding*> at_risk;
     for (const Finding& f : full.findings) {
       result.log.push_back(std::string(to_string(f.severity)) + " " + f.code + ": " + f.message);
       // Informational findings (a port held by its own service, an already-reserved port in the
@@ -275,11 +276,7 @@ PassResult Guard::run_pass(PassTrigger trigger) {
              {upper(to_string(f.holder->protocol)), std::to_string(f.holder->port),
               f.requirement->service.empty() ? f.requirement->provenance.source : f.requirement->service, f.holder->describe_holder()});
       } else if (f.code == "at-risk" && f.severity != Severity::info && f.requirement) {
-        const auto dyn = snapshot.dynamic_range(f.requirement->protocol);
-        emit(events::port_at_risk, std::string(to_string(f.requirement->protocol)) + "/" + f.requirement->ports.to_string(),
-             {upper(to_string(f.requirement->protocol)), f.requirement->ports.to_string(),
-              f.requirement->service.empty() ? f.requirement->provenance.source : f.requirement->service,
-              dyn ? dyn->range.to_string() + (dyn->assumed ? " (assumed default)" : "") : std::string("(unknown)")});
+        at_risk.push_back(&f);  // reported below, unless this pass's repair covers it
       } else if (f.code == "unavailable" && f.severity != Severity::info) {
         error_findings = true;
         const std::string t = f.target ? describe_target(*f.target) : std::string("a reservation mechanism");
@@ -331,6 +328,18 @@ PassResult Guard::run_pass(PassTrigger trigger) {
           emit(events::drift_detected, key, {key, join(ranges(t.added, t.protocol)), join(ranges(t.removed, t.protocol))});
         }
         compliant = apply(effective, result);
+      }
+    }
+
+    // A port at risk that this pass reserved is not at risk any more (a pending reboot / DNS
+    // restart is reported as such below); otherwise the risk stands.
+    if (!compliant) {
+      for (const Finding* f : at_risk) {
+        const Requirement& r = *f->requirement;
+        const auto dyn = snapshot.dynamic_range(r.protocol);
+        emit(events::port_at_risk, std::string(to_string(r.protocol)) + "/" + r.ports.to_string(),
+             {upper(to_string(r.protocol)), r.ports.to_string(), r.service.empty() ? r.provenance.source : r.service,
+              dyn ? dyn->range.to_string() + (dyn->assumed ? " (assumed default)" : "") : std::string("(unknown)")});
       }
     }
 

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The PortGuard service on a Windows Server 2003 prefix with a drifted ReservedPorts: installed with
+# the SCM API, it starts, reports START_PENDING with rising checkpoints, reaches RUNNING only after
+# the first pass repaired the value, raises the documented events in order, stops cleanly.
+source "$(dirname "$0")/svc_lib.sh"
+svc_setup lifecycle win2003
+
+svc_helper create IAS >/dev/null
+WINEDEBUG=-all wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d '1433-1434' /f >/dev/null 2>&1
+svc_policy
+svc_install
+svc_assert_eq "$(svc_helper read-sz 'SYSTEM\CurrentControlSet\Services\PortGuard' Group)" NetworkProvider "load-order group"
+svc_assert_eq "$(svc_helper read-sz 'SYSTEM\CurrentControlSet\Services\EventLog\Application\PortGuard' EventMessageFile)" \
+  "$(printf 'Z:%s' "${PORTGUARD_EXE//\//\\}")" "event source message file"
+
+trace=$(svc_helper start PortGuard 60) || { echo "$trace"; svc_fail "the service did not reach RUNNING"; }
+# Read the value the moment RUNNING is seen: the first pass must be complete by then.
+value_at_running=$(svc_reserved)
+echo "$trace"
+svc_assert_eq "$value_at_running" "1433-1434|1645-1646|1812-1813" "ReservedPorts when RUNNING was first seen"
+
+# START_PENDING with rising checkpoints and a wait hint, then RUNNING.
+grep -q 'RUNNING' <<<"$trace" || svc_fail "no RUNNING in the status trace"
+checkpoints=$(grep -o 'START_PENDING checkpoint=[0-9]*' <<<"$trace" | sed 's/.*=//' | tr '\n' ' ')
+svc_log "START_PENDING checkpoints seen: $checkpoints"
+prev=0
+for cp in $checkpoints; do
+  ((cp > prev)) || svc_fail "checkpoints do not rise: $checkpoints"
+  prev=$cp
+done
+grep -q 'START_PENDING checkpoint=[1-9][0-9]* wait_hint=[1-9]' <<<"$trace" || svc_fail "START_PENDING without a wait hint"
+
+# The events the first pass raised, in order: policy loaded, drift, repaired, pending reboot,
+# in compliance, started.
+svc_wait_event 1000 10
+svc_assert_eq "$(svc_event_ids)" "1004 2001 1003 2002 1002 1000" "event IDs in order"
+svc_assert_eq "$(svc_events | awk '$1==2001{print $2}')" warning "level of 2001"
+svc_event_strings | grep -q 'L"1645-1646, 1812-1813"' || svc_fail "the drift event does not name the missing ranges"
+svc_event_strings | grep -q 'L"next boot"' || svc_fail "the repair event does not say it takes effect at the next boot"
+
+ls "$SVC_DATA/backups/"*.json >/dev/null 2>&1 || svc_fail "no backup of the previous value"
+svc_assert_eq "$(ls "$SVC_DATA/backups/" | wc -l)" 1 "backups written"
+grep -q 'pass done' "$SVC_DATA/logs/portguard.log" || svc_fail "no file log in ProgramData\\PortGuard\\logs"
+
+stopped=$(svc_helper stop PortGuard 20) || { echo "$stopped"; svc_fail "the service did not stop"; }
+echo "$stopped"
+grep -q 'STOPPED win32_exit=0 service_exit=0' <<<"$stopped" || svc_fail "not a clean stop: $stopped"
+svc_wait_event 1001 5
+svc_assert_eq "$(svc_event_ids)" "1004 2001 1003 2002 1002 1000 1001" "event IDs after stop"
+
+# `run` outside the SCM explains itself instead of hanging; console mode runs the same routine.
+if out=$(portguard run 2>&1); then svc_fail "portguard run outside the SCM succeeded"; fi
+out=$(WINEDEBUG=-all wine "$PORTGUARD_EXE" run --console --once 2>&1 | tr -d '\r')
+grep -q 'event 1002 Host in compliance' <<<"$out" || { echo "$out"; svc_fail "console mode did not run a pass"; }
+svc_log "console mode: $(grep -c 'event ' <<<"$out") events echoed"
+svc_log "PASS"

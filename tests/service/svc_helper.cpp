@@ -1,0 +1,246 @@
+// pg-svc-helper.exe: the service scenario scripts' hands on the SCM and the registry of a Wine
+// prefix, through the real APIs (`wine sc depend=` writes garbage; `reg query` hides exact bytes).
+//
+//   start NAME TIMEOUT_S          StartServiceW, then polls QueryServiceStatusEx every 2 ms and
+//                                 prints every state/checkpoint change with its time since start:
+//                                 "t=12ms START_PENDING checkpoint=2 wait_hint=60000".
+//                                 Exit 0 once RUNNING, 1 if it STOPPED or timed out.
+//   stop NAME TIMEOUT_S           ControlService(STOP), waits for STOPPED, prints
+//                                 "STOPPED win32_exit=0 service_exit=0"; exit 0 when stopped.
+//   create NAME [DEPENDENCY...]   CreateServiceW (demand start, own process) with dependencies
+//                                 written by the SCM API; the binary is cmd.exe (never started).
+//   read-multi KEY VALUE          prints the REG_MULTI_SZ strings joined by '|', or "<absent>".
+//   read-sz KEY VALUE             prints a REG_SZ value, or "<absent>".
+//   wait-multi KEY VALUE EXPECTED TIMEOUT_MS
+//                                 polls every 2 ms until the value (joined by '|') equals EXPECTED;
+//                                 prints "matched after N ms"; exit 0, or 1 on timeout.
+//   fight KEY VALUE DATA SECONDS INTERVAL_MS
+//                                 another tool that disagrees: writes DATA ('|'-separated) whenever
+//                                 the value differs from it, checking every INTERVAL_MS for SECONDS.
+//                                 Prints "fight: N rewrites, last rewrite at T ms".
+// KEY is below HKLM ("SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters").
+#include <windows.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::string narrow(const std::wstring& w) {
+  if (w.empty()) return {};
+  const int n = ::WideCharToMultiByte(CP_UTF8, 0, w.data(), static_cast<int>(w.size()), nullptr, 0, nullptr, nullptr);
+  std::string out(static_cast<size_t>(n), '\0');
+  ::WideCharToMultiByte(CP_UTF8, 0, w.data(), static_cast<int>(w.size()), out.data(), n, nullptr, nullptr);
+  return out;
+}
+
+[[noreturn]] void die(const char* api, DWORD code = ::GetLastError()) {
+  std::fprintf(stderr, "pg-svc-helper: %s failed (Win32 error %lu)\n", api, code);
+  std::exit(2);
+}
+
+const char* state_name(DWORD s) {
+  switch (s) {
+    case SERVICE_STOPPED: return "STOPPED";
+    case SERVICE_START_PENDING: return "START_PENDING";
+    case SERVICE_STOP_PENDING: return "STOP_PENDING";
+    case SERVICE_RUNNING: return "RUNNING";
+    default: return "OTHER";
+  }
+}
+
+struct Sc {
+  SC_HANDLE h = nullptr;
+  explicit Sc(SC_HANDLE x) : h(x) {}
+  ~Sc() {
+    if (h) ::CloseServiceHandle(h);
+  }
+  Sc(const Sc&) = delete;
+  Sc& operator=(const Sc&) = delete;
+};
+
+SERVICE_STATUS_PROCESS query(SC_HANDLE svc) {
+  SERVICE_STATUS_PROCESS st{};
+  DWORD needed = 0;
+  if (!::QueryServiceStatusEx(svc, SC_STATUS_PROCESS_INFO, reinterpret_cast<BYTE*>(&st), sizeof st, &needed)) die("QueryServiceStatusEx");
+  return st;
+}
+
+int cmd_start(const std::wstring& name, double timeout_s) {
+  Sc scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
+  if (!scm.h) die("OpenSCManagerW");
+  Sc svc(::OpenServiceW(scm.h, name.c_str(), SERVICE_START | SERVICE_QUERY_STATUS));
+  if (!svc.h) die("OpenServiceW");
+  const ULONGLONG t0 = ::GetTickCount64();
+  if (!::StartServiceW(svc.h, 0, nullptr)) die("StartServiceW");
+  DWORD last_state = 0, last_cp = ~0u;
+  for (;;) {
+    const auto st = query(svc.h);
+    const ULONGLONG t = ::GetTickCount64() - t0;
+    if (st.dwCurrentState != last_state || st.dwCheckPoint != last_cp) {
+      std::printf("t=%llums %s checkpoint=%lu wait_hint=%lu\n", t, state_name(st.dwCurrentState), st.dwCheckPoint, st.dwWaitHint);
+      std::fflush(stdout);
+      last_state = st.dwCurrentState;
+      last_cp = st.dwCheckPoint;
+    }
+    if (st.dwCurrentState == SERVICE_RUNNING) return 0;
+    if (st.dwCurrentState == SERVICE_STOPPED && t > 200) {
+      std::printf("STOPPED win32_exit=%lu service_exit=%lu\n", st.dwWin32ExitCode, st.dwServiceSpecificExitCode);
+      return 1;
+    }
+    if (t > timeout_s * 1000) {
+      std::printf("timeout\n");
+      return 1;
+    }
+    ::Sleep(2);
+  }
+}
+
+int cmd_stop(const std::wstring& name, double timeout_s) {
+  Sc scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
+  if (!scm.h) die("OpenSCManagerW");
+  Sc svc(::OpenServiceW(scm.h, name.c_str(), SERVICE_STOP | SERVICE_QUERY_STATUS));
+  if (!svc.h) die("OpenServiceW");
+  SERVICE_STATUS s{};
+  if (!::ControlService(svc.h, SERVICE_CONTROL_STOP, &s)) die("ControlService");
+  const ULONGLONG t0 = ::GetTickCount64();
+  for (;;) {
+    const auto st = query(svc.h);
+    if (st.dwCurrentState == SERVICE_STOPPED) {
+      std::printf("STOPPED win32_exit=%lu service_exit=%lu after %llums\n", st.dwWin32ExitCode, st.dwServiceSpecificExitCode,
+                  ::GetTickCount64() - t0);
+      return 0;
+    }
+    if (::GetTickCount64() - t0 > timeout_s * 1000) {
+      std::printf("timeout in %s\n", state_name(st.dwCurrentState));
+      return 1;
+    }
+    ::Sleep(10);
+  }
+}
+
+int cmd_create(const std::wstring& name, const std::vector<std::wstring>& deps) {
+  std::wstring multi;
+  for (const auto& d : deps) {
+    multi += d;
+    multi.push_back(L'\0');
+  }
+  multi.push_back(L'\0');
+  Sc scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CREATE_SERVICE));
+  if (!scm.h) die("OpenSCManagerW");
+  Sc svc(::CreateServiceW(scm.h, name.c_str(), name.c_str(), SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START,
+                          SERVICE_ERROR_NORMAL, L"C:\\windows\\system32\\cmd.exe", nullptr, nullptr, deps.empty() ? nullptr : multi.c_str(),
+                          nullptr, nullptr));
+  if (!svc.h) die("CreateServiceW");
+  std::printf("created %s\n", narrow(name).c_str());
+  return 0;
+}
+
+/// nullopt-like: returns false when absent.
+bool read_multi(const std::wstring& key, const std::wstring& value, std::string& joined) {
+  HKEY k = nullptr;
+  if (::RegOpenKeyExW(HKEY_LOCAL_MACHINE, key.c_str(), 0, KEY_QUERY_VALUE | KEY_WOW64_64KEY, &k) != ERROR_SUCCESS) return false;
+  DWORD type = 0, size = 0;
+  LSTATUS s = ::RegQueryValueExW(k, value.c_str(), nullptr, &type, nullptr, &size);
+  if (s != ERROR_SUCCESS) {
+    ::RegCloseKey(k);
+    return false;
+  }
+  std::vector<wchar_t> buf(size / sizeof(wchar_t) + 2, L'\0');
+  s = ::RegQueryValueExW(k, value.c_str(), nullptr, &type, reinterpret_cast<BYTE*>(buf.data()), &size);
+  ::RegCloseKey(k);
+  if (s != ERROR_SUCCESS) return false;
+  joined.clear();
+  const size_t n = size / sizeof(wchar_t);
+  size_t i = 0;
+  bool first = true;
+  while (i < n && buf[i] != L'\0') {
+    std::wstring item(&buf[i]);
+    if (!first) joined += '|';
+    joined += narrow(item);
+    first = false;
+    i += item.size() + 1;
+  }
+  return true;
+}
+
+void write_multi(const std::wstring& key, const std::wstring& value, const std::string& data) {
+  std::wstring multi;
+  for (char c : data) multi.push_back(c == '|' ? L'\0' : static_cast<wchar_t>(c));
+  multi.push_back(L'\0');
+  multi.push_back(L'\0');
+  HKEY k = nullptr;
+  if (::RegCreateKeyExW(HKEY_LOCAL_MACHINE, key.c_str(), 0, nullptr, 0, KEY_SET_VALUE | KEY_WOW64_64KEY, nullptr, &k, nullptr) != ERROR_SUCCESS)
+    die("RegCreateKeyExW");
+  const LSTATUS s = ::RegSetValueExW(k, value.c_str(), 0, REG_MULTI_SZ, reinterpret_cast<const BYTE*>(multi.c_str()),
+                                     static_cast<DWORD>(multi.size() * sizeof(wchar_t)));
+  ::RegCloseKey(k);
+  if (s != ERROR_SUCCESS) die("RegSetValueExW", static_cast<DWORD>(s));
+}
+
+int cmd_read_sz(const std::wstring& key, const std::wstring& value) {
+  wchar_t buf[1024];
+  DWORD size = sizeof buf;
+  if (::RegGetValueW(HKEY_LOCAL_MACHINE, key.c_str(), value.c_str(), RRF_RT_REG_SZ, nullptr, buf, &size) != ERROR_SUCCESS) {
+    std::printf("<absent>\n");
+    return 0;
+  }
+  std::printf("%s\n", narrow(buf).c_str());
+  return 0;
+}
+
+int cmd_wait_multi(const std::wstring& key, const std::wstring& value, const std::string& expected, ULONGLONG timeout_ms) {
+  const ULONGLONG t0 = ::GetTickCount64();
+  std::string now;
+  for (;;) {
+    if (read_multi(key, value, now) && now == expected) {
+      std::printf("matched after %llu ms\n", ::GetTickCount64() - t0);
+      return 0;
+    }
+    if (::GetTickCount64() - t0 > timeout_ms) {
+      std::printf("timeout after %llu ms; value is '%s'\n", timeout_ms, now.c_str());
+      return 1;
+    }
+    ::Sleep(2);
+  }
+}
+
+int cmd_fight(const std::wstring& key, const std::wstring& value, const std::string& data, double seconds, DWORD interval_ms) {
+  const ULONGLONG t0 = ::GetTickCount64();
+  unsigned rewrites = 0;
+  ULONGLONG last = 0;
+  std::string now;
+  while (::GetTickCount64() - t0 < seconds * 1000) {
+    if (!read_multi(key, value, now) || now != data) {
+      write_multi(key, value, data);
+      ++rewrites;
+      last = ::GetTickCount64() - t0;
+    }
+    ::Sleep(interval_ms);
+  }
+  std::printf("fight: %u rewrites, last rewrite at %llu ms\n", rewrites, last);
+  return 0;
+}
+
+} // namespace
+
+int wmain(int argc, wchar_t** argv) {
+  const std::wstring cmd = argc > 1 ? argv[1] : L"";
+  auto arg = [&](int i) { return i < argc ? std::wstring(argv[i]) : std::wstring(); };
+  if (cmd == L"start" && argc == 4) return cmd_start(arg(2), _wtof(argv[3]));
+  if (cmd == L"stop" && argc == 4) return cmd_stop(arg(2), _wtof(argv[3]));
+  if (cmd == L"create" && argc >= 3) return cmd_create(arg(2), std::vector<std::wstring>(argv + 3, argv + argc));
+  if (cmd == L"read-multi" && argc == 4) {
+    std::string v;
+    std::printf("%s\n", read_multi(arg(2), arg(3), v) ? v.c_str() : "<absent>");
+    return 0;
+  }
+  if (cmd == L"read-sz" && argc == 4) return cmd_read_sz(arg(2), arg(3));
+  if (cmd == L"wait-multi" && argc == 6) return cmd_wait_multi(arg(2), arg(3), narrow(arg(4)), _wtoi64(argv[5]));
+  if (cmd == L"fight" && argc == 7)
+    return cmd_fight(arg(2), arg(3), narrow(arg(4)), _wtof(argv[5]), static_cast<DWORD>(_wtoi(argv[6])));
+  std::fputs("usage: see the header of tests/service/svc_helper.cpp\n", stderr);
+  return 2;
+}

@@ -1,0 +1,118 @@
+# shellcheck shell=bash
+# Shared shell side of the service scenarios (tests/service/*.sh): one throwaway Wine prefix per
+# scenario, booted with a trace of PortGuard's Event Log calls, the service installed with
+# `portguard install-service` (the SCM API), and assertions on the trace.
+#
+# Wine facts this relies on (see /work/shared/notes/wine-testing.md): the wineserver is started
+# with -p first, or services die 1-2 s after the last non-service process; services inherit the
+# stderr and WINEDEBUG of the process that starts services.exe, so the first wine process of the
+# prefix runs with the trace settings and its stderr goes to $SVC_TRACE; ReportEventW is a stub
+# whose fixme line carries the event type and ID, +eventlog adds the insertion strings.
+# Nothing is killed by name: cleanup stops only this prefix's wineserver.
+set -euo pipefail
+
+SVC_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SVC_ROOT=$(cd "$SVC_SRC/../.." && pwd)
+: "${PORTGUARD_BINARY_DIR:=$SVC_ROOT/build/service-win}"
+: "${PORTGUARD_WINE_TEMPLATE:=$PORTGUARD_BINARY_DIR/wine/template}"
+PORTGUARD_BINARY_DIR=$(cd "$PORTGUARD_BINARY_DIR" && pwd)
+PORTGUARD_EXE=$PORTGUARD_BINARY_DIR/service/portguard.exe
+SVC_HELPER=$PORTGUARD_BINARY_DIR/tests/service/pg-svc-helper.exe
+export WINEDLLOVERRIDES="mscoree=;mshtml="
+export WINEARCH=win64
+
+TCPIP='SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'
+
+svc_log() { printf '[%s] %s\n' "${SVC_NAME:-svc}" "$*"; }
+svc_fail() {
+  printf '[%s] FAIL: %s\n' "${SVC_NAME:-svc}" "$*" >&2
+  svc_dump
+  exit 1
+}
+svc_dump() {
+  echo "--- event trace ---" >&2
+  svc_events >&2 || true
+  echo "--- file log (last 60 lines) ---" >&2
+  tail -n 60 "$WINEPREFIX/drive_c/ProgramData/PortGuard/logs/portguard.log" 2>/dev/null | tr -d '\r' >&2 || true
+}
+
+svc_wine() { WINEDEBUG=-all wine "$@" 2>/dev/null | tr -d '\r'; }
+svc_helper() { svc_wine "$SVC_HELPER" "$@"; }
+portguard() { svc_wine "$PORTGUARD_EXE" "$@"; }
+
+svc_cleanup() {
+  local rc=$?
+  if [[ -n ${WINEPREFIX:-} && -d ${WINEPREFIX:-/nonexistent} ]]; then
+    wineserver -k 2>/dev/null || true
+    wineserver -w 2>/dev/null || true
+    if [[ ${PORTGUARD_WINE_KEEP:-0} == 1 ]]; then echo "[svc] kept prefix: WINEPREFIX=$WINEPREFIX" >&2; else rm -rf "$WINEPREFIX"; fi
+  fi
+  return $rc
+}
+
+# svc_setup NAME [WINVER]: a fresh prefix cloned from the template (as cmake/wine-run does), booted.
+svc_setup() {
+  SVC_NAME=$1
+  local winver=${2:-}
+  [[ -f $PORTGUARD_EXE && -f $SVC_HELPER ]] || { echo "build portguard and pg-svc-helper first" >&2; exit 1; }
+  if [[ ! -f $PORTGUARD_WINE_TEMPLATE/.portguard-ready ]]; then
+    "$SVC_ROOT/cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" cmd /c exit 0 >/dev/null 2>&1
+  fi
+  WINEPREFIX=$(mktemp -d "$(dirname "$PORTGUARD_WINE_TEMPLATE")/svc-$SVC_NAME.XXXXXX")
+  rmdir "$WINEPREFIX"
+  cp -al "$PORTGUARD_WINE_TEMPLATE" "$WINEPREFIX"
+  local f
+  for f in system.reg user.reg userdef.reg .update-timestamp; do
+    rm -f "$WINEPREFIX/$f"
+    cp "$PORTGUARD_WINE_TEMPLATE/$f" "$WINEPREFIX/$f"
+  done
+  export WINEPREFIX
+  trap svc_cleanup EXIT
+  SVC_TRACE=$WINEPREFIX/svc-trace.log
+  SVC_DATA=$WINEPREFIX/drive_c/ProgramData/PortGuard
+  : >"$SVC_TRACE"
+  wineserver -p
+  # The first process starts services.exe: everything the services print lands in the trace.
+  WINEDEBUG=-all,fixme+advapi,+eventlog wine cmd /c exit 0 >/dev/null 2>>"$SVC_TRACE" </dev/null
+  if [[ -n $winver ]]; then WINEDEBUG=-all wine winecfg -v "$winver" >/dev/null 2>&1; fi
+  mkdir -p "$SVC_DATA"
+  svc_log "prefix $WINEPREFIX${winver:+ ($winver)}"
+}
+
+# svc_policy [EXTRA TOML...]: the scenario policy (IAS's RADIUS ports on ReservedPorts), written
+# the way an admin's editor would (a new file content, same path).
+svc_policy() {
+  {
+    printf '[guard]\nmode = "merge"\nenforcement = "enforce"\ntargets = ["reserved-ports"]\nrecheck_interval = "15m"\n\n'
+    printf '[catalog]\nenabled = false\n\n'
+    printf '[[reserve]]\nports = [1645, 1646, "1812-1813"]\nprotocol = "udp"\nservice = "IAS"\nreason = "RADIUS"\n'
+    local extra
+    for extra in "$@"; do printf '\n%s\n' "$extra"; done
+  } >"$SVC_DATA/policy.toml.tmp"
+  mv "$SVC_DATA/policy.toml.tmp" "$SVC_DATA/policy.toml"
+}
+
+svc_install() { portguard install-service >/dev/null || svc_fail "install-service failed"; }
+svc_reserved() { svc_helper read-multi "$TCPIP" ReservedPorts; }
+
+# PortGuard's events in order, one per line: "ID TYPE" (TYPE: information, warning, error).
+svc_events() {
+  perl -ne 'if (/fixme:advapi:ReportEventW \([^,]*,0x0*([0-9a-f]+),[^,]*,0x0*([0-9a-f]+),/) {
+      my %t = (1 => "error", 2 => "warning", 4 => "information");
+      printf "%d %s\n", hex($2) & 0xffff, $t{hex($1)} // "type" . $1; }' "$SVC_TRACE"
+}
+svc_event_ids() { svc_events | awk '{print $1}' | tr '\n' ' ' | sed 's/ $//'; }
+svc_count_event() { svc_events | awk -v id="$1" '$1 == id' | wc -l; }
+# svc_wait_event ID TIMEOUT_S: until the event shows up in the trace.
+svc_wait_event() {
+  local id=$1 deadline=$((SECONDS + $2))
+  while ((SECONDS <= deadline)); do
+    [[ $(svc_count_event "$id") -gt 0 ]] && return 0
+    sleep 0.1
+  done
+  svc_fail "event $id not raised within $2 s"
+}
+# Insertion strings of the events (the eventlog channel), for text assertions.
+svc_event_strings() { grep -a 'eventlog:ReportEventW' "$SVC_TRACE" | tr -d '\r' || true; }
+
+svc_assert_eq() { [[ $1 == "$2" ]] || svc_fail "$3: expected '$2', got '$1'"; svc_log "ok: $3 = '$1'"; }

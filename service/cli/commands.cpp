@@ -4,6 +4,7 @@
 
 #ifdef _WIN32
 #include "win32/commands.hpp"
+#include "win32/adapter_commands.hpp"
 #include "win32/service_commands.hpp"
 #endif
 
@@ -18,6 +19,11 @@ std::span<const Command> commands() {
       {"validate", "check a policy file and print every problem", &command_validate},
       {"plan", "show what the guard would reserve on a host, and why (offline with --snapshot)", &command_plan},
 #ifdef _WIN32
+      {"discover", "list installed services, the ports they need and why, and who holds them", &win32::command_discover},
+      {"snapshot", "write the JSON snapshot of this host (-o FILE) to plan it anywhere", &win32::command_snapshot},
+      {"check", "monitoring check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (Nagios convention)", &win32::command_check},
+      {"repair", "make this host hold the reservations the policy requires (--dry-run to preview)", &win32::command_repair},
+      {"rollback", "list the backups taken before each change (--list) or restore one (--restore ID)", &win32::command_rollback},
       {"run", "run the guard: as the PortGuard service, or with --console in this console", &win32::command_run},
       {"install-service", "register the PortGuard service, its recovery actions and event source", &win32::command_install_service},
       {"uninstall-service", "remove the PortGuard service (and what protect added)", &win32::command_uninstall_service},

@@ -1,0 +1,128 @@
+// portguard repair [--dry-run] [--policy FILE] [--json]
+// Applies the plan to this host: every value validated before it is written, compared-and-swapped
+// against what the plan was made from, backed up first, verified after.
+// Exit: 0 done (or nothing to do), 1 refused (safety rail, audit mode, value kept changing, invalid
+// policy), 2 a target failed or the host could not be read, 64 bad command line.
+#include "win32/adapter_commands.hpp"
+#include "win32/live_host.hpp"
+#include "win32/paths.hpp"
+
+#include "portguard/config/services_file.hpp"
+#include "portguard/core/guard.hpp"
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <ostream>
+
+namespace portguard::win32 {
+namespace po = boost::program_options;
+
+namespace {
+
+void record_pending(const ApplyReport& report, Clock& clock) {
+  auto pending = load_pending_effects(state_dir());
+  const auto now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count());
+  bool added = false;
+  for (const auto& o : report.outcomes) {
+    if (!o.changed || o.takes_effect == TakesEffect::immediately) continue;
+    std::erase_if(pending, [&](const PendingEffect& p) { return p.target == o.target; });
+    pending.push_back({o.target, o.takes_effect, now});
+    added = true;
+  }
+  if (added) save_pending_effects(state_dir(), pending);
+}
+
+} // namespace
+
+int command_repair(const std::vector<std::string>& args, cli::Io io) {
+  po::options_description options("portguard repair [options]");
+  options.add_options()
+      ("help,h", "show this help")
+      ("dry-run,n", "check everything and show what would be written; write nothing")
+      ("policy", po::value<std::string>()->default_value(cli::default_policy_path()), "policy file")
+      ("services-file", po::value<std::string>()->default_value(config::default_services_file().string()),
+       "services file that resolves port names such as \"radius\"")
+      ("max-replans", po::value<int>()->default_value(3), "re-plans allowed when another tool changes a value meanwhile")
+      ("json", "print the outcome as JSON");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(options).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    io.err << "portguard repair: " << e.what() << "\n" << options;
+    return cli::exit_usage;
+  }
+  if (vm.count("help") != 0) {
+    io.out << "Makes this host hold the reservations the policy requires. Every change is validated,\n"
+           << "compared against the value the plan was made from (re-planned when someone changed it),\n"
+           << "backed up to %ProgramData%\\PortGuard\\backups first (see 'portguard rollback') and read back.\n"
+           << "Refuses when a safety rail fires and the policy does not allow it.\n"
+           << "Exit codes: 0 done or nothing to do, 1 refused, 2 a change failed or the host is unreadable,\n"
+           << "64 bad command line.\n\n" << options;
+    return cli::exit_ok;
+  }
+  const bool json = vm.count("json") != 0;
+  const bool dry_run = vm.count("dry-run") != 0;
+  const std::string policy_file = vm["policy"].as<std::string>();
+  config::Policy policy;
+  try {
+    policy = config::load_policy(policy_file, vm["services-file"].as<std::string>());
+  } catch (const config::PolicyError& e) {
+    print_policy_error(e, "repair", policy_file, io);
+    io.err << "portguard repair: nothing was changed\n";
+    return dynamic_cast<const config::PolicyReadError*>(&e) ? cli::exit_error : cli::exit_failed;
+  }
+  if (policy.enforcement == config::Enforcement::audit && !dry_run) {
+    io.err << "portguard repair: the policy " << policy.source
+           << " is in audit mode (report, never write); nothing was changed. Use --dry-run to see what enforce would do.\n";
+    return cli::exit_failed;
+  }
+
+  LiveHost live;
+  const Assessment first = assess(live, policy);
+  ApplyOptions apply_options;
+  apply_options.dry_run = dry_run;
+  apply_options.max_replans = vm["max-replans"].as<int>();
+  apply_options.reason = "portguard repair (policy " + policy.source + ")";
+  ApplyReport report;
+  try {
+    report = live.applier.apply(first.plan, [&] { return assess(live, policy).plan; }, apply_options);
+  } catch (const RefusedError& e) {
+    io.err << "portguard repair: " << e.what() << "\nNothing was changed.\n";
+    if (json) io.out << nlohmann::json{{"ok", false}, {"refused", e.what()}}.dump(2) << '\n';
+    return cli::exit_failed;
+  }
+  if (!dry_run) record_pending(report, live.clock);
+
+  if (json) {
+    nlohmann::json j{{"ok", report.ok()}, {"dry_run", dry_run}, {"changed", report.changed()}, {"replans", report.replans}};
+    j["outcomes"] = nlohmann::json::array();
+    for (const auto& o : report.outcomes) {
+      j["outcomes"].push_back({{"target", describe_target(o.target, o.protocol)}, {"changed", o.changed}, {"backup_id", o.backup_id},
+                               {"error", o.error}, {"takes_effect", to_string(o.takes_effect)}, {"before", o.before}, {"after", o.after}});
+    }
+    io.out << j.dump(2) << '\n';
+  } else {
+    if (report.outcomes.empty()) io.out << "Nothing to do: every managed target already holds what the policy requires.\n";
+    if (report.replanned()) io.out << "Another writer changed a value meanwhile; re-planned " << report.replans << " time(s).\n";
+    for (const auto& o : report.outcomes) {
+      const std::string name = describe_target(o.target, o.protocol);
+      if (!o.error.empty()) {
+        io.out << name << ": FAILED: " << o.error << '\n';
+        continue;
+      }
+      io.out << name << ": " << (dry_run ? "would write" : "written") << " [" << join(o.after) << "] (was [" << join(o.before) << "])";
+      if (!dry_run) io.out << "; backup " << o.backup_id << "; takes effect " << (o.takes_effect == TakesEffect::immediately ? "" : "at the ")
+                           << to_string(o.takes_effect);
+      io.out << '\n';
+    }
+  }
+  if (!report.ok()) {
+    io.err << "portguard repair: some changes failed (see above); 'portguard rollback --list' shows the backups\n";
+    return cli::exit_error;
+  }
+  return cli::exit_ok;
+}
+
+} // namespace portguard::win32

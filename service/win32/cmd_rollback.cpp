@@ -1,0 +1,109 @@
+// portguard rollback [--list] | --restore ID [--dry-run]
+// Lists the backups PortGuard took before each change, newest first, and restores one byte-exact
+// (the value it replaces is backed up first, so a rollback can itself be rolled back).
+// Exit: 0 done, 1 no such backup, 2 the restore failed or a backup is unreadable, 64 bad command line.
+#include "win32/adapter_commands.hpp"
+#include "win32/live_host.hpp"
+
+#include "portguard/core/guard.hpp"
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <ostream>
+
+namespace portguard::win32 {
+namespace po = boost::program_options;
+
+namespace {
+
+std::string previous_text(const Backup& b) {
+  if (b.target == Target::persistent_reservation) {
+    const auto blocks = describe_reservations(b.previous_reservations);
+    return blocks.empty() ? "(no reservations)" : join(blocks);
+  }
+  if (!b.previous.present) return "(value absent)";
+  std::vector<std::string> quoted;
+  for (const auto& s : b.previous.strings) quoted.push_back("\"" + s + "\"");
+  return (quoted.empty() ? "(empty list)" : join(quoted)) + (b.previous.type_problem.empty() ? "" : " [" + b.previous.type_problem + "]");
+}
+
+} // namespace
+
+int command_rollback(const std::vector<std::string>& args, cli::Io io) {
+  po::options_description options("portguard rollback [options]");
+  options.add_options()
+      ("help,h", "show this help")
+      ("list,l", "list the backups, newest first (the default)")
+      ("restore", po::value<std::string>(), "restore the backup with this ID")
+      ("dry-run,n", "with --restore: show what would be restored; write nothing")
+      ("json", "print JSON");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(options).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    io.err << "portguard rollback: " << e.what() << "\n" << options;
+    return cli::exit_usage;
+  }
+  if (vm.count("help") != 0) {
+    io.out << "Lists the backups taken before every change (%ProgramData%\\PortGuard\\backups, the newest 50\n"
+           << "are kept) and restores one exactly as it was, backing up the current value first.\n"
+           << "Exit codes: 0 done, 1 no such backup, 2 restore failed, 64 bad command line.\n\n" << options;
+    return cli::exit_ok;
+  }
+  if (vm.count("restore") != 0 && vm.count("list") != 0) {
+    io.err << "portguard rollback: use either --list or --restore ID\n";
+    return cli::exit_usage;
+  }
+  const bool json = vm.count("json") != 0;
+  LiveHost live;
+
+  if (vm.count("restore") == 0) {
+    std::vector<std::string> problems;
+    const auto all = live.backups.list(&problems);
+    if (json) {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& b : all) {
+        j.push_back({{"id", b.id}, {"created_at", b.created_at}, {"target", describe_target(b.target, b.protocol)}, {"reason", b.reason},
+                     {"previous", previous_text(b)}});
+      }
+      io.out << j.dump(2) << '\n';
+    } else if (all.empty()) {
+      io.out << "No backups in " << live.backups.directory().string() << ": PortGuard has changed nothing on this host yet.\n";
+    } else {
+      for (const auto& b : all) {
+        io.out << b.id << "  " << b.created_at << "  " << describe_target(b.target, b.protocol) << "  was " << previous_text(b) << "  ("
+               << b.reason << ")\n";
+      }
+    }
+    for (const auto& p : problems) io.err << "portguard rollback: skipped an unreadable backup: " << p << '\n';
+    return problems.empty() ? cli::exit_ok : cli::exit_error;
+  }
+
+  const std::string id = vm["restore"].as<std::string>();
+  TargetOutcome o;
+  try {
+    o = live.applier.restore(id, vm.count("dry-run") != 0);
+  } catch (const InputError& e) {
+    io.err << "portguard rollback: " << e.what() << '\n';
+    return cli::exit_failed;
+  }
+  const std::string name = describe_target(o.target, o.protocol);
+  if (json) {
+    io.out << nlohmann::json{{"ok", o.error.empty()}, {"target", name}, {"restored", id}, {"backup_of_current", o.backup_id},
+                             {"error", o.error}, {"before", o.before}, {"after", o.after}, {"dry_run", vm.count("dry-run") != 0}}
+                  .dump(2)
+           << '\n';
+  } else if (!o.error.empty()) {
+    io.out << name << ": FAILED: " << o.error << '\n';
+  } else if (vm.count("dry-run") != 0) {
+    io.out << name << ": would restore backup " << id << " [" << join(o.after) << "] (now [" << join(o.before) << "])\n";
+  } else {
+    io.out << name << ": restored backup " << id << " [" << join(o.after) << "] (was [" << join(o.before) << "]; that value is in backup "
+           << o.backup_id << "); takes effect " << (o.takes_effect == TakesEffect::immediately ? "" : "at the ") << to_string(o.takes_effect) << '\n';
+  }
+  return o.error.empty() ? cli::exit_ok : cli::exit_error;
+}
+
+} // namespace portguard::win32

@@ -1,0 +1,63 @@
+// portguard snapshot [-o FILE] [--policy FILE]
+// Writes the core's JSON snapshot of this host (docs/snapshot.md), to plan it elsewhere:
+//   portguard snapshot -o host.json   then, anywhere:   portguard plan --snapshot host.json
+// Exit: 0 written, 1 policy invalid, 2 host unreadable or file not writable, 64 bad command line.
+#include "win32/adapter_commands.hpp"
+#include "win32/live_host.hpp"
+
+#include "portguard/config/services_file.hpp"
+#include "portguard/core/snapshot_json.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <ostream>
+
+namespace portguard::win32 {
+namespace po = boost::program_options;
+
+int command_snapshot(const std::vector<std::string>& args, cli::Io io) {
+  po::options_description options("portguard snapshot [options]");
+  options.add_options()
+      ("help,h", "show this help")
+      ("output,o", po::value<std::string>(), "write the snapshot to this file (atomically) instead of stdout")
+      ("policy", po::value<std::string>()->default_value(cli::default_policy_path()),
+       "policy whose registry-configured ports to look up; when it does not exist, the built-in catalog's")
+      ("services-file", po::value<std::string>()->default_value(config::default_services_file().string()),
+       "services file that resolves port names such as \"radius\"");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(options).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    io.err << "portguard snapshot: " << e.what() << "\n" << options;
+    return cli::exit_usage;
+  }
+  if (vm.count("help") != 0) {
+    io.out << "Captures this host as the JSON snapshot of docs/snapshot.md: Windows version, services,\n"
+           << "the reservation mechanisms' current values, dynamic port ranges, ports in use.\n"
+           << "Never changes anything. Exit codes: 0 written, 1 policy invalid, 2 host unreadable or\n"
+           << "file not writable, 64 bad command line.\n\n" << options;
+    return cli::exit_ok;
+  }
+  const std::string policy_file = vm["policy"].as<std::string>();
+  PolicyChoice choice;
+  try {
+    choice = choose_policy(policy_file, vm["services-file"].as<std::string>(), true);
+  } catch (const config::PolicyError& e) {
+    print_policy_error(e, "snapshot", policy_file, io);
+    return dynamic_cast<const config::PolicyReadError*>(&e) ? cli::exit_error : cli::exit_failed;
+  }
+  LiveHost live;
+  const std::string json = to_json(assess(live, choice.policy).host);
+  if (vm.count("output") == 0) {
+    io.out << json;
+    if (json.empty() || json.back() != '\n') io.out << '\n';
+    return cli::exit_ok;
+  }
+  const std::string file = vm["output"].as<std::string>();
+  write_file_atomically(file, json.back() == '\n' ? json : json + "\n");
+  io.err << "portguard snapshot: wrote " << file << '\n';
+  return cli::exit_ok;
+}
+
+} // namespace portguard::win32

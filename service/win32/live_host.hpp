@@ -1,0 +1,67 @@
+#pragma once
+// What the ops commands (discover, snapshot, check, repair, rollback) share: the live host behind
+// the core's interfaces, the policy they run against, and one "assess" step
+// (capture -> requirements -> confirm ports in use -> plan).
+#include "cli/command.hpp"
+#include "portguard/config/policy.hpp"
+#include "portguard/core/apply.hpp"
+#include "portguard/core/backup_store.hpp"
+#include "portguard/core/plan.hpp"
+#include "win32/persistent_reservations.hpp"
+#include "win32/registry_store.hpp"
+#include "win32/system_probe.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace portguard::win32 {
+
+class SystemClock : public Clock {
+public:
+  std::chrono::system_clock::time_point now() override { return std::chrono::system_clock::now(); }
+  std::chrono::steady_clock::time_point steady_now() override { return std::chrono::steady_clock::now(); }
+};
+
+/// The Win32 adapters wired together, with files under %ProgramData%\PortGuard.
+struct LiveHost {
+  LiveHost();
+  std::filesystem::path data_dir;
+  SystemClock clock;
+  Win32RegistryStore registry;
+  ReservationLedger ledger;
+  Win32PersistentReservationApi reservations;
+  Win32SystemProbe probe;
+  BackupStore backups;
+  Applier applier;
+};
+
+/// The policy an ops command runs against.
+struct PolicyChoice {
+  config::Policy policy;
+  bool from_file = false;     // false: no policy file; the built-in catalog alone (discover/snapshot)
+};
+
+/// Loads the policy. When the file does not exist and `optional` is set, falls back to the built-in
+/// catalog. Throws config::PolicyError (invalid / unreadable) otherwise.
+PolicyChoice choose_policy(const std::string& file, const std::string& services_file, bool optional);
+
+struct Assessment {
+  HostSnapshot host;
+  Requirements requirements;
+  ReservationPlan plan;
+};
+
+/// Captures the host for this policy, completes what capture alone cannot know (persistent blocks
+/// matching the requirements; required ports confirmed in use by an exclusive bind) and plans.
+Assessment assess(LiveHost& live, const config::Policy& policy);
+
+/// The capture `portguard plan` uses on Windows (cli::capture_live_host).
+HostSnapshot capture_for_plan(const std::vector<ConfiguredPortQuery>& queries);
+
+/// Prints a PolicyError's diagnostics and a closing hint; returns nothing.
+void print_policy_error(const config::PolicyError& e, const std::string& command, const std::string& file, cli::Io io);
+
+std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
+
+} // namespace portguard::win32

@@ -76,13 +76,7 @@ std::vector<ConfiguredPortQuery> configured_port_queries(const Policy& policy) {
   for (const CatalogEntry& e : policy.catalog.entries) {
     for (const CatalogConfiguredPort& q : e.configured) {
       if (listed(policy.discovery_exclude, q.service)) continue;
-      ConfiguredPortQuery query;
-      query.service = q.service;
-      query.key = q.key;
-      query.value = q.value;
-      query.protocol = q.protocol;
-      query.end_value = q.end_value;
-      out.push_back(std::move(query));
+      out.push_back(ConfiguredPortQuery{q.service, q.key, q.value, q.protocol, q.end_value});
     }
   }
   return out;

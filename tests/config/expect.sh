@@ -9,6 +9,7 @@ patterns=()
 while [[ $# -gt 0 && $1 != "--" ]]; do patterns+=("$1"); shift; done
 shift || { echo "expect.sh: missing -- COMMAND" >&2; exit 2; }
 out=$("$@" 2>&1); got=$?
+out=${out//$'\r'/}   # Windows programs end lines with CRLF
 printf '%s\n' "$out"
 status=0
 if [[ $got -ne $want ]]; then echo "FAIL: exit code $got, expected $want" >&2; status=1; fi

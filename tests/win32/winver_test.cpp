@@ -1,0 +1,83 @@
+// The same host in prefixes switched to different Windows versions (cmake/wine-run --winver) picks
+// different effective targets and dynamic ranges. Built twice: PG_EXPECT_WINVER = 2003 or 10.
+#include "win32/persistent_reservations.hpp"
+#include "win32/registry_store.hpp"
+#include "win32/system_probe.hpp"
+
+#include "portguard/core/plan.hpp"
+#include "portguard/core/target.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "win32/unique_handle.hpp"
+
+#include <windows.h>
+
+using namespace portguard;
+using namespace portguard::win32;
+
+namespace {
+/// A DNS+IAS server: both services installed (never started; only their presence matters here).
+struct InstalledService {
+  unique_schandle scm{::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_ALL_ACCESS)};
+  unique_schandle service;
+  explicit InstalledService(const wchar_t* name) {
+    REQUIRE(scm);
+    service.reset(::CreateServiceW(scm.get(), name, name, SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS, SERVICE_AUTO_START,
+                                   SERVICE_ERROR_NORMAL, L"C:\\windows\\system32\\dns.exe", nullptr, nullptr, nullptr, nullptr, nullptr));
+    REQUIRE(service);
+  }
+  ~InstalledService() { ::DeleteService(service.get()); }
+};
+} // namespace
+
+TEST_CASE("the Windows version of the prefix decides which targets are effective") {
+  InstalledService dns_service(L"DNS"), ias_service(L"IAS");
+  Win32RegistryStore registry;
+  Win32PersistentReservationApi reservations;
+  Win32SystemProbe probe(registry, reservations);
+  const HostSnapshot host = probe.capture({});
+  const Provenance why{Provenance::Kind::policy, "test", "RADIUS"};
+  const Requirements req{{Protocol::udp, PortRange::make(1645, 1646), "IAS", why}};
+  const ReservationPlan p = plan(host, req, PlanSettings{});
+  const TargetPlan* rp = p.find(Target::reserved_ports);
+  const TargetPlan* dns = p.find(Target::dns_socket_pool);
+  const auto udp = host.dynamic_range(Protocol::udp);
+  REQUIRE(udp.has_value());
+#if PG_EXPECT_WINVER == 2003
+  CHECK(host.version.major == 5);
+  CHECK(host.version.minor == 2);
+  CHECK(is_effective(Target::reserved_ports, host.version));
+  CHECK_FALSE(is_effective(Target::dns_socket_pool, host.version));
+  REQUIRE(rp != nullptr);
+  CHECK(rp->effective);
+  CHECK(rp->has_changes());   // RADIUS goes into ReservedPorts
+  CHECK((dns == nullptr || !dns->has_changes()));
+  CHECK(udp->range == PortRange::make(1025, 5000));   // 1025..MaxUserPort default
+#else
+  CHECK(host.version.major == 10);
+  CHECK_FALSE(is_effective(Target::reserved_ports, host.version));
+  CHECK(is_effective(Target::dns_socket_pool, host.version));
+  CHECK((rp == nullptr || !rp->has_changes()));       // ReservedPorts is not honoured any more
+  REQUIRE(dns != nullptr);
+  CHECK(dns->effective);
+  CHECK(dns->has_changes());
+  CHECK(udp->range == PortRange::make(49152, 65535));
+#endif
+  CHECK(udp->assumed);
+}
+
+TEST_CASE("MaxUserPort sets the dynamic range on Windows 2003 only") {
+  Win32RegistryStore registry;
+  registry.write_raw(std::string(registry_paths::tcpip_parameters), "MaxUserPort", {reg_type::dword, {0x60, 0xea, 0, 0}});   // 60000
+  const auto ranges = dynamic_port_ranges(real_windows_version(), registry);
+  REQUIRE_FALSE(ranges.empty());
+#if PG_EXPECT_WINVER == 2003
+  CHECK(ranges.front().range == PortRange::make(1025, 60000));
+  CHECK_FALSE(ranges.front().assumed);
+  CHECK(ranges.front().source == "MaxUserPort");
+#else
+  CHECK(ranges.front().range == PortRange::make(49152, 65535));
+  CHECK(ranges.front().assumed);
+#endif
+}

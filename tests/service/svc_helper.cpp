@@ -14,6 +14,9 @@
 //   wait-multi KEY VALUE EXPECTED TIMEOUT_MS
 //                                 polls every 2 ms until the value (joined by '|') equals EXPECTED;
 //                                 prints "matched after N ms"; exit 0, or 1 on timeout.
+//   drift KEY VALUE DATA EXPECTED TIMEOUT_MS
+//                                 writes DATA, then polls every 1 ms until the value is EXPECTED:
+//                                 "repaired after N ms" measured from the write (exact).
 //   fight KEY VALUE DATA SECONDS INTERVAL_MS
 //                                 another tool that disagrees: writes DATA ('|'-separated) whenever
 //                                 the value differs from it, checking every INTERVAL_MS for SECONDS.
@@ -207,6 +210,27 @@ int cmd_wait_multi(const std::wstring& key, const std::wstring& value, const std
   }
 }
 
+int cmd_drift(const std::wstring& key, const std::wstring& value, const std::string& data, const std::string& expected, ULONGLONG timeout_ms) {
+  LARGE_INTEGER f, t0, t;
+  ::QueryPerformanceFrequency(&f);
+  write_multi(key, value, data);
+  ::QueryPerformanceCounter(&t0);
+  std::string now;
+  for (;;) {
+    ::QueryPerformanceCounter(&t);
+    const double ms = static_cast<double>(t.QuadPart - t0.QuadPart) * 1000.0 / static_cast<double>(f.QuadPart);
+    if (read_multi(key, value, now) && now == expected) {
+      std::printf("repaired after %.1f ms\n", ms);
+      return 0;
+    }
+    if (ms > static_cast<double>(timeout_ms)) {
+      std::printf("not repaired after %llu ms; value is '%s'\n", timeout_ms, now.c_str());
+      return 1;
+    }
+    ::Sleep(1);
+  }
+}
+
 int cmd_fight(const std::wstring& key, const std::wstring& value, const std::string& data, double seconds, DWORD interval_ms) {
   const ULONGLONG t0 = ::GetTickCount64();
   unsigned rewrites = 0;
@@ -239,6 +263,7 @@ int wmain(int argc, wchar_t** argv) {
   }
   if (cmd == L"read-sz" && argc == 4) return cmd_read_sz(arg(2), arg(3));
   if (cmd == L"wait-multi" && argc == 6) return cmd_wait_multi(arg(2), arg(3), narrow(arg(4)), _wtoi64(argv[5]));
+  if (cmd == L"drift" && argc == 7) return cmd_drift(arg(2), arg(3), narrow(arg(4)), narrow(arg(5)), _wtoi64(argv[6]));
   if (cmd == L"fight" && argc == 7)
     return cmd_fight(arg(2), arg(3), narrow(arg(4)), _wtof(argv[5]), static_cast<DWORD>(_wtoi(argv[6])));
   std::fputs("usage: see the header of tests/service/svc_helper.cpp\n", stderr);

@@ -38,7 +38,8 @@ svc_dump() {
 
 svc_wine() { WINEDEBUG=-all wine "$@" 2>/dev/null | tr -d '\r'; }
 svc_helper() { svc_wine "$SVC_HELPER" "$@"; }
-portguard() { svc_wine "$PORTGUARD_EXE" "$@"; }
+# stderr included: the commands explain refusals there.
+portguard() { WINEDEBUG=-all wine "$PORTGUARD_EXE" "$@" 2>&1 | tr -d '\r'; }
 
 svc_cleanup() {
   local rc=$?

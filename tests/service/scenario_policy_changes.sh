@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Policy edits while the service runs: a valid edit is picked up (1004, then the repair); an
+# invalid edit keeps the last known good policy and raises 3003 — also across a service restart,
+# where the last known good comes from the state directory.
+source "$(dirname "$0")/svc_lib.sh"
+svc_setup policy win2003
+
+svc_policy
+svc_install
+svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+svc_assert_eq "$(svc_reserved)" "1645-1646|1812-1813" "ReservedPorts after the first pass"
+
+# 1. A valid edit: L2TP for RemoteAccess.
+l2tp='[[reserve]]
+ports = [1701]
+protocol = "udp"
+service = "RemoteAccess"
+reason = "L2TP"'
+t0=$(date +%s%N)
+svc_policy "$l2tp"
+out=$(svc_helper wait-multi "$TCPIP" ReservedPorts "1645-1646|1701-1701|1812-1813" 5000) || svc_fail "policy edit not applied: $out"
+svc_log "measured: policy edit applied $((($(date +%s%N) - t0) / 1000000)) ms after the file was written"
+svc_assert_eq "$(svc_count_event 1004)" 2 "policy-loaded events"
+
+# 2. An invalid edit (a typo): refused, the last known good stays in force.
+svc_policy "$l2tp" '[[reserve]]
+ports = [2883]
+protcol = "udp"
+service = "SBS"
+reason = "typo"'
+svc_wait_event 3003 5
+svc_assert_eq "$(svc_events | awk '$1==3003{print $2}')" error "level of 3003"
+svc_event_strings | grep -q "protcol" || svc_fail "3003 does not name the problem"
+svc_event_strings | grep -q "did you mean" || svc_fail "3003 does not suggest the fix"
+# Still enforced with the last known good: drift is repaired back to it (including 1701, excluding 2883).
+out=$(svc_helper drift "$TCPIP" ReservedPorts "1433-1434" "1433-1434|1645-1646|1701-1701|1812-1813" 5000) || svc_fail "last known good not enforced: $out"
+svc_log "with an invalid policy, drift is still $out"
+
+# 3. Restart with the invalid policy on disk: the last known good from the state directory is used.
+svc_helper stop PortGuard 20 >/dev/null || svc_fail "the service did not stop"
+[[ -f $SVC_DATA/state/last-known-good.json ]] || svc_fail "no last known good in the state directory"
+WINEDEBUG=-all wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d "" /f >/dev/null 2>&1
+n3003=$(svc_count_event 3003)
+svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not start with an invalid policy"
+svc_assert_eq "$(svc_reserved)" "1645-1646|1701-1701|1812-1813" "ReservedPorts from the last known good after a restart"
+(($(svc_count_event 3003) > n3003)) || svc_fail "no 3003 at the restart with an invalid policy"
+svc_event_strings | grep -q "last known good" || svc_fail "3003 does not say the last known good is in force"
+
+# 4. Fixed: loaded again.
+n1004=$(svc_count_event 1004)
+svc_policy "$l2tp"
+for _ in $(seq 50); do (($(svc_count_event 1004) > n1004)) && break; sleep 0.1; done
+(($(svc_count_event 1004) > n1004)) || svc_fail "the fixed policy was not loaded"
+svc_helper stop PortGuard 20 >/dev/null || svc_fail "the service did not stop"
+svc_log "events: $(svc_event_ids)"
+svc_log "PASS"

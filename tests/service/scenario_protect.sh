@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `portguard protect --service DNS` makes DNS wait for PortGuard: PortGuard is appended to DNS's
+# DependOnService (read, append, write back: existing dependencies survive), recorded, and removed
+# exactly by `unprotect` and by `uninstall-service`. Wine ignores DependOnService at boot, so this
+# tests the registry effect; the start order itself only real Windows shows (docs/service.md).
+source "$(dirname "$0")/svc_lib.sh"
+svc_setup protect
+
+DNS_KEY='SYSTEM\CurrentControlSet\Services\DNS'
+IAS_KEY='SYSTEM\CurrentControlSet\Services\IAS'
+svc_helper create DNS RpcSs >/dev/null
+svc_helper create IAS >/dev/null
+svc_assert_eq "$(svc_helper read-multi "$DNS_KEY" DependOnService)" "RpcSs" "DNS dependencies as created by the SCM API"
+
+# Refused before PortGuard is installed: DNS would no longer start at all.
+if out=$(portguard protect --service DNS 2>&1); then svc_fail "protect succeeded without the PortGuard service: $out"; fi
+grep -q "not installed" <<<"$out" || svc_fail "unclear refusal: $out"
+svc_assert_eq "$(svc_helper read-multi "$DNS_KEY" DependOnService)" "RpcSs" "DNS dependencies after the refused protect"
+
+svc_install
+portguard protect --service DNS --service IAS
+svc_assert_eq "$(svc_helper read-multi "$DNS_KEY" DependOnService)" "RpcSs|PortGuard" "DNS dependencies after protect"
+svc_assert_eq "$(svc_helper read-multi "$IAS_KEY" DependOnService)" "PortGuard" "IAS dependencies after protect"
+svc_assert_eq "$(portguard protect --list | tr '\n' ' ')" "DNS IAS " "protect --list"
+# Idempotent: a second protect changes nothing.
+out=$(portguard protect --service DNS)
+grep -q "already depends" <<<"$out" || svc_fail "second protect: $out"
+svc_assert_eq "$(svc_helper read-multi "$DNS_KEY" DependOnService)" "RpcSs|PortGuard" "DNS dependencies after a second protect"
+# A service that does not exist is an error, not a silent no-op.
+if portguard protect --service NoSuchService >/dev/null 2>&1; then svc_fail "protect of a missing service succeeded"; fi
+
+portguard unprotect --service DNS
+svc_assert_eq "$(svc_helper read-multi "$DNS_KEY" DependOnService)" "RpcSs" "DNS dependencies after unprotect"
+if portguard unprotect --service DNS >/dev/null 2>&1; then svc_fail "unprotect of an unrecorded service succeeded"; fi
+
+# Uninstall removes what protect added (IAS had no DependOnService before: the value goes away).
+portguard uninstall-service
+svc_assert_eq "$(svc_helper read-multi "$IAS_KEY" DependOnService)" "<absent>" "IAS dependencies after uninstall"
+svc_assert_eq "$(svc_helper read-multi "$DNS_KEY" DependOnService)" "RpcSs" "DNS dependencies after uninstall"
+svc_assert_eq "$(svc_helper read-sz 'SYSTEM\CurrentControlSet\Services\PortGuard' ImagePath)" "<absent>" "PortGuard service after uninstall"
+svc_assert_eq "$(svc_helper read-sz 'SYSTEM\CurrentControlSet\Services\EventLog\Application\PortGuard' EventMessageFile)" "<absent>" "event source after uninstall"
+svc_log "PASS"

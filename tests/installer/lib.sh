@@ -144,3 +144,35 @@ PG_UPGRADE_CODE=$(sed -n 's/.*define UpgradeCode = "\([0-9A-F-]*\)".*/\1/p' "$PO
 PG_SERVICE_KEY='HKLM\SYSTEM\CurrentControlSet\Services\PortGuard'
 PG_EVENT_KEY='HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\PortGuard'
 PG_SETTINGS_KEY='HKLM\SOFTWARE\PortGuard'
+
+# PID of the running PortGuard service process in this prefix (empty if none). Wine processes are
+# Unix processes: find ours by WINEPREFIX and the service's command line.
+pg_service_pid() {
+  local p
+  for p in /proc/[0-9]*; do
+    grep -qz "^WINEPREFIX=$PG_PREFIX\$" "$p/environ" 2>/dev/null || continue
+    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qi '^C:\\Program Files\\PortGuard\\portguard.exe run'; then
+      basename "$p"
+      return 0
+    fi
+  done
+}
+
+# Inode of the portguard.exe image a process has mapped: proves which file it is running.
+pg_mapped_image_inode() {
+  awk '/\/PortGuard\/portguard\.exe$/ { print $5; exit }' "/proc/$1/maps"
+}
+
+# ProductCode of an MSI file.
+pg_msi_product_code() {
+  msiinfo export "$1" Property | tr -d '\r' | awk -F'\t' '$1 == "ProductCode" { print $2 }'
+}
+
+# Builds a variant MSI (another version, or a rebuild with a fresh ProductCode) from the same
+# sources: build-msi.sh VERSION EXE POLICY OUTPUT.
+pg_build_msi() {
+  "$PORTGUARD_SOURCE_DIR/installer/build-msi.sh" --version "$1" --exe "$2" --policy "$3" --output "$4" \
+    --workdir "$4.stage" >/dev/null
+}
+
+PG_UNINSTALL_KEY='HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'

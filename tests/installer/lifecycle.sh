@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The MSI's whole life on one machine, as ops would live it (issue 7):
+#   install -> service RUNNING, event source, policy + data folders, remembered properties
+#   edit the policy -> upgrade to a newer build -> edit preserved, service runs the NEW binary
+#   older MSI over the newer one -> refused (1603), newer one untouched
+#   same-version rebuild -> upgrades in place: still exactly one PortGuard product
+#   uninstall -> service, event source, binaries and settings gone; policy and backups kept
+#
+#   lifecycle.sh MSI PG_EXITCODE_EXE DEFAULT_POLICY VERSION
+PG_TEST_NAME=lifecycle
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+MSI=$1 PG_EXITCODE_EXE=$2 DEFAULT_POLICY=$3 VERSION=$4
+[[ -f $MSI ]] || fail "MSI $MSI not built (build the 'msi' target)"
+
+pg_prefix_new
+work=$PG_PREFIX/pgtest-msis   # removed with the prefix
+mkdir -p "$work"
+
+# --- the newer build and a same-version rebuild of it -------------------------------------------
+IFS=. read -r major minor build <<<"$VERSION"
+NEWER=$major.$minor.$((build + 1))
+# A distinguishable "new binary": the same program with a marker appended (PE loaders ignore
+# trailing data), so the test can tell which file the running service was started from.
+marker="portguard-installer-test-upgrade-$NEWER-$$"
+stage_exe=$(dirname "$MSI")/stage/portguard.exe
+cp "$stage_exe" "$work/portguard.exe"
+printf '%s' "$marker" >>"$work/portguard.exe"
+pg_build_msi "$NEWER" "$work/portguard.exe" "$DEFAULT_POLICY" "$work/portguard-$NEWER-x64.msi"
+pg_build_msi "$NEWER" "$work/portguard.exe" "$DEFAULT_POLICY" "$work/rebuild/portguard-$NEWER-x64.msi"
+newer_code=$(pg_msi_product_code "$work/portguard-$NEWER-x64.msi")
+rebuild_code=$(pg_msi_product_code "$work/rebuild/portguard-$NEWER-x64.msi")
+[[ $newer_code != "$rebuild_code" ]] || fail "a rebuild reused ProductCode $newer_code: Product Id must be '*'"
+
+msi_old=$(pg_stage "$MSI" old.msi)
+msi_new=$(pg_stage "$work/portguard-$NEWER-x64.msi" new.msi)
+msi_rebuild=$(pg_stage "$work/rebuild/portguard-$NEWER-x64.msi" rebuild.msi)
+exe="$PG_C/Program Files/PortGuard/portguard.exe"
+data="$PG_C/ProgramData/PortGuard"
+packed=$(pg_pack_guid "$PG_UPGRADE_CODE")
+
+# --- install -------------------------------------------------------------------------------------
+pg_msiexec /i "$msi_old" /qn
+[[ $MSI_RC == 0 ]] || fail "install of $VERSION failed with exit code $MSI_RC"
+pg_wait_service_state PortGuard RUNNING
+[[ $(pg_reg_value "$PG_SERVICE_KEY" Start) == 0x2 ]] || fail "service is not auto-start"
+[[ $(pg_reg_value "$PG_SERVICE_KEY" Group) == NetworkProvider ]] || fail "service is not in the NetworkProvider load-order group"
+[[ $(pg_reg_value "$PG_SERVICE_KEY" ObjectName) == LocalSystem ]] || fail "service does not run as LocalSystem"
+pg_reg_value "$PG_SERVICE_KEY" Description | grep -q 'reserved' || fail "service has no description"
+pg_reg_value "$PG_SERVICE_KEY" ImagePath | grep -qi 'Program Files\\PortGuard\\portguard.exe.* run$' \
+  || fail "service ImagePath is not 'portguard.exe run': $(pg_reg_value "$PG_SERVICE_KEY" ImagePath)"
+
+[[ $(pg_reg_value "$PG_EVENT_KEY" EventMessageFile) == 'C:\Program Files\PortGuard\portguard.exe' ]] \
+  || fail "event source EventMessageFile is '$(pg_reg_value "$PG_EVENT_KEY" EventMessageFile)'"
+[[ $(pg_reg_value "$PG_EVENT_KEY" TypesSupported) == 0x7 ]] || fail "event source TypesSupported is not 7"
+
+[[ -f $data/policy.toml ]] || fail "no policy installed in %ProgramData%\\PortGuard"
+cmp -s "$data/policy.toml" "$DEFAULT_POLICY" || fail "installed policy differs from the default policy"
+for d in state backups logs; do [[ -d $data/$d ]] || fail "%ProgramData%\\PortGuard\\$d not created"; done
+[[ $(pg_reg_value "$PG_SETTINGS_KEY" Mode) == enforce ]] || fail "MODE not remembered as 'enforce' by default"
+[[ $(pg_related_products "$packed") == 1 ]] || fail "expected one PortGuard product after install"
+note "installed $VERSION: service RUNNING, event source, policy, data folders, Mode=enforce"
+
+# --- ops edit the policy and leave a backup behind; upgrade to the newer build -------------------
+printf '\n# edited by ops: %s\n' "$marker" >>"$data/policy.toml"
+edited=$(cat "$data/policy.toml")
+printf 'backup made before the upgrade\n' >"$data/backups/ops-test-backup.txt"
+old_pid=$(pg_service_pid)
+[[ -n $old_pid ]] || fail "no PortGuard service process found before the upgrade"
+
+pg_msiexec /i "$msi_new" /qn
+[[ $MSI_RC == 0 ]] || fail "upgrade to $NEWER failed with exit code $MSI_RC"
+pg_wait_service_state PortGuard RUNNING
+[[ $(cat "$data/policy.toml") == "$edited" ]] || fail "the upgrade changed the ops-edited policy"
+grep -q "$marker" "$exe" || fail "the upgrade did not install the new portguard.exe"
+new_pid=$(pg_service_pid)
+[[ -n $new_pid ]] || fail "no PortGuard service process after the upgrade"
+[[ $new_pid != "$old_pid" ]] || fail "the service was not restarted by the upgrade (same PID $old_pid)"
+[[ $(pg_mapped_image_inode "$new_pid") == $(stat -c %i "$exe") ]] || fail "the running service is not the upgraded portguard.exe"
+[[ $(pg_related_products "$packed") == 1 ]] || fail "upgrade left $(pg_related_products "$packed") PortGuard products"
+pg_reg_key_exists "$PG_UNINSTALL_KEY\\$newer_code" || fail "upgraded product $newer_code not registered"
+[[ $(pg_reg_value "$PG_UNINSTALL_KEY\\$newer_code" DisplayVersion) == "$NEWER" ]] || fail "DisplayVersion is not $NEWER"
+note "upgraded to $NEWER: policy edit preserved, service restarted from the new binary (PID $old_pid -> $new_pid)"
+
+# --- downgrade refused ---------------------------------------------------------------------------
+pg_msiexec /i "$msi_old" /qn
+[[ $MSI_RC == 1603 ]] || fail "installing $VERSION over $NEWER returned $MSI_RC, expected 1603 (downgrade refused)"
+grep -q "$marker" "$exe" || fail "the refused downgrade replaced portguard.exe"
+pg_wait_service_state PortGuard RUNNING
+[[ $(pg_related_products "$packed") == 1 ]] || fail "refused downgrade left $(pg_related_products "$packed") products"
+pg_reg_key_exists "$PG_UNINSTALL_KEY\\$newer_code" || fail "refused downgrade unregistered $NEWER"
+# Refused by the downgrade launch condition (Wine does not log its message text under /qn; the
+# tables test checks the message itself).
+grep -a -q -E "LaunchConditions\. Return value [^1]" "$PG_C/pgtest/msiexec-$PG_LOG_SEQ.log" \
+  || fail "the downgrade was not refused by the launch conditions"
+note "downgrade to $VERSION refused by the launch condition with 1603"
+
+# --- same-version rebuild upgrades in place ------------------------------------------------------
+pg_msiexec /i "$msi_rebuild" /qn
+[[ $MSI_RC == 0 ]] || fail "same-version rebuild install failed with exit code $MSI_RC"
+pg_wait_service_state PortGuard RUNNING
+[[ $(pg_related_products "$packed") == 1 ]] || fail "same-version rebuild installed side by side ($(pg_related_products "$packed") products)"
+pg_reg_key_exists "$PG_UNINSTALL_KEY\\$rebuild_code" || fail "rebuild $rebuild_code not registered"
+! pg_reg_key_exists "$PG_UNINSTALL_KEY\\$newer_code" || fail "the product the rebuild replaced is still registered"
+[[ $(cat "$data/policy.toml") == "$edited" ]] || fail "the same-version rebuild changed the ops-edited policy"
+note "same-version rebuild replaced $newer_code by $rebuild_code: one product"
+
+# --- uninstall -----------------------------------------------------------------------------------
+pg_msiexec /x "$msi_rebuild" /qn
+[[ $MSI_RC == 0 ]] || fail "uninstall failed with exit code $MSI_RC"
+[[ -z $(pg_service_state PortGuard) ]] || fail "service still registered after uninstall"
+! pg_reg_key_exists "$PG_SERVICE_KEY" || fail "service key left behind"
+! pg_reg_key_exists "$PG_EVENT_KEY" || fail "event source left behind"
+! pg_reg_key_exists "$PG_SETTINGS_KEY" || fail "HKLM\\SOFTWARE\\PortGuard left behind"
+[[ ! -e $exe ]] || fail "portguard.exe left behind"
+[[ -z $(pg_service_pid) ]] || fail "a PortGuard process still runs after uninstall"
+[[ $(pg_related_products "$packed") == 0 ]] || fail "a PortGuard product is still registered after uninstall"
+[[ $(cat "$data/policy.toml" 2>/dev/null) == "$edited" ]] || fail "uninstall removed or changed the policy"
+[[ -f $data/backups/ops-test-backup.txt ]] || fail "uninstall removed the backups"
+note "uninstalled: service, event source, settings and binary gone; policy and backups kept"
+echo "PASS"

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# What Wine cannot show, checked in the MSI's tables (msiinfo export): the msibuild patches that
+# give the wixl build what the real WiX build gets from the same .wxs -- component attributes
+# (policy never overwritten or removed), Vital service error control, same-version upgrades,
+# folder ACLs, launch conditions, secure public properties, the elevated custom actions.
+#   tables.sh MSI
+set -euo pipefail
+MSI=$1
+[[ -f $MSI ]] || { echo "FAIL: MSI $MSI not built" >&2; exit 1; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+table() { msiinfo export "$MSI" "$1" | tr -d '\r'; }
+# row TABLE KEY: the row whose first column is KEY.
+row() { table "$1" | awk -F'\t' -v k="$2" 'NR > 3 && $1 == k'; }
+field() { row "$1" "$2" | cut -f"$3"; }
+
+sddl='D:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FRFX;;;BU)'
+
+# Component.Attributes: 256 Win64, 16 Permanent, 128 NeverOverwrite.
+[[ $(field Component DefaultPolicy 4) == 400 ]] || fail "DefaultPolicy attributes $(field Component DefaultPolicy 4), want 400 (Win64+Permanent+NeverOverwrite)"
+for c in DataDir StateDir BackupDir LogDir; do
+  [[ $(field Component $c 4) == 272 ]] || fail "$c attributes $(field Component $c 4), want 272 (Win64+Permanent)"
+done
+for c in PortGuardExe RememberedProperties; do
+  (( $(field Component $c 4) & 256 )) || fail "$c is not a Win64 component"
+  (( ($(field Component $c 4) & 16) == 0 )) || fail "$c must not be Permanent (uninstall removes it)"
+done
+
+# ServiceInstall: name, own process (16), auto start (2), normal+Vital (32769), early group, LocalSystem, "run".
+svc() { field ServiceInstall PortGuardService "$1"; }
+name=$(svc 2) type=$(svc 4) start=$(svc 5) errctl=$(svc 6) group=$(svc 7) account=$(svc 9) args=$(svc 11) comp=$(svc 12)
+[[ $name == PortGuard && $type == 16 && $start == 2 && $errctl == 32769 && $group == NetworkProvider \
+   && $account == LocalSystem && $args == run* && $comp == PortGuardExe ]] \
+  || fail "ServiceInstall row is: $(row ServiceInstall PortGuardService)"
+# ServiceControl events: 1 start on install, 2+32 stop on install and uninstall, 128 delete on uninstall = 163.
+[[ $(field ServiceControl PortGuardServiceControl 3) == 163 ]] || fail "ServiceControl events $(field ServiceControl PortGuardServiceControl 3), want 163"
+
+# Upgrade: newer-or-same (max inclusive, 513) is replaced, newer-than-this is detected as a downgrade.
+table Upgrade | grep -qP '^\{[0-9A-F-]+\}\t\t[0-9.]+\t\t513\t\tWIX_UPGRADE_DETECTED$' || fail "Upgrade row is not max-inclusive: $(table Upgrade)"
+table Upgrade | grep -qP '^\{[0-9A-F-]+\}\t[0-9.]+\t\t\t2\t\tWIX_DOWNGRADE_DETECTED$' || fail "no downgrade detection row"
+table LaunchCondition | grep -qP '^NOT WIX_DOWNGRADE_DETECTED\tA newer version of PortGuard is already installed' || fail "no downgrade error message"
+row LaunchCondition Privileged | grep -q . || fail "no Privileged launch condition"
+row LaunchCondition VersionNT64 | grep -q . || fail "no VersionNT64 launch condition"
+
+# Folder ACLs: SYSTEM + Administrators full, Users read, on every data folder.
+for d in DATADIR STATEDIR BACKUPDIR LOGDIR; do
+  [[ $(field MsiLockPermissionsEx Lock$d 2)/$(field MsiLockPermissionsEx Lock$d 3)/$(field MsiLockPermissionsEx Lock$d 4) == "$d/CreateFolder/$sddl" ]] \
+    || fail "MsiLockPermissionsEx for $d: $(row MsiLockPermissionsEx Lock$d)"
+done
+
+# Public properties reach the elevated sequence of a managed install.
+[[ $(field Property SecureCustomProperties 2) == *MODE*PROTECT*POLICYFILE* ]] || fail "MODE/PROTECT/POLICYFILE are not secure properties"
+# Remembered in HKLM (RegLocator Type 18 = raw + 64-bit view).
+for p in Mode Protect PolicyFile; do
+  [[ $(field RegLocator Remembered$p 3)/$(field RegLocator Remembered$p 5) == 'SOFTWARE\PortGuard/18' ]] || fail "RegLocator Remembered$p: $(row RegLocator Remembered$p)"
+done
+
+# Custom actions: 18 exe from the installed File + 1024 deferred + 2048 no impersonation (+64 ignore
+# exit code, +256 rollback).
+[[ $(field CustomAction ProtectServices 2) == 3090 ]] || fail "ProtectServices type $(field CustomAction ProtectServices 2), want 3090"
+[[ $(field CustomAction RollbackProtectServices 2) == 3410 ]] || fail "RollbackProtectServices type $(field CustomAction RollbackProtectServices 2), want 3410"
+[[ $(field CustomAction UnprotectServices 2) == 3154 ]] || fail "UnprotectServices type $(field CustomAction UnprotectServices 2), want 3154"
+# Sequenced between InstallInitialize (1500) and InstallFinalize (6600); unprotect before StopServices.
+seq() { field InstallExecuteSequence "$1" 3; }
+(( $(seq InstallInitialize) < $(seq UnprotectServices) && $(seq UnprotectServices) < $(seq StopServices) )) || fail "UnprotectServices is not before StopServices"
+(( $(seq InstallServices) < $(seq RollbackProtectServices) && $(seq RollbackProtectServices) < $(seq ProtectServices) && $(seq ProtectServices) < $(seq StartServices) )) \
+  || fail "ProtectServices is not between InstallServices and StartServices (after its rollback)"
+
+# Event source values.
+table Registry | grep -qP '\tSYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\PortGuard\tEventMessageFile\t\[#portguard\.exe\]\t' || fail "no EventMessageFile"
+table Registry | grep -qP '\tSYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\PortGuard\tTypesSupported\t#7\t' || fail "no TypesSupported=7"
+echo "PASS: tables as specified"

@@ -5,10 +5,15 @@
 source "$(dirname "$0")/svc_lib.sh"
 svc_setup policy win2003
 
-svc_policy
+# 0. First start without any policy and without a last known good: RUNNING, 3008, nothing changed;
+#    the policy appearing later is picked up through the directory notification.
 svc_install
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
-svc_assert_eq "$(svc_reserved)" "1645-1646|1812-1813" "ReservedPorts after the first pass"
+svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING without a policy"
+svc_wait_event 3008 5
+svc_assert_eq "$(svc_reserved)" "<absent>" "ReservedPorts without a policy (never wiped, never invented)"
+svc_policy
+out=$(svc_helper wait-multi "$TCPIP" ReservedPorts "1645-1646|1812-1813" 5000) || svc_fail "the new policy was not picked up: $out"
+svc_log "policy installed while running: applied ($out)"
 
 # 1. A valid edit: L2TP for RemoteAccess.
 l2tp='[[reserve]]

@@ -120,6 +120,12 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
     if (!t.removed.empty()) text += " extra " + range_list(t.removed, t.protocol);
     v.warning.push_back(text);
   }
+  // Order matters: the first line becomes the summary. Drift, then what waits for a reboot, then
+  // the planner's findings.
+  for (const auto& p : pending) {
+    v.warning.push_back("pending " + std::string(p.takes_effect == TakesEffect::next_boot ? "reboot" : "DNS restart") + ": " +
+                        describe_target(p.target) + " was changed and takes effect at the " + std::string(to_string(p.takes_effect)));
+  }
   std::size_t conflicts = 0, at_risk = 0;
   for (const auto& f : a.plan.findings) {
     const bool required_unavailable = f.code == "unavailable" && f.target && forced &&
@@ -131,10 +137,6 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
     } else if (f.severity == Severity::warning) {
       v.warning.push_back("[" + f.code + "] " + f.message);
     }
-  }
-  for (const auto& p : pending) {
-    v.warning.push_back("pending " + std::string(p.takes_effect == TakesEffect::next_boot ? "reboot" : "DNS restart") + ": " +
-                        describe_target(p.target) + " was changed and takes effect at the " + std::string(to_string(p.takes_effect)));
   }
   v.status = !v.critical.empty() ? cli::check_critical : !v.warning.empty() ? cli::check_warning : cli::check_ok;
 

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The ops commands end to end under Wine, as an admin would run them on a Windows Server 2003 box
+# (prefix switched with winecfg -v win2003, so ReservedPorts is the effective target):
+#   drift written with `wine reg add` is seen by snapshot and check; repair --dry-run writes
+#   nothing; repair writes exactly the plan and backs up first; check then says "pending reboot";
+#   rollback --list shows the backup and --restore brings back the exact bytes (regedit /e);
+#   a broken policy makes check CRITICAL and repair refuse without writing.
+set -euo pipefail
+
+: "${PORTGUARD_BINARY_DIR:?}" "${PORTGUARD_WINE_TEMPLATE:?}"
+BIN=$PORTGUARD_BINARY_DIR/service/portguard.exe
+work=$(mktemp -d "$PORTGUARD_BINARY_DIR/tests/win32/cli-scenario.XXXXXX")
+export WINEPREFIX=$work/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree=;mshtml=" WINEARCH=win64
+cleanup() {
+  wineserver -k 2>/dev/null || true
+  wineserver -w 2>/dev/null || true
+  if [[ ${PORTGUARD_KEEP:-0} == 1 ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+# A private clone of the template prefix (hard links for the bulk, copies of the hives).
+cp -al "$PORTGUARD_WINE_TEMPLATE" "$WINEPREFIX"
+for f in system.reg user.reg userdef.reg .update-timestamp; do rm -f "$WINEPREFIX/$f"; cp "$PORTGUARD_WINE_TEMPLATE/$f" "$WINEPREFIX/$f"; done
+wineserver -p
+wine winecfg -v win2003 >/dev/null 2>&1
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+step() { echo "--- $*"; }
+# run ARGS...: runs portguard, sets $out (stdout, CRs stripped) and $rc without tripping set -e.
+run() {
+  set +e
+  wine "$BIN" "$@" >"$work/stdout" 2>"$work/stderr"
+  rc=$?
+  set -e
+  out=$(tr -d '\r' <"$work/stdout")
+  echo "\$ portguard $* -> exit $rc"
+  echo "$out" | sed 's/^/    /'
+  tr -d '\r' <"$work/stderr" | sed 's/^/    stderr: /'
+}
+expect_rc() { [[ $rc == "$1" ]] || fail "expected exit $1, got $rc"; }
+expect_out() { grep -qF -- "$1" <<<"$out" || fail "expected output containing: $1"; }
+
+KEY='HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'
+reserved_bytes() {
+  # regedit /e shows the exact bytes (reg query drops an unterminated last string).
+  rm -f "$WINEPREFIX/drive_c/export.reg"
+  wine regedit /e 'C:\export.reg' "HKEY_LOCAL_MACHINE\\${KEY#HKLM\\}" >/dev/null 2>&1
+  iconv -f UTF-16LE -t UTF-8 "$WINEPREFIX/drive_c/export.reg" 2>/dev/null | tr -d '\r' | sed -n '/^"ReservedPorts"=/,/[^\\]$/p'
+}
+
+pd="$WINEPREFIX/drive_c/ProgramData/PortGuard"
+mkdir -p "$pd"
+cat >"$pd/policy.toml" <<'TOML'
+[catalog]
+enabled = false
+
+[[reserve]]
+ports = ["1645-1646", "1812-1813"]
+protocol = "udp"
+service = "IAS"
+reason = "RADIUS for the VPN concentrators"
+TOML
+
+step "drift written with reg add is seen"
+wine reg add "$KEY" /v ReservedPorts /t REG_MULTI_SZ /d '3000-3000\0abc' /f >/dev/null
+before=$(reserved_bytes)
+[[ -n $before ]] || fail "could not export ReservedPorts"
+run snapshot -o 'C:\snap.json'
+expect_rc 0
+grep -q '"3000-3000"' "$WINEPREFIX/drive_c/snap.json" || fail "snapshot lacks the drifted value"
+grep -q '"abc"' "$WINEPREFIX/drive_c/snap.json" || fail "snapshot lacks the unrecognised entry"
+run check
+expect_rc 1
+expect_out "PORTGUARD WARNING - drift on reserved-ports: missing 1645-1646, 1812-1813"
+run check --json
+expect_rc 1
+expect_out '"status": "WARNING"'
+
+step "repair --dry-run writes nothing"
+run repair --dry-run
+expect_rc 0
+expect_out "reserved-ports: would write [1645-1646, 1812-1813, 3000-3000, abc]"
+[[ $(reserved_bytes) == "$before" ]] || fail "dry run changed ReservedPorts"
+[[ ! -d $pd/backups ]] || [[ -z $(ls -A "$pd/backups") ]] || fail "dry run wrote a backup"
+
+step "repair writes exactly the plan, backs up first"
+run repair
+expect_rc 0
+expect_out "reserved-ports: written [1645-1646, 1812-1813, 3000-3000, abc] (was [3000-3000, abc]); backup "
+set +e; q=$(wine reg query "$KEY" /v ReservedPorts | tr -d '\r'); set -e
+grep -qF '1645-1646\01812-1813\03000-3000\0abc' <<<"$q" || fail "registry does not hold the plan: $q"
+[[ $(ls "$pd/backups" | wc -l) == 1 ]] || fail "expected exactly one backup"
+
+step "check now: compliant, but the change waits for a reboot"
+run check
+expect_rc 1
+expect_out "PORTGUARD WARNING - pending reboot: reserved-ports"
+run repair
+expect_rc 0
+expect_out "Nothing to do"
+
+step "rollback restores the exact bytes"
+run rollback --list
+expect_rc 0
+id=$(awk 'NR==1 {print $1}' <<<"$out")
+[[ $id == *-reserved-ports ]] || fail "no backup id in the list"
+expect_out 'was "3000-3000", "abc"'
+run rollback --restore "$id" --dry-run
+expect_rc 0
+[[ $(reserved_bytes) != "$before" ]] || fail "dry-run restore changed the value"
+run rollback --restore "$id"
+expect_rc 0
+expect_out "restored backup $id"
+[[ $(reserved_bytes) == "$before" ]] || fail "rollback is not byte-exact: $(reserved_bytes) vs $before"
+[[ $(ls "$pd/backups" | wc -l) == 2 ]] || fail "rollback did not back up the current value first"
+run rollback --restore 20000101T000000.000Z-0001-reserved-ports
+expect_rc 1
+run rollback --list --restore x
+expect_rc 64
+
+step "a broken policy: check is CRITICAL, repair refuses and writes nothing"
+echo '[[reserve]]
+ports = [70000]' >"$pd/policy.toml"
+run check
+expect_rc 2
+expect_out "PORTGUARD CRITICAL - no usable policy"
+run repair
+expect_rc 1
+[[ $(reserved_bytes) == "$before" ]] || fail "repair with a broken policy changed ReservedPorts"
+run check --bogus-option
+expect_rc 3
+
+echo "PASS"

@@ -167,10 +167,27 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
   // N.B. every watcher is armed before the first read of what it watches: a change that lands
   // between a read and the arming would otherwise wait for the periodic timer.
   std::vector<RegistryWatch> registry_watches;
+  std::vector<std::wstring> unwatched;  // keys that do not exist (yet): retried after every pass
   for (const wchar_t* key : {L"SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters", L"SYSTEM\\CurrentControlSet\\Services\\DNS\\Parameters"}) {
     if (auto w = RegistryWatch::open(key)) registry_watches.push_back(std::move(*w));
-    else log->info("not watching HKLM\\{} (absent); the periodic check covers it", narrow(key));
+    else {
+      unwatched.emplace_back(key);
+      log->info("not watching HKLM\\{} yet (absent); retried after every pass", narrow(key));
+    }
   }
+  // A key that appears later (DNS installed, or created by our own repair) is watched from then on;
+  // a change between its creation and this call is caught by the next pass or the timer.
+  const auto watch_new_keys = [&] {
+    for (auto it = unwatched.begin(); it != unwatched.end();) {
+      if (auto w = RegistryWatch::open(*it)) {
+        log->info("now watching HKLM\\{}", narrow(*it));
+        registry_watches.push_back(std::move(*w));
+        it = unwatched.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  };
   std::optional<DirectoryWatch> policy_watch = DirectoryWatch::open(options.policy_file.parent_path());
   if (!policy_watch) log->warn("policy directory {} does not exist: policy changes are seen by the periodic check only",
                                options.policy_file.parent_path().string());
@@ -202,6 +219,7 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
     const auto t0 = steady::now();
     const PassResult r = guard.run_pass(trigger);
     log_pass(*log, r, std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0));
+    watch_new_keys();
   };
   run_pass(PassTrigger::startup);
   guard.report_started(version());

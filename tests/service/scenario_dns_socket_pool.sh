@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# A Windows 10/2016-like prefix guarding the DNS socket pool exclusions. DNS\Parameters does not
+# exist when PortGuard starts (nothing to watch yet); the first pass creates it (the policy names
+# the target), and from then on the key is watched: an admin's rewrite is merged and repaired within
+# 1 s. No pending-reboot warning for this target (it waits for a DNS restart, and DNS is not running).
+source "$(dirname "$0")/svc_lib.sh"
+svc_setup dnspool win10
+
+DNSP='SYSTEM\CurrentControlSet\Services\DNS\Parameters'
+{
+  printf '[guard]\nmode = "merge"\nenforcement = "enforce"\ntargets = ["dns-socket-pool"]\nrecheck_interval = "10s"\n\n'
+  printf '[catalog]\nenabled = false\n\n'
+  printf '[[reserve]]\nports = [1645, 1646, "1812-1813"]\nprotocol = "udp"\nservice = "IAS"\nreason = "RADIUS"\n'
+} >"$SVC_DATA/policy.toml"
+svc_install
+svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+svc_log "DNS parameters after the first pass (DNS not installed): $(svc_helper read-multi "$DNSP" SocketPoolExcludedPortRanges)"
+
+svc_assert_eq "$(svc_helper read-multi "$DNSP" SocketPoolExcludedPortRanges)" "1645-1646|1812-1813" "exclusions written by the first pass"
+grep -q 'now watching HKLM.SYSTEM.CurrentControlSet.Services.DNS.Parameters' "$SVC_DATA/logs/portguard.log" ||
+  svc_fail "the key created by the first pass is not watched"
+
+# An admin replaces the list with his own exclusion: merged back (his entry kept) within 1 s.
+out=$(svc_helper drift "$DNSP" SocketPoolExcludedPortRanges "3000-3010" "1645-1646|1812-1813|3000-3010" 5000) || svc_fail "drift not repaired: $out"
+ms=$(sed -E 's/repaired after ([0-9]+).*/\1/' <<<"$out")
+svc_log "measured: drift on the DNS exclusions $out"
+((ms < 1000)) || svc_fail "drift took $ms ms"
+svc_assert_eq "$(svc_count_event 2002)" 0 "pending-reboot events for the DNS target"
+svc_helper stop PortGuard 20 >/dev/null || svc_fail "the service did not stop"
+svc_log "events: $(svc_event_ids)"
+svc_log "PASS"

@@ -82,6 +82,34 @@ upgrade_code=$(sed -n 's/.*define UpgradeCode = "\([0-9A-F-]*\)".*/\1/p' "$wxs")
 q "DELETE FROM \`Upgrade\` WHERE \`ActionProperty\` = 'WIX_UPGRADE_DETECTED'"
 q "INSERT INTO \`Upgrade\` (\`UpgradeCode\`, \`VersionMax\`, \`Attributes\`, \`ActionProperty\`) VALUES ('{$upgrade_code}', '$version', 513, 'WIX_UPGRADE_DETECTED')"
 
+# POLICYFILE seeding (real WiX: Component/Condition, DirectorySearch+FileSearch, CopyFile).
+# EXISTINGPOLICY = %ProgramData%\PortGuard\policy.toml when it exists; then neither the default nor
+# POLICYFILE is installed over it. Otherwise POLICYFILE (if given) is copied by MoveFiles, else the
+# default policy is installed.
+q "UPDATE \`Component\` SET \`Condition\` = 'NOT POLICYFILE OR EXISTINGPOLICY' WHERE \`Component\` = 'DefaultPolicy'"
+q "UPDATE \`Component\` SET \`Condition\` = '(POLICYFILE AND NOT EXISTINGPOLICY) OR REMOVE=\"ALL\"' WHERE \`Component\` = 'PolicyFromFile'"
+q "INSERT INTO \`AppSearch\` (\`Property\`, \`Signature_\`) VALUES ('EXISTINGPOLICY', 'ExistingPolicySearch')"
+q "INSERT INTO \`Signature\` (\`Signature\`, \`FileName\`) VALUES ('ExistingPolicySearch', 'policy.toml')"
+{
+  printf 'Signature_\tParent\tPath\tDepth\r\n'
+  printf 's72\tS72\tS255\tI2\r\n'
+  printf 'DrLocator\tSignature_\tParent\tPath\r\n'
+  printf 'ExistingPolicySearch\t\t[CommonAppDataFolder]PortGuard\t0\r\n'
+} > "$workdir/DrLocator.idt"
+msibuild "$tmp_msi" -i "$workdir/DrLocator.idt"
+# MoveFile: SourceName empty = the SourceFolder property (POLICYFILE) is the full path of the file;
+# Options 0 = copy (the admin's file stays where it is).
+{
+  printf 'FileKey\tComponent_\tSourceName\tDestName\tSourceFolder\tDestFolder\tOptions\r\n'
+  printf 's72\ts72\tL255\tL255\tS72\ts72\ti2\r\n'
+  printf 'MoveFile\tFileKey\r\n'
+  printf 'SeedPolicy\tPolicyFromFile\t\tpolicy.toml\tPOLICYFILE\tDATADIR\t0\r\n'
+} > "$workdir/MoveFile.idt"
+msibuild "$tmp_msi" -i "$workdir/MoveFile.idt"
+# wixl schedules no MoveFiles action (it has no CopyFile): between RemoveFiles/CreateFolders and
+# InstallFiles, after CreateFolders so %ProgramData%\PortGuard exists.
+q "INSERT INTO \`InstallExecuteSequence\` (\`Action\`, \`Sequence\`) VALUES ('MoveFiles', 3800)"
+
 # Folder ACLs (real WiX: PermissionEx Sddl, which writes this same table). Kept in sync with
 # DataSddl in portguard.wxs.
 sddl=$(sed -n 's/.*define DataSddl = "\([^"]*\)".*/\1/p' "$wxs")
@@ -108,6 +136,12 @@ check ServiceInstall '^PortGuardService\tPortGuard\t.*\t32769\tNetworkProvider\t
 check CustomAction '^RollbackProtectServices\t3410\t'
 check Upgrade "^\{$upgrade_code\}\t\t$version\t\t513\t\tWIX_UPGRADE_DETECTED$"
 check Property '^SecureCustomProperties\t.*MODE;PROTECT;POLICYFILE'
+check Component '^PolicyFromFile\t.*\t256\t\(POLICYFILE AND NOT EXISTINGPOLICY\) OR REMOVE="ALL"\t$'
+check Component '^DefaultPolicy\t.*\tNOT POLICYFILE OR EXISTINGPOLICY\t'
+check AppSearch '^EXISTINGPOLICY\tExistingPolicySearch$'
+check DrLocator '^ExistingPolicySearch\t\t\[CommonAppDataFolder\]PortGuard\t0$'
+check MoveFile '^SeedPolicy\tPolicyFromFile\t\tpolicy.toml\tPOLICYFILE\tDATADIR\t0$'
+check InstallExecuteSequence '^MoveFiles\t\t3800$'
 check MsiLockPermissionsEx '^LockBACKUPDIR\tBACKUPDIR\tCreateFolder\t'
 
 mv "$tmp_msi" "$output"

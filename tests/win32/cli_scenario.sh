@@ -76,6 +76,12 @@ run check --json
 expect_rc 1
 expect_out '"status": "WARNING"'
 
+step "plan captures the live host (the hook the adapters give cmd_plan)"
+run plan
+expect_rc 0
+expect_out "1645-1646"
+expect_out "1812-1813"
+
 step "repair --dry-run writes nothing"
 run repair --dry-run
 expect_rc 0

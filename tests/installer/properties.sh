@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The public properties of a silent install (issue 7), as a GPO/SCCM deployment would use them:
+#   POLICYFILE=... MODE=audit PROTECT=DNS on the first install -> the ops policy is the policy,
+#     the choices are remembered in HKLM\SOFTWARE\PortGuard, DNS (a dummy service created here)
+#     has PortGuard in its DependOnService (exactly once, after its own dependencies)
+#   upgrade without any property -> the remembered choices still apply, the policy is untouched
+#   uninstall -> PortGuard removed from DNS's DependOnService again, policy kept
+#   reinstall with another POLICYFILE -> the existing policy is NOT replaced
+#
+#   properties.sh MSI PG_EXITCODE_EXE DEFAULT_POLICY VERSION
+PG_TEST_NAME=properties
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+MSI=$1 PG_EXITCODE_EXE=$2 DEFAULT_POLICY=$3 VERSION=$4
+[[ -f $MSI ]] || fail "MSI $MSI not built (build the 'msi' target)"
+
+pg_prefix_new
+work=$PG_PREFIX/pgtest-msis   # removed with the prefix
+mkdir -p "$work"
+IFS=. read -r major minor build <<<"$VERSION"
+NEWER=$major.$minor.$((build + 1))
+pg_build_msi "$NEWER" "$(dirname "$MSI")/stage/portguard.exe" "$DEFAULT_POLICY" "$work/portguard-$NEWER-x64.msi"
+msi=$(pg_stage "$MSI" first.msi)
+msi_new=$(pg_stage "$work/portguard-$NEWER-x64.msi" new.msi)
+data="$PG_C/ProgramData/PortGuard"
+dns_key='HKLM\SYSTEM\CurrentControlSet\Services\DNS'
+
+# A stand-in for the DNS Server service with dependencies of its own, which must survive.
+wine sc create DNS binPath= 'C:\windows\system32\notepad.exe' start= demand >/dev/null
+wine reg add "$dns_key" /v DependOnService /t REG_MULTI_SZ /d 'RpcSs\0Afd' /f >/dev/null
+[[ $(pg_reg_value "$dns_key" DependOnService) == 'RpcSs\0Afd' ]] || fail "could not set up the dummy DNS service"
+
+# The ops policy: the default one plus a recognisable comment (the service must accept it).
+ops_policy=$PG_C/pgtest/ops-policy.toml
+{ cat "$DEFAULT_POLICY"; printf '\n# ops policy for the properties test %s\n' "$$"; } >"$ops_policy"
+
+# --- first install with every property -----------------------------------------------------------
+pg_msiexec /i "$msi" /qn 'POLICYFILE=C:\pgtest\ops-policy.toml' MODE=audit PROTECT=DNS
+[[ $MSI_RC == 0 ]] || fail "install with POLICYFILE/MODE/PROTECT failed with exit code $MSI_RC"
+pg_wait_service_state PortGuard RUNNING
+cmp -s "$data/policy.toml" "$ops_policy" || fail "POLICYFILE was not installed as the policy"
+[[ $(pg_reg_value "$PG_SETTINGS_KEY" Mode) == audit ]] || fail "MODE=audit not remembered"
+[[ $(pg_reg_value "$PG_SETTINGS_KEY" Protect) == DNS ]] || fail "PROTECT=DNS not remembered"
+[[ $(pg_reg_value "$PG_SETTINGS_KEY" PolicyFile) == 'C:\pgtest\ops-policy.toml' ]] || fail "POLICYFILE not remembered"
+[[ $(pg_reg_value "$dns_key" DependOnService) == 'RpcSs\0Afd\0PortGuard' ]] \
+  || fail "DNS DependOnService after PROTECT=DNS is '$(pg_reg_value "$dns_key" DependOnService)', want RpcSs\\0Afd\\0PortGuard"
+note "first install: POLICYFILE is the policy, MODE/PROTECT/POLICYFILE remembered, DNS depends on PortGuard"
+
+# --- upgrade without properties: remembered choices apply ----------------------------------------
+printf '# edited after install\n' >>"$data/policy.toml"
+edited=$(cat "$data/policy.toml")
+pg_msiexec /i "$msi_new" /qn
+[[ $MSI_RC == 0 ]] || fail "upgrade without properties failed with exit code $MSI_RC"
+pg_wait_service_state PortGuard RUNNING
+[[ $(pg_reg_value "$PG_SETTINGS_KEY" Mode) == audit ]] || fail "the upgrade forgot MODE=audit"
+[[ $(pg_reg_value "$PG_SETTINGS_KEY" Protect) == DNS ]] || fail "the upgrade forgot PROTECT=DNS"
+[[ $(pg_reg_value "$dns_key" DependOnService) == 'RpcSs\0Afd\0PortGuard' ]] \
+  || fail "DNS DependOnService after the upgrade is '$(pg_reg_value "$dns_key" DependOnService)'"
+[[ $(cat "$data/policy.toml") == "$edited" ]] || fail "the upgrade replaced the policy (POLICYFILE re-applied or default installed)"
+note "upgrade: remembered MODE/PROTECT kept, DNS still depends on PortGuard once, policy untouched"
+
+# --- a command-line value wins over the remembered one -------------------------------------------
+pg_msiexec /i "$msi_new" /qn MODE=enforce REINSTALL=ALL REINSTALLMODE=omus
+[[ $MSI_RC == 0 ]] || fail "repair with MODE=enforce failed with exit code $MSI_RC"
+[[ $(pg_reg_value "$PG_SETTINGS_KEY" Mode) == enforce ]] || fail "MODE=enforce on the command line did not override the remembered audit"
+note "MODE on the command line overrides the remembered value"
+
+# --- uninstall: the dependency goes, the policy stays --------------------------------------------
+pg_msiexec /x "$msi_new" /qn
+[[ $MSI_RC == 0 ]] || fail "uninstall failed with exit code $MSI_RC"
+[[ $(pg_reg_value "$dns_key" DependOnService) == 'RpcSs\0Afd' ]] \
+  || fail "DNS DependOnService after uninstall is '$(pg_reg_value "$dns_key" DependOnService)', want RpcSs\\0Afd"
+[[ $(pg_service_state DNS) == STOPPED ]] || fail "the dummy DNS service is gone or changed state"
+[[ $(cat "$data/policy.toml") == "$edited" ]] || fail "uninstall removed or changed the policy"
+note "uninstall: PortGuard removed from DNS's DependOnService, its own dependencies kept, policy kept"
+
+# --- reinstall with another POLICYFILE: an existing policy is never replaced ---------------------
+printf '# another policy\n' >"$PG_C/pgtest/other-policy.toml"
+pg_msiexec /i "$msi" /qn 'POLICYFILE=C:\pgtest\other-policy.toml'
+[[ $MSI_RC == 0 ]] || fail "reinstall failed with exit code $MSI_RC"
+pg_wait_service_state PortGuard RUNNING
+[[ $(cat "$data/policy.toml") == "$edited" ]] || fail "POLICYFILE replaced an existing policy"
+[[ $(pg_reg_value "$PG_SETTINGS_KEY" Mode) == enforce ]] || fail "MODE is not the default 'enforce' on a fresh install"
+[[ $(pg_reg_value "$dns_key" DependOnService) == 'RpcSs\0Afd' ]] || fail "DNS was protected without PROTECT"
+note "reinstall with POLICYFILE kept the existing policy; MODE defaulted to enforce"
+echo "PASS"

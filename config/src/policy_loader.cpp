@@ -476,8 +476,14 @@ struct Loader {
   }
 };
 
+std::string too_big(std::uintmax_t size) {
+  return "the policy is " + std::to_string(size) + " bytes, more than the " + std::to_string(max_policy_bytes) +
+         " bytes a policy may have; a policy lists ports and services (docs/policy.md); is this the right file?";
+}
+
 Policy load(std::string_view bytes, const std::string& source, ServicesSource& services, const Catalog& catalog) {
   std::vector<Diagnostic> diagnostics;
+  if (bytes.size() > max_policy_bytes) throw PolicyError({{source, 0, 0, too_big(bytes.size())}});
   auto text = detail::decode_text(bytes, source, diagnostics);
   if (!text) throw PolicyError(std::move(diagnostics));
   if (text->find_first_not_of(" \t\r\n") == std::string::npos) {
@@ -532,6 +538,10 @@ Policy load_policy_text(std::string_view bytes, const std::string& source, const
 }
 
 Policy load_policy(const std::filesystem::path& file, const std::filesystem::path& services_file) {
+  // Refused before reading: a 100 MB file is never pulled into memory.
+  std::error_code size_ec;
+  const std::uintmax_t size = std::filesystem::file_size(file, size_ec);
+  if (!size_ec && size > max_policy_bytes) throw PolicyError({{file.string(), 0, 0, too_big(size)}});
   const std::string bytes = detail::read_file(file, "policy");
   // A catalog.toml beside the policy replaces the built-in one as a whole.
   const std::filesystem::path local_catalog = file.parent_path().empty() ? std::filesystem::path("catalog.toml") : file.parent_path() / "catalog.toml";

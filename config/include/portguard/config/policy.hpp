@@ -124,6 +124,10 @@ Requirements requirements_for(const Policy& policy, const HostSnapshot& host);
 /// Registry lookups discovery must do for this policy (catalog entries with a port in the registry).
 std::vector<ConfiguredPortQuery> configured_port_queries(const Policy& policy);
 
+/// Largest policy accepted, in bytes (issue 9, hostile input): a policy lists ports, so anything
+/// bigger is a mistake or an attack; refusing it up front keeps load time and memory bounded.
+inline constexpr std::size_t max_policy_bytes = 1024 * 1024;
+
 /// Name of the last-known-good file inside state_dir.
 inline constexpr std::string_view last_known_good_file_name = "last-known-good.json";
 

@@ -124,15 +124,48 @@ expect_rc 1
 run rollback --list --restore x
 expect_rc 64
 
+step "discover: an installed IAS, its ports and who holds them"
+wine sc create IAS binPath= 'C:\windows\system32\svchost.exe' DisplayName= "Network Policy Server" >/dev/null
+wine "$PORTGUARD_BINARY_DIR/tests/win32/pg-sleeper.exe" hold udp 1812 >"$work/holder.out" 2>&1 &
+holder=$!
+for _ in $(seq 600); do grep -q ready "$work/holder.out" 2>/dev/null && break; sleep 0.1; done
+grep -q ready "$work/holder.out" || fail "the port holder did not start"
+run discover
+expect_rc 0
+grep -E '^IAS +stopped .*1812-1813/udp +1812: an unknown process' <<<"$out" >/dev/null || fail "discover does not show IAS's 1812 held"
+grep -E '^IAS +stopped .*1645-1646/udp +free' <<<"$out" >/dev/null || fail "discover does not show IAS's 1645-1646 free"
+run discover --json
+expect_rc 0
+expect_out '"holder": "an unknown process"'
+run check
+expect_rc 1
+expect_out "UDP 1812 needed by IAS"
+kill "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
+
+step "a safety rail blocks repair: check is CRITICAL, repair refuses and writes nothing"
+cp "$pd/policy.toml" "$work/policy.good"
+printf '[guard.limits]\nmax_reserved_ports = 3\n\n' | cat - "$work/policy.good" >"$pd/policy.toml"
+wine reg add "$KEY" /v ReservedPorts /t REG_MULTI_SZ /d '3000-3000' /f >/dev/null
+rail_before=$(reserved_bytes)
+run check
+expect_rc 2
+expect_out "[rail-max-ports]"
+run repair
+expect_rc 1
+[[ $(reserved_bytes) == "$rail_before" ]] || fail "a blocked repair changed ReservedPorts"
+cp "$work/policy.good" "$pd/policy.toml"
+
 step "a broken policy: check is CRITICAL, repair refuses and writes nothing"
 echo '[[reserve]]
 ports = [70000]' >"$pd/policy.toml"
+broken_before=$(reserved_bytes)
 run check
 expect_rc 2
 expect_out "PORTGUARD CRITICAL - no usable policy"
 run repair
 expect_rc 1
-[[ $(reserved_bytes) == "$before" ]] || fail "repair with a broken policy changed ReservedPorts"
+[[ $(reserved_bytes) == "$broken_before" ]] || fail "repair with a broken policy changed ReservedPorts"
 run check --bogus-option
 expect_rc 3
 

@@ -50,8 +50,14 @@ tmp_msi=$workdir/unpatched.msi
   # wixl prints a GLib warning for every WiX attribute it ignores (the ones patched below);
   # keep real errors visible.
   wixl -a x64 -D WIXL=1 -D "Version=$version" -D PortGuardExe=portguard.exe -D DefaultPolicy=policy.toml \
-    -o "$tmp_msi" "$wxs" 2> >(grep -v -e "has no property named" -e '^$' >&2)
+    -o "$tmp_msi" "$wxs" 2>"$workdir/wixl.log"
 )
+grep -v -e "has no property named" -e '^$' "$workdir/wixl.log" >&2 || true
+# wixl reports some dropped rows only as GLib CRITICALs and still exits 0.
+if grep -q -e CRITICAL -e ERROR "$workdir/wixl.log"; then
+  echo "build-msi.sh: wixl reported errors (above); refusing to ship a partial MSI" >&2
+  exit 1
+fi
 [[ -s $tmp_msi ]] || { echo "build-msi.sh: wixl did not produce $tmp_msi" >&2; exit 1; }
 
 q() { msibuild "$tmp_msi" -q "$1"; }
@@ -81,6 +87,10 @@ upgrade_code=$(sed -n 's/.*define UpgradeCode = "\([0-9A-F-]*\)".*/\1/p' "$wxs")
 [[ -n $upgrade_code ]] || { echo "build-msi.sh: UpgradeCode not found in $wxs" >&2; exit 1; }
 q "DELETE FROM \`Upgrade\` WHERE \`ActionProperty\` = 'WIX_UPGRADE_DETECTED'"
 q "INSERT INTO \`Upgrade\` (\`UpgradeCode\`, \`VersionMax\`, \`Attributes\`, \`ActionProperty\`) VALUES ('{$upgrade_code}', '$version', 513, 'WIX_UPGRADE_DETECTED')"
+
+# Validate POLICYFILE before anything changes: 2 = exe stored in the Binary table, synchronous,
+# exit code checked (non-zero fails the install).
+q "INSERT INTO \`CustomAction\` (\`Action\`, \`Type\`, \`Source\`, \`Target\`) VALUES ('ValidatePolicyFile', 2, 'PortGuardValidator', 'validate --policy \"[POLICYFILE]\"')"
 
 # POLICYFILE seeding (real WiX: Component/Condition, DirectorySearch+FileSearch, CopyFile).
 # EXISTINGPOLICY = %ProgramData%\PortGuard\policy.toml when it exists; then neither the default nor
@@ -142,6 +152,7 @@ check AppSearch '^EXISTINGPOLICY\tExistingPolicySearch$'
 check DrLocator '^ExistingPolicySearch\t\t\[CommonAppDataFolder\]PortGuard\t0$'
 check MoveFile '^SeedPolicy\tPolicyFromFile\t\tpolicy.toml\tPOLICYFILE\tDATADIR\t0$'
 check InstallExecuteSequence '^MoveFiles\t\t3800$'
+check CustomAction '^ValidatePolicyFile\t2\tPortGuardValidator\tvalidate --policy "\[POLICYFILE\]"\t$'
 check MsiLockPermissionsEx '^LockBACKUPDIR\tBACKUPDIR\tCreateFolder\t'
 
 mv "$tmp_msi" "$output"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The public properties of a silent install (issue 7), as a GPO/SCCM deployment would use them:
+#   a broken or missing POLICYFILE -> install refused, nothing changed
 #   POLICYFILE=... MODE=audit PROTECT=DNS on the first install -> the ops policy is the policy,
 #     the choices are remembered in HKLM\SOFTWARE\PortGuard, DNS (a dummy service created here)
 #     has PortGuard in its DependOnService (exactly once, after its own dependencies)
@@ -32,6 +33,18 @@ wine reg add "$dns_key" /v DependOnService /t REG_MULTI_SZ /d 'RpcSs\0Afd' /f >/
 # The ops policy: the default one plus a recognisable comment (the service must accept it).
 ops_policy=$PG_C/pgtest/ops-policy.toml
 { cat "$DEFAULT_POLICY"; printf '\n# ops policy for the properties test %s\n' "$$"; } >"$ops_policy"
+
+# --- a broken or missing POLICYFILE fails the install before anything changes ------------------
+printf '[guard]\nmode = "mrege"\n' >"$PG_C/pgtest/broken-policy.toml"
+for bad in broken-policy.toml missing-policy.toml; do
+  pg_msiexec /i "$msi" /qn "POLICYFILE=C:\\pgtest\\$bad" PROTECT=DNS
+  [[ $MSI_RC != 0 ]] || fail "install with POLICYFILE=$bad succeeded"
+  [[ -z $(pg_service_state PortGuard) ]] || fail "a failed install (POLICYFILE=$bad) left the service registered"
+  [[ ! -e $data/policy.toml ]] || fail "a failed install (POLICYFILE=$bad) left a policy behind"
+  [[ ! -e "$PG_C/Program Files/PortGuard/portguard.exe" ]] || fail "a failed install (POLICYFILE=$bad) left portguard.exe"
+  [[ $(pg_reg_value "$dns_key" DependOnService) == 'RpcSs\0Afd' ]] || fail "a failed install (POLICYFILE=$bad) changed DNS"
+done
+note "broken and missing POLICYFILE refused (exit code $MSI_RC), nothing installed"
 
 # --- first install with every property -----------------------------------------------------------
 pg_msiexec /i "$msi" /qn 'POLICYFILE=C:\pgtest\ops-policy.toml' MODE=audit PROTECT=DNS

@@ -65,6 +65,16 @@ seq() { field InstallExecuteSequence "$1" 3; }
 (( $(seq InstallServices) < $(seq RollbackProtectServices) && $(seq RollbackProtectServices) < $(seq ProtectServices) && $(seq ProtectServices) < $(seq StartServices) )) \
   || fail "ProtectServices is not between InstallServices and StartServices (after its rollback)"
 
+# POLICYFILE: validated before anything changes (2 = exe from the Binary table, exit code checked),
+# then copied by MoveFiles only when no policy exists.
+[[ $(field CustomAction ValidatePolicyFile 2)/$(field CustomAction ValidatePolicyFile 3) == 2/PortGuardValidator ]] || fail "ValidatePolicyFile: $(row CustomAction ValidatePolicyFile)"
+(( $(seq CostFinalize) < $(seq ValidatePolicyFile) && $(seq ValidatePolicyFile) < $(seq InstallInitialize) )) || fail "ValidatePolicyFile must run before InstallInitialize"
+[[ $(row MoveFile SeedPolicy) == $'SeedPolicy\tPolicyFromFile\t\tpolicy.toml\tPOLICYFILE\tDATADIR\t0' ]] || fail "MoveFile row: $(row MoveFile SeedPolicy)"
+(( $(seq MoveFiles) < $(seq InstallFiles) )) || fail "MoveFiles must run before InstallFiles"
+[[ $(field Component PolicyFromFile 5) == '(POLICYFILE AND NOT EXISTINGPOLICY) OR REMOVE="ALL"' ]] || fail "PolicyFromFile condition: $(field Component PolicyFromFile 5)"
+[[ $(field Component DefaultPolicy 5) == 'NOT POLICYFILE OR EXISTINGPOLICY' ]] || fail "DefaultPolicy condition: $(field Component DefaultPolicy 5)"
+[[ $(field DrLocator ExistingPolicySearch 3) == '[CommonAppDataFolder]PortGuard' ]] || fail "EXISTINGPOLICY search: $(row DrLocator ExistingPolicySearch)"
+
 # Event source values.
 table Registry | grep -qP '\tSYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\PortGuard\tEventMessageFile\t\[#portguard\.exe\]\t' || fail "no EventMessageFile"
 table Registry | grep -qP '\tSYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\PortGuard\tTypesSupported\t#7\t' || fail "no TypesSupported=7"

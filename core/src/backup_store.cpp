@@ -180,7 +180,7 @@ std::string BackupStore::save(Backup backup) {
   for (const auto& e : fs::directory_iterator(directory_)) {
     if (is_backup_file(e) && e.path().filename().string().rfind(stamp, 0) == 0) ++seq;
   }
-  char seq_text[8];
+  char seq_text[16];  // room for any int: GCC's -Wformat-truncation checks the full range
   std::snprintf(seq_text, sizeof seq_text, "%04d", seq);
   backup.id = stamp + "-" + seq_text + "-" + name;
   backup.created_at = iso8601_utc(now);

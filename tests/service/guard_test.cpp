@@ -231,6 +231,29 @@ TEST_CASE("A port held by another process is reported as the conflict ops know")
   CHECK(rig.count(events::in_compliance) == 0);
 }
 
+TEST_CASE("A port held by an unknown process is a conflict only when the service needing it is not running") {
+  Rig rig;
+  rig.probe.host.ports_in_use.push_back(PortInUse{Protocol::udp, 1645, 0, "", ""});  // owner unknown (Wine: PID 0)
+  rig.guard->run_pass(PassTrigger::startup);
+  CHECK(rig.count(events::port_conflict) == 0);  // IAS not installed: nobody fails to bind
+
+  ServiceInfo ias_service;
+  ias_service.name = "IAS";
+  ias_service.state = ServiceState::running;
+  ias_service.pid = 900;
+  rig.probe.host.services.push_back(ias_service);
+  rig.clock.advance(1s);
+  rig.guard->run_pass(PassTrigger::timer);
+  CHECK(rig.count(events::port_conflict) == 0);  // may well be IAS itself
+
+  rig.probe.host.services.back().state = ServiceState::stopped;  // IAS failed to start: someone else holds it
+  rig.probe.host.services.back().pid = 0;
+  rig.clock.advance(1s);
+  rig.guard->run_pass(PassTrigger::timer);
+  REQUIRE(rig.count(events::port_conflict) == 1);
+  CHECK(rig.last(events::port_conflict).inserts == std::vector<std::string>{"UDP", "1645", "IAS", "an unknown process", ""});
+}
+
 TEST_CASE("A required port inside the dynamic range and unreserved is reported at risk") {
   Rig rig({6, 3, 9600, true});
   rig.set_policy(true, std::vector<Target>{Target::dns_socket_pool});

@@ -5,7 +5,6 @@
 source "$(dirname "$0")/svc_lib.sh"
 svc_setup lifecycle win2003
 
-svc_helper create IAS >/dev/null
 WINEDEBUG=-all wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d '1433-1434' /f >/dev/null 2>&1
 svc_policy
 svc_install

@@ -17,6 +17,11 @@
 //   drift KEY VALUE DATA EXPECTED TIMEOUT_MS
 //                                 writes DATA, then polls every 1 ms until the value is EXPECTED:
 //                                 "repaired after N ms" measured from the write (exact).
+//   observe KEY VALUE DRIFTED REPAIRED TIMEOUT_MS
+//                                 prints "ready", then polls every 1 ms: the moment the value becomes
+//                                 DRIFTED (another process wrote it) and the moment it becomes
+//                                 REPAIRED; prints "repair latency N ms" (exact to ~1 ms, independent
+//                                 of how long the writing process takes to start or exit).
 //   fight KEY VALUE DATA SECONDS INTERVAL_MS
 //                                 another tool that disagrees: writes DATA ('|'-separated) whenever
 //                                 the value differs from it, checking every INTERVAL_MS for SECONDS.
@@ -231,6 +236,36 @@ int cmd_drift(const std::wstring& key, const std::wstring& value, const std::str
   }
 }
 
+int cmd_observe(const std::wstring& key, const std::wstring& value, const std::string& drifted, const std::string& repaired,
+                ULONGLONG timeout_ms) {
+  LARGE_INTEGER f, t0, t, t_drift{};
+  ::QueryPerformanceFrequency(&f);
+  ::QueryPerformanceCounter(&t0);
+  const auto ms = [&](const LARGE_INTEGER& a, const LARGE_INTEGER& b) {
+    return static_cast<double>(b.QuadPart - a.QuadPart) * 1000.0 / static_cast<double>(f.QuadPart);
+  };
+  std::printf("ready\n");
+  std::fflush(stdout);
+  bool seen_drift = false;
+  std::string now;
+  for (;;) {
+    ::QueryPerformanceCounter(&t);
+    const bool have = read_multi(key, value, now);
+    if (!seen_drift && have && now == drifted) {
+      seen_drift = true;
+      t_drift = t;
+    } else if (seen_drift && have && now == repaired) {
+      std::printf("repair latency %.1f ms\n", ms(t_drift, t));
+      return 0;
+    }
+    if (ms(t0, t) > static_cast<double>(timeout_ms)) {
+      std::printf("%s after %llu ms; value is '%s'\n", seen_drift ? "not repaired" : "drift never seen", timeout_ms, now.c_str());
+      return 1;
+    }
+    ::Sleep(1);
+  }
+}
+
 int cmd_fight(const std::wstring& key, const std::wstring& value, const std::string& data, double seconds, DWORD interval_ms) {
   const ULONGLONG t0 = ::GetTickCount64();
   unsigned rewrites = 0;
@@ -264,6 +299,7 @@ int wmain(int argc, wchar_t** argv) {
   if (cmd == L"read-sz" && argc == 4) return cmd_read_sz(arg(2), arg(3));
   if (cmd == L"wait-multi" && argc == 6) return cmd_wait_multi(arg(2), arg(3), narrow(arg(4)), _wtoi64(argv[5]));
   if (cmd == L"drift" && argc == 7) return cmd_drift(arg(2), arg(3), narrow(arg(4)), narrow(arg(5)), _wtoi64(argv[6]));
+  if (cmd == L"observe" && argc == 7) return cmd_observe(arg(2), arg(3), narrow(arg(4)), narrow(arg(5)), _wtoi64(argv[6]));
   if (cmd == L"fight" && argc == 7)
     return cmd_fight(arg(2), arg(3), narrow(arg(4)), _wtof(argv[5]), static_cast<DWORD>(_wtoi(argv[6])));
   std::fputs("usage: see the header of tests/service/svc_helper.cpp\n", stderr);

@@ -180,12 +180,21 @@ struct Loader {
   }
 
   struct Owned {
-    Protocol protocol;
     PortRange range;
     std::string service;
     std::string source;
   };
-  std::vector<Owned> owned;
+  // Accepted reservations per protocol, keyed by first port. They never overlap (an overlap is a
+  // duplicate or a conflict, both rejected), so one lookup finds any clash: O(log n) per range.
+  std::map<Port, Owned> owned[2];
+
+  const Owned* clash(Protocol p, const PortRange& range) const {
+    const auto& m = owned[static_cast<int>(p)];
+    auto it = m.upper_bound(range.last());
+    if (it == m.begin()) return nullptr;
+    --it;
+    return it->second.range.overlaps(range) ? &it->second : nullptr;
+  }
 
   void reserve(const toml::table& root) {
     const toml::node* n = root.get("reserve");
@@ -288,8 +297,8 @@ struct Loader {
     // Across entries: one owner per port and protocol, and no entry repeating another.
     for (Protocol p : r.protocols) {
       for (const PortRange& range : r.ports) {
-        for (const Owned& o : owned) {
-          if (o.protocol != p || !o.range.overlaps(range)) continue;
+        if (const Owned* found = clash(p, range)) {
+          const Owned& o = *found;
           if (detail::iequals(o.service, r.service)) {
             c.error(t.source(), where + " reserves " + describe(range) + "/" + std::string(to_string(p)) + " for " + squote(r.service) +
                                     " again (already reserved at " + o.source + "); remove the duplicate");
@@ -299,13 +308,12 @@ struct Loader {
                                     "; a port has one owner, keep one entry");
           }
           ok = false;
-          break;
         }
       }
     }
     if (!ok) return;
     for (Protocol p : r.protocols) {
-      for (const PortRange& range : r.ports) owned.push_back({p, range, r.service, r.source});
+      for (const PortRange& range : r.ports) owned[static_cast<int>(p)].emplace(range.first(), Owned{range, r.service, r.source});
     }
     policy.reservations.push_back(std::move(r));
   }

@@ -71,3 +71,11 @@ TEST_CASE("every TOML example in docs/policy.md is valid", "[golden][docs]") {
   CHECK(policies >= 5);
   CHECK(catalogs >= 1);
 }
+
+TEST_CASE("docs/policy.md lists every catalog service", "[golden][docs][catalog]") {
+  const std::string doc = read_all(source_dir() / "docs" / "policy.md");
+  for (const CatalogEntry& e : builtin_catalog().entries) {
+    INFO(e.service);
+    CHECK(doc.find("\n| " + e.service + " | ") != std::string::npos);
+  }
+}

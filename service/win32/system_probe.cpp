@@ -2,6 +2,7 @@
 
 #include "portguard/core/backup_store.hpp"
 #include "portguard/core/error.hpp"
+#include "portguard/core/port_list_codec.hpp"
 #include "win32/registry_store.hpp"
 #include "win32/unique_handle.hpp"
 #include "win32/win32_error.hpp"
@@ -11,11 +12,13 @@
 #include <ws2tcpip.h>
 #include <iphlpapi.h>
 #include <tlhelp32.h>
+#include <wbemidl.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <set>
 
 namespace portguard::win32 {
@@ -208,6 +211,94 @@ std::string resolve_service(const std::string& pattern, const std::string& match
   return out;
 }
 
+template <typename T>
+struct com_ptr_traits {
+  using pointer = T*;
+  static pointer invalid() noexcept { return nullptr; }
+  static void close(pointer p) noexcept { p->Release(); }
+};
+template <typename T>
+using com_ptr = unique_handle<com_ptr_traits<T>>;
+
+struct bstr_traits {
+  using pointer = BSTR;
+  static pointer invalid() noexcept { return nullptr; }
+  static void close(pointer p) noexcept { ::SysFreeString(p); }
+};
+using unique_bstr = unique_handle<bstr_traits>;
+
+/// The dynamic range of one protocol from WMI (Windows 8 / 2012 and later): root\StandardCimv2
+/// MSFT_NetUDPSetting / MSFT_NetTCPSetting. TCP has one instance per setting template (Internet,
+/// Datacenter, Compat, ...): the envelope of all of them is returned, since a port inside any of
+/// them can be handed out. nullopt when WMI cannot answer (older Windows, Wine, WMI broken).
+std::optional<PortRange> wmi_dynamic_range(Protocol protocol) {
+  const HRESULT init = ::CoInitializeEx(nullptr, COINIT_MULTITHREADED);
+  if (FAILED(init) && init != RPC_E_CHANGED_MODE) return std::nullopt;
+  struct Uninit {
+    bool on;
+    ~Uninit() {
+      if (on) ::CoUninitialize();
+    }
+  } uninit{SUCCEEDED(init)};
+
+  com_ptr<IWbemLocator> locator;
+  if (FAILED(::CoCreateInstance(CLSID_WbemLocator, nullptr, CLSCTX_INPROC_SERVER, IID_IWbemLocator, reinterpret_cast<void**>(locator.put()))))
+    return std::nullopt;
+  unique_bstr ns(::SysAllocString(L"ROOT\\StandardCimv2"));
+  com_ptr<IWbemServices> services;
+  if (!ns || FAILED(locator.get()->ConnectServer(ns.get(), nullptr, nullptr, nullptr, 0, nullptr, nullptr, services.put()))) return std::nullopt;
+  // N.B. without an explicit blanket the proxy may use an authentication level WMI refuses.
+  if (FAILED(::CoSetProxyBlanket(services.get(), RPC_C_AUTHN_WINNT, RPC_C_AUTHZ_NONE, nullptr, RPC_C_AUTHN_LEVEL_CALL,
+                                 RPC_C_IMP_LEVEL_IMPERSONATE, nullptr, EOAC_NONE)))
+    return std::nullopt;
+  unique_bstr wql(::SysAllocString(L"WQL"));
+  unique_bstr query(::SysAllocString(protocol == Protocol::udp
+                                         ? L"SELECT DynamicPortRangeStartPort, DynamicPortRangeNumberOfPorts FROM MSFT_NetUDPSetting"
+                                         : L"SELECT DynamicPortRangeStartPort, DynamicPortRangeNumberOfPorts FROM MSFT_NetTCPSetting"));
+  com_ptr<IEnumWbemClassObject> rows;
+  if (!wql || !query ||
+      FAILED(services.get()->ExecQuery(wql.get(), query.get(), WBEM_FLAG_FORWARD_ONLY | WBEM_FLAG_RETURN_IMMEDIATELY, nullptr, rows.put())))
+    return std::nullopt;
+  std::optional<PortRange> envelope;
+  for (;;) {
+    com_ptr<IWbemClassObject> row;
+    ULONG returned = 0;
+    // Bounded wait: a hung WMI must not hang a check.
+    if (rows.get()->Next(5000, 1, row.put(), &returned) != WBEM_S_NO_ERROR || returned == 0) break;
+    auto number = [&](const wchar_t* name) -> std::optional<long> {
+      VARIANT v;
+      ::VariantInit(&v);
+      std::optional<long> out;
+      if (SUCCEEDED(row.get()->Get(name, 0, &v, nullptr, nullptr)) && SUCCEEDED(::VariantChangeType(&v, &v, 0, VT_I4))) out = v.lVal;
+      ::VariantClear(&v);
+      return out;
+    };
+    const auto start = number(L"DynamicPortRangeStartPort");
+    const auto count = number(L"DynamicPortRangeNumberOfPorts");
+    if (!start || !count || *start < 1 || *count < 1 || *start + *count - 1 > 65535) continue;
+    const PortRange r = PortRange::make(*start, *start + *count - 1);
+    envelope = envelope ? PortRange::make(std::min(envelope->first(), r.first()), std::max(envelope->last(), r.last())) : r;
+  }
+  return envelope;
+}
+
+/// WMI is slow to start (COM, the WMI service): the guard's passes reuse an answer for a minute.
+std::optional<PortRange> cached_wmi_dynamic_range(Protocol protocol) {
+  static std::mutex mutex;
+  static std::optional<PortRange> cached[2];
+  static std::chrono::steady_clock::time_point when[2];
+  static bool valid[2] = {false, false};
+  const int i = protocol == Protocol::udp ? 0 : 1;
+  std::lock_guard lock(mutex);
+  const auto now = std::chrono::steady_clock::now();
+  if (!valid[i] || now - when[i] > std::chrono::seconds(60)) {
+    cached[i] = wmi_dynamic_range(protocol);
+    when[i] = now;
+    valid[i] = true;
+  }
+  return cached[i];
+}
+
 } // namespace
 
 WindowsVersion real_windows_version() {
@@ -328,11 +419,35 @@ std::vector<DynamicPortRange> dynamic_port_ranges(const WindowsVersion& version,
     }
     return out;
   }
-  // Vista/2008 and later: no documented registry value or API short of WMI (MSFT_Net*Setting,
-  // Windows 8+) or netsh; the guard uses the documented default and marks it assumed, so the
-  // planner and `check` say so (docs/architecture.md).
-  add(PortRange::make(49152, 65535), true,
-      "documented default for Windows " + std::to_string(version.major) + "." + std::to_string(version.minor) + " (not read from the host)");
+  // Vista/2008 and later, per protocol: WMI (Windows 8 / 2012 and later), else the administrator's
+  // override, else the documented default marked assumed (docs/architecture.md).
+  const std::string version_text = std::to_string(version.major) + "." + std::to_string(version.minor);
+  for (Protocol p : {Protocol::udp, Protocol::tcp}) {
+    PortRange range = PortRange::make(49152, 65535);
+    bool assumed = true;
+    std::string source = "documented default for Windows " + version_text + " (not read from the host)";
+    const bool win8 = version.major > 6 || (version.major == 6 && version.minor >= 2);
+    if (const auto wmi = win8 ? cached_wmi_dynamic_range(p) : std::nullopt) {
+      range = *wmi;
+      assumed = false;
+      source = p == Protocol::udp ? "MSFT_NetUDPSetting" : "MSFT_NetTCPSetting";
+    } else {
+      const std::string name = p == Protocol::udp ? "DynamicPortRangeUdp" : "DynamicPortRangeTcp";
+      try {
+        if (const auto text = registry.read_string(dynamic_range_override_key, name)) {
+          const PortList parsed = parse_port_list({*text});
+          if (parsed.ports.ranges().size() == 1 && parsed.unrecognised.empty()) {
+            range = parsed.ports.ranges().front();
+            assumed = false;
+            source = "administrator override " + std::string(dynamic_range_override_key) + "\\" + name;
+          }
+        }
+      } catch (const std::exception&) {
+        // A mistyped override is ignored: the default stays, marked assumed.
+      }
+    }
+    for (IpVersion ip : {IpVersion::v4, IpVersion::v6}) out.push_back({p, ip, range, assumed, source});
+  }
   return out;
 }
 

@@ -29,6 +29,10 @@ std::vector<ServiceInfo> installed_services(RegistryStore& registry);
 /// Bound UDP and TCP ports (IPv4 and IPv6) with owner PID, image name and hosting service.
 /// PID 0 means the owner is unknown (Wine always reports 0).
 std::vector<PortInUse> bound_ports(const std::vector<ServiceInfo>& services);
+/// Where an administrator records the dynamic range of a Vista..2008 R2 host (or any host whose WMI
+/// cannot answer): REG_SZ values DynamicPortRangeUdp / DynamicPortRangeTcp, "start-end", as shown
+/// by `netsh int ipv4 show dynamicport udp`.
+inline constexpr std::string_view dynamic_range_override_key = "HKLM\\SOFTWARE\\PortGuard\\Parameters";
 /// Dynamic (ephemeral) port ranges per protocol for this version; see docs/architecture.md.
 std::vector<DynamicPortRange> dynamic_port_ranges(const WindowsVersion& version, RegistryStore& registry);
 /// Registry-configured ports ('*' in a key matches any subkey; the service name is resolved

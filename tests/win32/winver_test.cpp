@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "win32/unique_handle.hpp"
 
 #include <windows.h>
@@ -79,5 +81,33 @@ TEST_CASE("MaxUserPort sets the dynamic range on Windows 2003 only") {
 #else
   CHECK(ranges.front().range == PortRange::make(49152, 65535));
   CHECK(ranges.front().assumed);
+#endif
+}
+
+TEST_CASE("an administrator's dynamic range override is used where the range cannot be read") {
+  Win32RegistryStore registry;
+  const std::string key(dynamic_range_override_key);
+  registry.write_raw(key, "DynamicPortRangeUdp", {reg_type::sz, encode_multi_sz({"1025-60000"})});
+  registry.write_raw(key, "DynamicPortRangeTcp", {reg_type::sz, encode_multi_sz({"garbage"})});
+  const auto ranges = dynamic_port_ranges(real_windows_version(), registry);
+  auto find = [&](Protocol p) {
+    return *std::find_if(ranges.begin(), ranges.end(), [&](const DynamicPortRange& d) { return d.protocol == p && d.ip == IpVersion::v4; });
+  };
+#if PG_EXPECT_WINVER == 2003
+  // 2003: MaxUserPort rules (set by the previous test case in this prefix), never the override.
+  CHECK(find(Protocol::udp).source == "MaxUserPort");
+  CHECK_THAT(find(Protocol::udp).source, !Catch::Contains("override"));
+#else
+  const DynamicPortRange udp = find(Protocol::udp);
+  if (udp.source == "MSFT_NetUDPSetting") {
+    WARN("WMI answered (real Windows?): the override is not needed and not used");
+  } else {
+    CHECK(udp.range == PortRange::make(1025, 60000));
+    CHECK_FALSE(udp.assumed);
+    CHECK_THAT(udp.source, Catch::Contains("administrator override") && Catch::Contains("DynamicPortRangeUdp"));
+    // A value that is not one range is ignored: the default stays, marked assumed.
+    CHECK(find(Protocol::tcp).range == PortRange::make(49152, 65535));
+    CHECK(find(Protocol::tcp).assumed);
+  }
 #endif
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The public properties of a silent install (issue 7), as a GPO/SCCM deployment would use them:
 #   a broken or missing POLICYFILE -> install refused, nothing changed
+#   PROTECT naming a service that does not exist -> install fails and is rolled back
 #   POLICYFILE=... MODE=audit PROTECT=DNS on the first install -> the ops policy is the policy,
 #     the choices are remembered in HKLM\SOFTWARE\PortGuard, DNS (a dummy service created here)
 #     has PortGuard in its DependOnService (exactly once, after its own dependencies)
@@ -45,6 +46,7 @@ for bad in broken-policy.toml missing-policy.toml; do
   [[ $(pg_reg_value "$dns_key" DependOnService) == 'RpcSs\0Afd' ]] || fail "a failed install (POLICYFILE=$bad) changed DNS"
 done
 note "broken and missing POLICYFILE refused (exit code $MSI_RC), nothing installed"
+
 
 # --- first install with every property -----------------------------------------------------------
 pg_msiexec /i "$msi" /qn 'POLICYFILE=C:\pgtest\ops-policy.toml' MODE=audit PROTECT=DNS
@@ -95,4 +97,18 @@ pg_wait_service_state PortGuard RUNNING
 [[ $(pg_reg_value "$PG_SETTINGS_KEY" Mode) == enforce ]] || fail "MODE is not the default 'enforce' on a fresh install"
 [[ $(pg_reg_value "$dns_key" DependOnService) == 'RpcSs\0Afd' ]] || fail "DNS was protected without PROTECT"
 note "reinstall with POLICYFILE kept the existing policy; MODE defaulted to enforce"
+
+# --- PROTECT naming a service that does not exist fails the install and rolls it back ------------
+# (After an uninstall, with the ops policy still in place: Wine's rollback keeps files of Permanent
+# components, so on a virgin host it would leave the default policy behind; Windows removes it.)
+pg_msiexec /x "$msi" /qn
+[[ $MSI_RC == 0 ]] || fail "uninstall before the PROTECT failure case failed with $MSI_RC"
+pg_msiexec /i "$msi" /qn PROTECT=NoSuchService
+[[ $MSI_RC != 0 ]] || fail "install with PROTECT=NoSuchService succeeded"
+[[ -z $(pg_service_state PortGuard) ]] || fail "the rolled-back install left the service registered"
+[[ ! -e "$PG_C/Program Files/PortGuard/portguard.exe" ]] || fail "the rolled-back install left portguard.exe"
+! pg_reg_key_exists "$PG_SETTINGS_KEY" || fail "the rolled-back install left HKLM\\SOFTWARE\\PortGuard"
+[[ $(cat "$data/policy.toml") == "$edited" ]] || fail "the rolled-back install changed the policy"
+[[ $(pg_reg_value "$dns_key" DependOnService) == 'RpcSs\0Afd' ]] || fail "the rolled-back install changed DNS"
+note "PROTECT=NoSuchService refused (exit code $MSI_RC) and rolled back; policy untouched"
 echo "PASS"

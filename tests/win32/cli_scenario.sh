@@ -82,6 +82,12 @@ expect_rc 0
 expect_out "1645-1646"
 expect_out "1812-1813"
 
+step "the snapshot plans offline the same way"
+run plan --snapshot 'C:\snap.json'
+expect_rc 0
+expect_out "+ 1645-1646/udp"
+expect_out 'current value: "3000-3000" "abc"'
+
 step "repair --dry-run writes nothing"
 run repair --dry-run
 expect_rc 0

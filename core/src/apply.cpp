@@ -3,6 +3,7 @@
 #include "portguard/core/port_list_codec.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace portguard {
 namespace {
@@ -313,6 +314,17 @@ TargetOutcome Applier::restore(const std::string& backup_id, bool dry_run) {
   const std::string reason = "rollback of " + backup_id;
 
   if (b.target != Target::persistent_reservation) {
+    // A backup file names the value it restores; only the target's own value may be written, so a
+    // tampered or foreign file cannot steer a write elsewhere in the registry.
+    const auto loc = *registry_location(b.target);
+    auto same = [](std::string_view a, std::string_view c) {
+      return a.size() == c.size() && std::equal(a.begin(), a.end(), c.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+             });
+    };
+    if (!same(b.key, loc.key) || !same(b.value, loc.value))
+      throw RefusedError("backup " + backup_id + " names " + b.key + "\\" + b.value + ", which is not where " + std::string(to_string(b.target)) +
+                         " lives (" + std::string(loc.key) + "\\" + std::string(loc.value) + "); refusing to restore it");
     auto* raw_access = dynamic_cast<RawRegistryAccess*>(&registry_);
     std::optional<RawRegistryValue> live_raw;
     MultiStringValue live;

@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -487,3 +489,47 @@ TEST_CASE("the reservation ledger remembers exactly what was created") {
   std::ofstream(ledger.file()) << "[1,2";
   CHECK_THROWS_WITH(ledger.load(), Catch::Contains("created.json"));
 }
+
+TEST_CASE("a backup file naming another registry value is refused, nothing written") {
+  Rig rig;
+  rig.registry.set_multi_string(tcpip, reserved, {"3000-3000"});
+  const auto report = rig.applier.apply(plan_of({registry_target(Target::reserved_ports, {"3000-3000"}, radius)}), nullptr);
+  REQUIRE(report.ok());
+  Backup forged = *rig.backups.load(report.outcomes[0].backup_id);
+  forged.key = "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run";
+  forged.value = "evil";
+  const std::string id = rig.backups.save(forged);
+  const int writes = rig.registry.writes;
+  CHECK_THROWS_AS(rig.applier.restore(id), RefusedError);
+  CHECK(rig.registry.writes == writes);
+  CHECK_FALSE(rig.registry.has_value(forged.key, "evil"));
+  // The target's own location, spelled in another case, is fine.
+  Backup upper = *rig.backups.load(report.outcomes[0].backup_id);
+  std::transform(upper.key.begin(), upper.key.end(), upper.key.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  CHECK(rig.applier.restore(rig.backups.save(upper)).error.empty());
+}
+
+TEST_CASE("REG_MULTI_SZ decoding never fails on random bytes, and canonical values round-trip (seeded)") {
+  std::mt19937 rng(20261126);
+  for (int i = 0; i < 2000; ++i) {
+    std::vector<std::uint8_t> bytes(rng() % 64);
+    for (auto& b : bytes) b = static_cast<std::uint8_t>(rng() % 4 == 0 ? 0 : rng());
+    const std::uint32_t type = rng() % 3 == 0 ? static_cast<std::uint32_t>(rng() % 12) : reg_type::multi_sz;
+    MultiStringValue v;
+    REQUIRE_NOTHROW(v = decode_multi_sz({type, bytes}));
+    CHECK(v.present);
+    CHECK(v.type_problem.empty() == (type == reg_type::multi_sz));
+    if (type == reg_type::multi_sz) {
+      // Decoding is a fixed point after one canonical re-encoding.
+      const auto again = decode_multi_sz({type, encode_multi_sz(v.strings)});
+      CHECK(again.strings == v.strings);
+    }
+    Strings strings(rng() % 5);
+    for (auto& s : strings) {
+      s.resize(rng() % 6);
+      for (auto& c : s) c = static_cast<char>('0' + rng() % 40);   // ASCII, no NUL
+    }
+    CHECK(decode_multi_sz({reg_type::multi_sz, encode_multi_sz(strings)}).strings == strings);
+  }
+}
+

@@ -73,7 +73,8 @@ public:
   ApplyReport apply(const ReservationPlan& plan, const std::function<ReservationPlan()>& replan, ApplyOptions options = {});
 
   /// Restores the value a backup holds, byte-exact where the backup has raw bytes. The current
-  /// value is backed up first (reason "rollback of <id>"). Throws InputError for an unknown id.
+  /// value is backed up first (reason "rollback of <id>"). Throws InputError for an unknown id,
+  /// RefusedError for a registry backup that names another value than its target's.
   TargetOutcome restore(const std::string& backup_id, bool dry_run = false);
 
 private:

@@ -53,10 +53,6 @@ namespace {
 
 using ReqRefs = std::vector<const Requirement*>;
 
-bool trim_blank(const std::string& s) {
-  return s.find_first_not_of(" \t") == std::string::npos;
-}
-
 std::string protocol_upper(Protocol p) { return p == Protocol::udp ? "UDP" : "TCP"; }
 
 std::string target_label(Target target, std::optional<Protocol> protocol) {
@@ -103,6 +99,13 @@ struct Planner {
     PortSet after;
   };
   std::vector<Holding> holdings;
+  std::optional<PortSet> reserved_cache;
+
+  /// The ports ReservedPorts holds now (parsed once: the value may have 65,535 entries).
+  const PortSet& reserved_ports_now() {
+    if (!reserved_cache) reserved_cache = parse_port_list(snap.reserved_ports.strings, EntryDetail::none).ports;
+    return *reserved_cache;
+  }
 
   void add(std::string code, Severity severity, bool blocks, std::string message,
            std::optional<Target> target = std::nullopt, std::optional<Requirement> req = std::nullopt,
@@ -163,7 +166,8 @@ struct Planner {
     tp.effective = is_effective(target, snap.version);
     tp.available = available;
     tp.current = value.strings;
-    const PortList found = parse_port_list(value.strings);
+    const PortList found = parse_port_list(value.strings, EntryDetail::none);
+    if (target == Target::reserved_ports) reserved_cache = found.ports;
     tp.unrecognised = found.unrecognised;
     const std::string name(to_string(target));
 
@@ -203,10 +207,11 @@ struct Planner {
           target);
     }
     if (!found.unrecognised.empty()) {
+      // Only the unrecognised entries are parsed again, for their explanations.
+      const PortList detail = parse_port_list(found.unrecognised);
       std::string list;
       std::size_t shown = 0;
-      for (const auto& e : found.entries) {
-        if (e.range || trim_blank(e.raw)) continue;
+      for (const auto& e : detail.entries) {
         if (shown++ == 5) { list += ", ..."; break; }
         list += (list.empty() ? "" : ", ") + ("\"" + e.raw + "\" (" + e.problem + ")");
       }
@@ -324,10 +329,10 @@ struct Planner {
     // An admin may believe ReservedPorts still protects this host: say it does not.
     if (std::find(wanted.begin(), wanted.end(), Target::reserved_ports) == wanted.end() &&
         !is_effective(Target::reserved_ports, snap.version)) {
-      const PortList found = parse_port_list(snap.reserved_ports.strings);
-      if (!found.ports.empty()) {
+      const PortSet& found = reserved_ports_now();
+      if (!found.empty()) {
         add("not-effective", Severity::info, false,
-            "ReservedPorts holds " + found.ports.to_string() + ", but " + snap.version.describe() +
+            "ReservedPorts holds " + found.to_string() + ", but " + snap.version.describe() +
                 " ignores ReservedPorts (KB 812873); those ports are not protected by it.",
             Target::reserved_ports);
       }
@@ -365,10 +370,10 @@ struct Planner {
   }
 
   /// What the effective mechanism holds right now, per protocol (index: Protocol value).
-  std::array<PortSet, 2> protected_now() const {
+  std::array<PortSet, 2> protected_now() {
     std::array<PortSet, 2> held;
     if (is_effective(Target::reserved_ports, snap.version)) {
-      const PortSet reserved = parse_port_list(snap.reserved_ports.strings).ports;
+      const PortSet& reserved = reserved_ports_now();
       held = {reserved, reserved};
     } else if (snap.persistent_reservations) {
       std::array<std::vector<PortRange>, 2> blocks;
@@ -459,7 +464,7 @@ ReservationPlan plan(const HostSnapshot& snapshot, const Requirements& requireme
   ReservationPlan out;
   out.version = snapshot.version;
   out.settings = settings;
-  Planner planner{snapshot, requirements, settings, out, {}};
+  Planner planner{snapshot, requirements, settings, out, {}, {}};
   planner.plan_targets();
   planner.check_dynamic_rail();
   planner.analyse_risks();

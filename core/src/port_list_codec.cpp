@@ -27,15 +27,20 @@ long read_number(std::string_view& s) noexcept {
   return value;
 }
 
-void interpret(PortListEntry& entry) {
-  std::string_view s = trim(entry.raw);
+/// Understands one raw entry. `problem` (optional) receives why it is not understood or a remark;
+/// bulk callers pass nullptr and pay for no message formatting.
+std::optional<PortRange> interpret(std::string_view raw, std::string* problem) {
+  const auto say = [&](auto&& text) {
+    if (problem != nullptr) *problem = text;
+  };
+  std::string_view s = trim(raw);
   if (s.empty()) {
-    entry.problem = "blank entry";
-    return;
+    say("blank entry");
+    return std::nullopt;
   }
   if (!is_digit(s.front())) {
-    entry.problem = "not a port range (expected \"start-end\", e.g. \"1645-1646\")";
-    return;
+    say("not a port range (expected \"start-end\", e.g. \"1645-1646\")");
+    return std::nullopt;
   }
   const long first = read_number(s);
   long last = first;
@@ -45,32 +50,33 @@ void interpret(PortListEntry& entry) {
     s.remove_prefix(1);
     s = trim(s);
     if (s.empty() || !is_digit(s.front())) {
-      entry.problem = "not a port range (nothing after '-')";
-      return;
+      say("not a port range (nothing after '-')");
+      return std::nullopt;
     }
     last = read_number(s);
     s = trim(s);
     single = false;
   }
   if (!s.empty()) {
-    entry.problem = "not a port range (unexpected text after the ports)";
-    return;
+    say("not a port range (unexpected text after the ports)");
+    return std::nullopt;
   }
   for (long p : {first, last}) {
     if (p < 1 || p > 65535) {
-      entry.problem = p == 0 ? "port 0 is not a port that can be reserved"
-                             : (p >= 1'000'000'000 ? "a port number is outside 1-65535"
-                                                   : std::to_string(p) + " is outside 1-65535");
-      return;
+      if (problem != nullptr)
+        *problem = p == 0 ? "port 0 is not a port that can be reserved"
+                          : (p >= 1'000'000'000 ? "a port number is outside 1-65535" : std::to_string(p) + " is outside 1-65535");
+      return std::nullopt;
     }
   }
   if (first > last) {
-    entry.range = PortRange::make(last, first);
-    entry.problem = "reversed bounds (read as " + entry.range->to_string() + ")";
-  } else {
-    entry.range = PortRange::make(first, last);
-    if (single) entry.problem = "single port (canonical form is " + entry.range->to_string() + ")";
+    auto range = PortRange::make(last, first);
+    if (problem != nullptr) *problem = "reversed bounds (read as " + range.to_string() + ")";
+    return range;
   }
+  auto range = PortRange::make(first, last);
+  if (single && problem != nullptr) *problem = "single port (canonical form is " + range.to_string() + ")";
+  return range;
 }
 
 void append_remark(std::string& problem, const std::string& remark) {
@@ -87,7 +93,7 @@ PortList parse_port_list(const std::vector<std::string>& values) {
   ranges.reserve(values.size());
   for (const auto& raw : values) {
     PortListEntry entry{raw, std::nullopt, {}};
-    interpret(entry);
+    entry.range = interpret(raw, &entry.problem);
     if (entry.range) {
       ranges.push_back(*entry.range);
     } else if (trim(raw).empty()) {
@@ -123,6 +129,20 @@ PortList parse_port_list(const std::vector<std::string>& values) {
     if (!reach_owner || out.entries[*reach_owner].range->last() < entry.range->last()) reach_owner = order[k];
   }
 
+  out.ports = PortSet::from_ranges(std::move(ranges));
+  return out;
+}
+
+PortList parse_port_list(const std::vector<std::string>& values, EntryDetail detail) {
+  if (detail == EntryDetail::full) return parse_port_list(values);
+  PortList out;
+  std::vector<PortRange> ranges;
+  ranges.reserve(values.size());
+  for (const auto& raw : values) {
+    if (auto range = interpret(raw, nullptr)) ranges.push_back(*range);
+    else if (trim(raw).empty()) ++out.blank_entries;
+    else out.unrecognised.push_back(raw);
+  }
   out.ports = PortSet::from_ranges(std::move(ranges));
   return out;
 }

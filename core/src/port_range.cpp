@@ -61,7 +61,8 @@ PortSet::PortSet(std::initializer_list<PortRange> ranges) {
 }
 
 PortSet PortSet::from_ranges(std::vector<PortRange> ranges) {
-  std::sort(ranges.begin(), ranges.end());
+  // Values written by PortGuard (and most typed by admins) are already ascending.
+  if (!std::is_sorted(ranges.begin(), ranges.end())) std::sort(ranges.begin(), ranges.end());
   PortSet out;
   out.ranges_.reserve(ranges.size());
   for (const auto& r : ranges) {

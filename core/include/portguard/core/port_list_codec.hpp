@@ -3,6 +3,7 @@
 // DNS\Parameters\SocketPoolExcludedPortRanges (REG_MULTI_SZ, one "start-end" entry per string).
 #include "portguard/core/port_range.hpp"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,13 @@ struct PortList {
 /// bounds (understood, with a remark), duplicates and overlaps. Out-of-range numbers and garbage
 /// become unrecognised entries.
 PortList parse_port_list(const std::vector<std::string>& values);
+
+/// How much parse_port_list reports per entry.
+enum class EntryDetail : std::uint8_t {
+  full,   // `entries` filled, with problems and remarks (duplicates, overlaps, single ports ...)
+  none,   // `entries` left empty: ports, unrecognised and blank_entries only (bulk callers, the planner)
+};
+PortList parse_port_list(const std::vector<std::string>& values, EntryDetail detail);
 
 /// Canonical form: "start-end" for every range (single ports too), ascending, adjacent and
 /// overlapping ranges merged (KB 812873), followed by the unrecognised entries verbatim.

@@ -117,11 +117,11 @@ struct Planner {
   void rail(std::string code, bool allowed, std::string_view allowance, std::string message, std::optional<Target> target) {
     if (allowed) {
       add(std::move(code), Severity::info, false,
-          message + " Permitted by the policy's '" + std::string(allowance) + "' allowance.", target);
+          message + " Permitted by the policy ([guard.allow] " + std::string(allowance) + " = true).", target);
     } else {
       add(std::move(code), Severity::error, true,
-          message + " Repair is blocked; allow it explicitly in the policy ('" + std::string(allowance) +
-              "' allowance) only if this is intended.",
+          message + " Repair is blocked; if this is intended, allow it in the policy with [guard.allow] " +
+              std::string(allowance) + " = true.",
           target);
     }
   }

@@ -231,6 +231,7 @@ TEST_CASE("plan: exact mode lists removals and the rail blocks them unless allow
   CHECK(f->blocks_repair);
   CHECK(f->severity == Severity::error);
   CHECK(p.blocked());
+  CHECK_THAT(f->message, Catch::Contains("[guard.allow] removals = true"));  // says how to lift it
   CHECK_THAT(render_text(p), Catch::Contains("- 3000-3005  not required by the policy"));
 
   exact.allow.removals = true;

@@ -389,7 +389,7 @@ struct Loader {
     if (const CatalogEntry* e = policy.catalog.find(name)) return e->service;
     std::string msg = "service " + squote(name) + " in " + std::string(where) + " is not in the catalog (" + policy.catalog.source + ")";
     if (auto near = closest_match(name, catalog_names)) msg += "; did you mean " + squote(*near) + "?";
-    else msg += "; protect it with a [[reserve]] section instead (see 'portguard catalog' or docs/policy.md for the catalog's services)";
+    else msg += "; protect it with a [[reserve]] section instead (docs/policy.md lists the catalog's services)";
     c.error(node, msg);
     return std::nullopt;
   }

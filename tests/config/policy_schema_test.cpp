@@ -311,3 +311,8 @@ TEST_CASE("a catalog.toml next to the policy replaces the built-in catalog", "[p
   CHECK_THROWS_AS(load_policy(dir / "policy.toml", data_dir() / "services"), PolicyError);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a service that is not in the catalog and not close to one", "[policy][messages]") {
+  CHECK(errors_of("[catalog]\ninclude = [\"MyBackupAgent\"]\n") ==
+        std::vector<std::string>{"policy.toml:2:12: service 'MyBackupAgent' in [catalog] include is not in the catalog (<built-in catalog>); protect it with a [[reserve]] section instead (docs/policy.md lists the catalog's services)"});
+}

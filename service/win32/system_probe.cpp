@@ -123,10 +123,17 @@ std::vector<RawBound> raw_bound_ports() {
     if (!tcp.empty()) {
       if (family == AF_INET) {
         const auto* t = reinterpret_cast<const MIB_TCPTABLE_OWNER_PID*>(tcp.data());
-        for (DWORD i = 0; i < t->dwNumEntries; ++i) out.push_back({Protocol::tcp, ::ntohs(static_cast<u_short>(t->table[i].dwLocalPort)), t->table[i].dwOwningPid});
+        for (DWORD i = 0; i < t->dwNumEntries; ++i) {
+          // A TIME_WAIT row belongs to no process any more: it is not a holder to report.
+          if (t->table[i].dwState == MIB_TCP_STATE_TIME_WAIT) continue;
+          out.push_back({Protocol::tcp, ::ntohs(static_cast<u_short>(t->table[i].dwLocalPort)), t->table[i].dwOwningPid});
+        }
       } else {
         const auto* t = reinterpret_cast<const MIB_TCP6TABLE_OWNER_PID*>(tcp.data());
-        for (DWORD i = 0; i < t->dwNumEntries; ++i) out.push_back({Protocol::tcp, ::ntohs(static_cast<u_short>(t->table[i].dwLocalPort)), t->table[i].dwOwningPid});
+        for (DWORD i = 0; i < t->dwNumEntries; ++i) {
+          if (t->table[i].dwState == MIB_TCP_STATE_TIME_WAIT) continue;
+          out.push_back({Protocol::tcp, ::ntohs(static_cast<u_short>(t->table[i].dwLocalPort)), t->table[i].dwOwningPid});
+        }
       }
     }
   }

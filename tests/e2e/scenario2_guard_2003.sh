@@ -12,6 +12,13 @@ e2e_setup guard2003 win2003
 tcpip='HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'
 [[ -z $(e2e_reg_value "$tcpip" ReservedPorts) ]] || e2e_fail "the template prefix already has ReservedPorts"
 
+# What the guard will see: IAS's ports inside the dynamic range 1025-5000 (MaxUserPort default).
+plan=$(WINEDEBUG=-all wine "$E2E_PG_EXE" plan --policy "$(e2e_winpath "$E2E_ROOT/config/policy.default.toml")" 2>&1 | tr -d '\r') || true
+grep -q 'at-risk: UDP 1645.* lies inside the dynamic port range 1025-5000' <<<"$plan" ||
+  e2e_fail "portguard plan does not report UDP 1645 at risk in 1025-5000: $plan"
+grep -qE '^reserved-ports .*effective' <<<"$plan" || e2e_fail "plan does not pick reserved-ports on 2003: $plan"
+e2e_log "ok: plan: $(grep -m1 'at-risk: UDP 1645' <<<"$plan" | sed 's/^ *//' | cut -c1-110)..."
+
 e2e_install_guard
 # Boot order on Windows: PortGuard's load-order group starts before ungrouped services like DNS.
 # Wine ignores groups, so the scenario starts them in that order itself.
@@ -41,12 +48,25 @@ for ((i = 1; i <= boots; i++)); do
   [[ -z $held ]] || e2e_fail "boot $i (seed $i): dns-sim holds reserved UDP $held"
   grep -q "first choice UDP $first skipped: reserved" "$E2E_DRIVE/dns-sim.log" ||
     e2e_fail "boot $i: dns-sim's forced first choice $first was not skipped as reserved"
-  out=$(e2e_start IAS) || e2e_fail "boot $i: IAS failed to start: $out"
+  e2e_start_ias "boot $i"
   if ((i == 1)); then
-    e2e_check 0
-    E2E_EVENTS_BOOT=$((E2E_BOOTS)) e2e_assert_no_event 2002 "pending reboot after the reboot"
+    # With DNS and IAS running, check must not be CRITICAL. Under Wine it is WARNING: the UDP table
+    # has no owner PIDs, so IAS's own ports show as held by "an unknown process", and the guard's
+    # boot time (GetTickCount64 = the Linux host's uptime) does not move when the prefix reboots,
+    # so "pending reboot" stays. See README.md "Known Wine effects".
+    set +e; out=$(e2e_pg check); rc=$?; set -e
+    ((rc <= 1)) || e2e_fail "check after the reboot exited $rc: $out"
+    e2e_log "ok: check after the reboot exits $rc: $(head -n1 <<<"$out")"
+  fi
+  if ((i == 1)); then
+    # After the reboot nothing needs repairing: no new "repaired" event, ReservedPorts still right.
+    E2E_EVENTS_BOOT=$E2E_BOOTS e2e_assert_no_event 1003 "repair after the reboot"
+    e2e_covers "$(e2e_reg_value "$tcpip" ReservedPorts)" "${E2E_RADIUS_PORTS[@]}" >/dev/null ||
+      e2e_fail "ReservedPorts lost across the reboot"
   fi
   # Log a line per 10 boots to keep the output short.
   ((i % 10 == 0)) && e2e_log "ok: $i boots: DNS never held UDP $ports_csv, IAS always started"
 done
+errors=$(E2E_EVENTS_BOOT=2 e2e_events | awk '$1 >= 3000' | sort | uniq -c | sort -rn)
+[[ -z $errors ]] || e2e_log "NOTE: error events raised during the boots (the guard's boot-time pass; see README.md): $(head -n3 <<<"$errors" | tr -s ' ')"
 e2e_log "ok: $boots seeded boots in $(( $(date +%s) - t0 )) s ($(grep -c 'first choice UDP .* skipped: reserved' "$E2E_DRIVE/dns-sim.log") forced first choices skipped)"

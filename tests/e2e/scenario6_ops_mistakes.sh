@@ -26,8 +26,10 @@ still_guarding() {
 # a) invalid policy
 e2e_mark invalid
 printf '%s\n' '# pushed by a broken deployment script' '[[reserve]]' 'ports = "1645-"' 'protocol = "udpp"' >"$policy"
-E2E_EVENTS_MARK=invalid e2e_assert_event 3003 "policy invalid, using last known good"
+E2E_EVENTS_MARK=invalid e2e_assert_event 3003 "policy invalid, using last known good" "policy.toml:3:"
 still_guarding "invalid policy"
+# Monitoring sees it too: the policy on disk cannot be used.
+e2e_check 2
 
 # b) a good policy, but writable by Everyone
 e2e_mark writable
@@ -35,6 +37,6 @@ e2e_mark writable
 printf '%s\n' "$good" >"$policy.new"
 chmod o+w "$policy.new"
 mv "$policy.new" "$policy"
-E2E_EVENTS_MARK=writable e2e_assert_event 3007 "insecure policy file refused"
+E2E_EVENTS_MARK=writable e2e_assert_event 3007 "insecure policy file refused" "Everyone"
 still_guarding "Everyone-writable policy"
 E2E_EVENTS_MARK=writable e2e_assert_no_event 1004 "policy loaded (the writable file must not be loaded)"

@@ -88,3 +88,6 @@ if want steady; then
   echo "== 4. steady state: ${IDLE} s idle, then ${STORM} s of a drift storm (${STORM_RATE} writes/s of an unrelated value)"
   bench_steady "$IDLE" "$STORM" "$STORM_RATE"
 fi
+
+echo
+echo "Wine trace sanity check: $(grep -c 'ReportEventW' "$E2E_TRACE" || true) ReportEventW lines in this run's whole trace (service start/stop events included)"

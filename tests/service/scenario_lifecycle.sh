@@ -47,6 +47,15 @@ grep -q 'STOPPED win32_exit=0 service_exit=0' <<<"$stopped" || svc_fail "not a c
 svc_wait_event 1001 5
 svc_assert_eq "$(svc_event_ids)" "1004 2001 1003 2002 1002 1000 1001" "event IDs after stop"
 
+# `portguard check` (monitoring) sees the change the service made as pending until the reboot.
+set +e
+check_out=$(portguard check)
+check_rc=$?
+set -e
+svc_log "check: rc=$check_rc: $(head -n1 <<<"$check_out")"
+((check_rc == 1)) || svc_fail "check after the service's repair: expected WARNING (1), got $check_rc: $check_out"
+grep -qi 'pending reboot' <<<"$check_out" || svc_fail "check does not report the pending reboot: $check_out"
+
 # `run` outside the SCM explains itself instead of hanging; console mode runs the same routine.
 if out=$(portguard run 2>&1); then svc_fail "portguard run outside the SCM succeeded"; fi
 out=$(WINEDEBUG=-all wine "$PORTGUARD_EXE" run --console --once 2>&1 | tr -d '\r')

@@ -131,4 +131,8 @@ TEST_CASE("snapshot JSON: documents that are not snapshots are refused clearly")
              Catch::Contains("line 3, column"));
   CHECK_THAT(error_of(std::string(100, '[') + std::string(100, ']')), Catch::Contains("nesting deeper than 16 levels"));
   CHECK_THAT(error_of("{\"format\": \"\xff\"}"), Catch::Contains("invalid JSON"));
+  // Regression (fuzz_snapshot_json crash-92bc6f41): a number overflowing a double escaped as
+  // nlohmann's out_of_range instead of a SnapshotError.
+  CHECK_THAT(error_of("6666666666666666676666e6666666666\"], \n"), Catch::Contains("invalid JSON") && Catch::Contains("number overflow"));
+  CHECK_THAT(error_of(minimal(R"(, "boot_time_unix": 1e999)")), Catch::Contains("number overflow"));
 }

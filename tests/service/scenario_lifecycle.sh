@@ -41,11 +41,19 @@ ls "$SVC_DATA/backups/"*.json >/dev/null 2>&1 || svc_fail "no backup of the prev
 svc_assert_eq "$(ls "$SVC_DATA/backups/" | wc -l)" 1 "backups written"
 grep -q 'pass done' "$SVC_DATA/logs/portguard.log" || svc_fail "no file log in ProgramData\\PortGuard\\logs"
 
+# PARAMCHANGE: "re-read the policy and check now", handled without blocking the handler.
+passes=$(grep -c 'pass done' "$SVC_DATA/logs/portguard.log")
+svc_helper paramchange PortGuard >/dev/null || svc_fail "PARAMCHANGE refused"
+for _ in $(seq 50); do (($(grep -c 'pass done' "$SVC_DATA/logs/portguard.log") > passes)) && break; sleep 0.1; done
+grep -q 'recheck requested' "$SVC_DATA/logs/portguard.log" || svc_fail "PARAMCHANGE did not trigger a recheck"
+(($(grep -c 'pass done' "$SVC_DATA/logs/portguard.log") > passes)) || svc_fail "no pass after PARAMCHANGE"
+svc_log "ok: PARAMCHANGE triggered a policy re-read and a pass"
+
 stopped=$(svc_helper stop PortGuard 20) || { echo "$stopped"; svc_fail "the service did not stop"; }
 echo "$stopped"
 grep -q 'STOPPED win32_exit=0 service_exit=0' <<<"$stopped" || svc_fail "not a clean stop: $stopped"
 svc_wait_event 1001 5
-svc_assert_eq "$(svc_event_ids)" "1004 2001 1003 2002 1002 1000 1001" "event IDs after stop"
+svc_assert_eq "$(svc_event_ids)" "1004 2001 1003 2002 1002 1000 1004 1001" "event IDs after PARAMCHANGE (policy re-read: 1004) and stop"
 
 # `portguard check` (monitoring) sees the change the service made as pending until the reboot.
 set +e

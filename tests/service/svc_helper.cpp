@@ -7,6 +7,7 @@
 //                                 Exit 0 once RUNNING, 1 if it STOPPED or timed out.
 //   stop NAME TIMEOUT_S           ControlService(STOP), waits for STOPPED, prints
 //                                 "STOPPED win32_exit=0 service_exit=0"; exit 0 when stopped.
+//   paramchange NAME              ControlService(SERVICE_CONTROL_PARAMCHANGE); exit 0 when accepted.
 //   create NAME [DEPENDENCY...]   CreateServiceW (demand start, own process) with dependencies
 //                                 written by the SCM API; the binary is cmd.exe (never started).
 //   read-multi KEY VALUE          prints the REG_MULTI_SZ strings joined by '|', or "<absent>".
@@ -127,6 +128,17 @@ int cmd_stop(const std::wstring& name, double timeout_s) {
     }
     ::Sleep(10);
   }
+}
+
+int cmd_paramchange(const std::wstring& name) {
+  Sc scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
+  if (!scm.h) die("OpenSCManagerW");
+  Sc svc(::OpenServiceW(scm.h, name.c_str(), SERVICE_PAUSE_CONTINUE));
+  if (!svc.h) die("OpenServiceW");
+  SERVICE_STATUS s{};
+  if (!::ControlService(svc.h, SERVICE_CONTROL_PARAMCHANGE, &s)) die("ControlService(PARAMCHANGE)");
+  std::printf("paramchange accepted\n");
+  return 0;
 }
 
 int cmd_create(const std::wstring& name, const std::vector<std::wstring>& deps) {
@@ -290,6 +302,7 @@ int wmain(int argc, wchar_t** argv) {
   auto arg = [&](int i) { return i < argc ? std::wstring(argv[i]) : std::wstring(); };
   if (cmd == L"start" && argc == 4) return cmd_start(arg(2), _wtof(argv[3]));
   if (cmd == L"stop" && argc == 4) return cmd_stop(arg(2), _wtof(argv[3]));
+  if (cmd == L"paramchange" && argc == 3) return cmd_paramchange(arg(2));
   if (cmd == L"create" && argc >= 3) return cmd_create(arg(2), std::vector<std::wstring>(argv + 3, argv + argc));
   if (cmd == L"read-multi" && argc == 4) {
     std::string v;

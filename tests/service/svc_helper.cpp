@@ -8,6 +8,8 @@
 //   stop NAME TIMEOUT_S           ControlService(STOP), waits for STOPPED, prints
 //                                 "STOPPED win32_exit=0 service_exit=0"; exit 0 when stopped.
 //   paramchange NAME              ControlService(SERVICE_CONTROL_PARAMCHANGE); exit 0 when accepted.
+//   deny-key KEY                  sets a DACL denying Everyone all access on HKLM\KEY (RegSetKeySecurity;
+//                                 Wine enforces registry DACLs): makes the guard's startup fail.
 //   create NAME [DEPENDENCY...]   CreateServiceW (demand start, own process) with dependencies
 //                                 written by the SCM API; the binary is cmd.exe (never started).
 //   read-multi KEY VALUE          prints the REG_MULTI_SZ strings joined by '|', or "<absent>".
@@ -29,6 +31,7 @@
 //                                 Prints "fight: N rewrites, last rewrite at T ms".
 // KEY is below HKLM ("SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters").
 #include <windows.h>
+#include <sddl.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -138,6 +141,20 @@ int cmd_paramchange(const std::wstring& name) {
   SERVICE_STATUS s{};
   if (!::ControlService(svc.h, SERVICE_CONTROL_PARAMCHANGE, &s)) die("ControlService(PARAMCHANGE)");
   std::printf("paramchange accepted\n");
+  return 0;
+}
+
+int cmd_deny_key(const std::wstring& key) {
+  HKEY k = nullptr;
+  if (::RegOpenKeyExW(HKEY_LOCAL_MACHINE, key.c_str(), 0, WRITE_DAC | KEY_WOW64_64KEY, &k) != ERROR_SUCCESS) die("RegOpenKeyExW");
+  PSECURITY_DESCRIPTOR sd = nullptr;
+  if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(L"D:(D;;KA;;;WD)", SDDL_REVISION_1, &sd, nullptr))
+    die("ConvertStringSecurityDescriptorToSecurityDescriptorW");
+  const LSTATUS s = ::RegSetKeySecurity(k, DACL_SECURITY_INFORMATION, sd);
+  ::LocalFree(sd);
+  ::RegCloseKey(k);
+  if (s != ERROR_SUCCESS) die("RegSetKeySecurity", static_cast<DWORD>(s));
+  std::printf("denied\n");
   return 0;
 }
 
@@ -303,6 +320,7 @@ int wmain(int argc, wchar_t** argv) {
   if (cmd == L"start" && argc == 4) return cmd_start(arg(2), _wtof(argv[3]));
   if (cmd == L"stop" && argc == 4) return cmd_stop(arg(2), _wtof(argv[3]));
   if (cmd == L"paramchange" && argc == 3) return cmd_paramchange(arg(2));
+  if (cmd == L"deny-key" && argc == 3) return cmd_deny_key(arg(2));
   if (cmd == L"create" && argc >= 3) return cmd_create(arg(2), std::vector<std::wstring>(argv + 3, argv + argc));
   if (cmd == L"read-multi" && argc == 4) {
     std::string v;

@@ -122,12 +122,13 @@ e2e_start() { e2e_svc start "$@"; }
 # PortGuard's events as the Wine trace shows them, one per line: "ID LEVEL|string1|string2...".
 # ReportEventW is a stub under Wine; its fixme line carries the type and the event ID (the low 16
 # bits of the message ID: the .mc adds severity bits), the eventlog channel the insertion strings.
-# E2E_EVENTS_BOOT=N limits it to boot N and later, E2E_EVENTS_MARK=LABEL to after `e2e_mark LABEL`.
+# E2E_EVENTS_BOOT=N limits it to boot N and later, E2E_EVENTS_MARK=LABEL to after `e2e_mark LABEL`
+# (and E2E_EVENTS_UNTIL=LABEL2 to before `e2e_mark LABEL2`).
 e2e_events() {
   E2E_EVENTS_BOOT=${E2E_EVENTS_BOOT:-1} perl -ne '
     BEGIN { $cur = ""; $on = 0; $from = $ENV{E2E_EVENTS_BOOT}; $mark = $ENV{E2E_EVENTS_MARK} // "" }
     if (/^=== boot (\d+) ===/) { $on = 1 if $1 >= $from && $mark eq ""; next }
-    if (/^=== mark (.*) ===/) { $on = 1 if $1 eq $mark; next }
+    if (/^=== mark (.*) ===/) { $on = 1 if $1 eq $mark; last if $on && $1 eq ($ENV{E2E_EVENTS_UNTIL} // ""); next }
     next unless $on;
     if (/fixme:advapi:ReportEventW \(([^,]*),([^,]*),([^,]*),([^,]*),/) {
       print "$cur\n" if $cur ne "";

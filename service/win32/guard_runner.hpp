@@ -20,7 +20,7 @@ struct RunOptions {
   std::filesystem::path policy_file;   // default %ProgramData%\PortGuard\policy.toml
   std::filesystem::path data_dir;      // %ProgramData%\PortGuard: state\, backups\, logs\ live here
   bool once = false;                   // run the first pass and return (console diagnostics, tests)
-  std::chrono::milliseconds debounce_quiet{100};
+  std::chrono::milliseconds debounce_quiet{50};
   std::chrono::milliseconds debounce_max{500};
 };
 

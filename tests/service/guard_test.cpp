@@ -57,6 +57,13 @@ struct Rig {
     guard = std::make_unique<Guard>(probe, applier, sink, clock, settings, dir / "state");
     set_policy(false, std::vector<Target>{Target::reserved_ports});
   }
+  ~Rig() {
+    guard.reset();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  Rig(const Rig&) = delete;
+  Rig& operator=(const Rig&) = delete;
   std::uint64_t seconds_now() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count());
   }

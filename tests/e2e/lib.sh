@@ -262,7 +262,7 @@ e2e_check() {
 
 # Registry value as `wine reg query` shows it (last field of the value line).
 e2e_reg_value() {
-  e2e_wine reg query "$1" /v "$2" 2>/dev/null | tr -d '\r' | awk -v n="$2" '$1 == n {$1=""; $2=""; sub(/^ +/, ""); print}'
+  { e2e_wine reg query "$1" /v "$2" 2>/dev/null || true; } | tr -d '\r' | awk -v n="$2" '$1 == n {$1=""; $2=""; sub(/^ +/, ""); print}'
 }
 
 # e2e_covers "1645-1646\01812-1813" PORT...: every PORT lies in one of the ranges (reg query's

@@ -85,7 +85,8 @@ public:
 
   /// (Re)loads the policy file when it changed (or `force`). Never throws for policy problems:
   /// they become events, and the policy in force stays (or the last known good takes over).
-  void reload(bool force) {
+  /// Returns false when nothing was done (the file is unchanged since the last look).
+  bool reload(bool force) {
     std::string writers;
     try {
       writers = policy_write_problems(file_);
@@ -98,10 +99,10 @@ public:
       log_.error("policy {} refused: writable by {}", file_.string(), writers);
       ensure_some_policy();
       guard_.report_policy_insecure(file_.string(), writers);
-      return;
+      return true;
     }
     const FileSignature now = signature(file_);
-    if (!force && last_ && *last_ == now) return;
+    if (!force && last_ && *last_ == now) return false;
     last_ = now;
     try {
       config::Policy policy = config::load_policy(file_, services_file());
@@ -122,6 +123,7 @@ public:
       if (guard_.policy()) guard_.report_policy_invalid(file_.string(), why);
       else guard_.report_no_policy(file_.string(), why);
     }
+    return true;
   }
 
 private:
@@ -231,6 +233,10 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
 
   Debouncer debounce(options.debounce_quiet, options.debounce_max);
   bool policy_dirty = false;
+  // One more look at the policy file a second after the last directory notification: an editor's
+  // save is often several operations (write a temporary file, rename it), and a notification that
+  // arrives while the watch is being re-armed can be lost (seen under Wine with a loaded machine).
+  auto policy_settle = steady::time_point::max();  // max: none scheduled
   PassTrigger pending_trigger = PassTrigger::registry_changed;
   auto next_timer = steady::now() + policy.recheck_interval();
   DWORD exit_code = run_ok;
@@ -247,6 +253,8 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
       const auto now = steady::now();
       auto wait = std::chrono::ceil<std::chrono::milliseconds>(std::max(next_timer - now, steady::duration::zero()));
       if (const auto d = debounce.wait(now)) wait = std::min(wait, *d);
+      if (policy_settle != steady::time_point::max())
+        wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(std::max(policy_settle - now, steady::duration::zero())));
       const DWORD r = ::WaitForMultipleObjects(static_cast<DWORD>(handles.size()), handles.data(), FALSE,
                                                static_cast<DWORD>(std::min<long long>(wait.count(), 0x7fffffff)));
       if (r == WAIT_FAILED) throw_last_error("WaitForMultipleObjects");
@@ -270,6 +278,7 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
         } else if (policy_watch && i == policy_index) {
           policy_watch->rearm();
           policy_dirty = true;
+          policy_settle = steady::now() + std::chrono::seconds(1);
           pending_trigger = PassTrigger::policy_changed;
           log->debug("change notification: policy directory");
         }
@@ -285,6 +294,10 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
           policy.reload(false);
         }
         run_pass(pending_trigger);
+      }
+      if (t >= policy_settle && !debounce.pending()) {
+        policy_settle = steady::time_point::max();
+        if (policy.reload(false)) run_pass(PassTrigger::policy_changed);
       }
       if (t >= next_timer) {
         policy.reload(false);  // catches a change whose notification was lost

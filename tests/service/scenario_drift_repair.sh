@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Drift written while the service runs is repaired within 1 s. Two measurements, both exact to
-# ~1 ms and independent of Wine process start-up (which takes 0.1-3 s depending on the load):
+# ~5 ms and independent of Wine process start-up (which takes 0.1-3 s depending on the load):
 #  - `wine reg add` (as an admin would), observed by pg-svc-helper observe, which polls the value
-#    every 1 ms from before the write: latency = repaired seen - drift seen;
+#    every 5 ms from before the write: latency = repaired seen - drift seen;
 #  - pg-svc-helper drift: writes and polls in one process.
 source "$(dirname "$0")/svc_lib.sh"
 svc_setup drift win2003

@@ -15,15 +15,15 @@
 //   read-multi KEY VALUE          prints the REG_MULTI_SZ strings joined by '|', or "<absent>".
 //   read-sz KEY VALUE             prints a REG_SZ value, or "<absent>".
 //   wait-multi KEY VALUE EXPECTED TIMEOUT_MS
-//                                 polls every 2 ms until the value (joined by '|') equals EXPECTED;
+//                                 polls every 5 ms until the value (joined by '|') equals EXPECTED;
 //                                 prints "matched after N ms"; exit 0, or 1 on timeout.
 //   drift KEY VALUE DATA EXPECTED TIMEOUT_MS
-//                                 writes DATA, then polls every 1 ms until the value is EXPECTED:
+//                                 writes DATA, then polls every 5 ms until the value is EXPECTED:
 //                                 "repaired after N ms" measured from the write (exact).
 //   observe KEY VALUE DRIFTED REPAIRED TIMEOUT_MS
-//                                 prints "ready", then polls every 1 ms: the moment the value becomes
+//                                 prints "ready", then polls every 5 ms: the moment the value becomes
 //                                 DRIFTED (another process wrote it) and the moment it becomes
-//                                 REPAIRED; prints "repair latency N ms" (exact to ~1 ms, independent
+//                                 REPAIRED; prints "repair latency N ms" (exact to ~5 ms, independent
 //                                 of how long the writing process takes to start or exit).
 //   fight KEY VALUE DATA SECONDS INTERVAL_MS
 //                                 another tool that disagrees: writes DATA ('|'-separated) whenever
@@ -240,7 +240,7 @@ int cmd_wait_multi(const std::wstring& key, const std::wstring& value, const std
       std::printf("timeout after %llu ms; value is '%s'\n", timeout_ms, now.c_str());
       return 1;
     }
-    ::Sleep(2);
+    ::Sleep(5);  // each read is a wineserver round trip: do not starve the service under load
   }
 }
 
@@ -261,7 +261,7 @@ int cmd_drift(const std::wstring& key, const std::wstring& value, const std::str
       std::printf("not repaired after %llu ms; value is '%s'\n", timeout_ms, now.c_str());
       return 1;
     }
-    ::Sleep(1);
+    ::Sleep(5);
   }
 }
 
@@ -291,7 +291,7 @@ int cmd_observe(const std::wstring& key, const std::wstring& value, const std::s
       std::printf("%s after %llu ms; value is '%s'\n", seen_drift ? "not repaired" : "drift never seen", timeout_ms, now.c_str());
       return 1;
     }
-    ::Sleep(1);
+    ::Sleep(5);
   }
 }
 

@@ -217,13 +217,26 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
 
   policy.reload(true);
   progress();
+  // A pass that failed although a policy is in force (3009: typically a system component not up
+  // yet at boot) is retried: during START_PENDING a few times, so dependents wait for a real
+  // pass; later after pass_retry_delay, instead of waiting for the next change or the timer.
+  auto retry_at = steady::time_point::max();  // max: no retry scheduled
   const auto run_pass = [&](PassTrigger trigger) {
     const auto t0 = steady::now();
     const PassResult r = guard.run_pass(trigger);
     log_pass(*log, r, std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0));
     watch_new_keys();
+    const bool failed = !r.ran && guard.policy().has_value();
+    retry_at = failed ? steady::now() + options.pass_retry_delay : steady::time_point::max();
+    return !failed;
   };
-  run_pass(PassTrigger::startup);
+  bool first_ok = run_pass(PassTrigger::startup);
+  for (int attempt = 1; !first_ok && attempt <= options.startup_retries; ++attempt) {
+    log->warn("first pass failed; retry {} of {} in {} ms", attempt, options.startup_retries, options.startup_retry_delay.count());
+    progress();
+    if (::WaitForSingleObject(stop, static_cast<DWORD>(options.startup_retry_delay.count())) == WAIT_OBJECT_0) break;
+    first_ok = run_pass(PassTrigger::startup);
+  }
   guard.report_started(version());
   if (hooks.running) hooks.running();
   if (options.once) {
@@ -253,6 +266,8 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
       const auto now = steady::now();
       auto wait = std::chrono::ceil<std::chrono::milliseconds>(std::max(next_timer - now, steady::duration::zero()));
       if (const auto d = debounce.wait(now)) wait = std::min(wait, *d);
+      if (retry_at != steady::time_point::max())
+        wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(std::max(retry_at - now, steady::duration::zero())));
       if (policy_settle != steady::time_point::max())
         wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(std::max(policy_settle - now, steady::duration::zero())));
       const DWORD r = ::WaitForMultipleObjects(static_cast<DWORD>(handles.size()), handles.data(), FALSE,
@@ -298,6 +313,10 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
       if (t >= policy_settle && !debounce.pending()) {
         policy_settle = steady::time_point::max();
         if (policy.reload(false)) run_pass(PassTrigger::policy_changed);
+      }
+      if (t >= retry_at) {
+        log->info("retrying the failed pass");
+        run_pass(PassTrigger::timer);
       }
       if (t >= next_timer) {
         policy.reload(false);  // catches a change whose notification was lost

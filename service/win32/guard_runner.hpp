@@ -22,6 +22,9 @@ struct RunOptions {
   bool once = false;                   // run the first pass and return (console diagnostics, tests)
   std::chrono::milliseconds debounce_quiet{50};
   std::chrono::milliseconds debounce_max{500};
+  int startup_retries = 5;                              // a failed first pass is retried before RUNNING ...
+  std::chrono::milliseconds startup_retry_delay{2000};  // ... this far apart (START_PENDING checkpoints rise)
+  std::chrono::seconds pass_retry_delay{30};            // a failed pass later on is retried after this
 };
 
 /// %ProgramData%\PortGuard (SHGetKnownFolderPath). Throws Win32Error.

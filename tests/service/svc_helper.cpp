@@ -8,8 +8,8 @@
 //   stop NAME TIMEOUT_S           ControlService(STOP), waits for STOPPED, prints
 //                                 "STOPPED win32_exit=0 service_exit=0"; exit 0 when stopped.
 //   paramchange NAME              ControlService(SERVICE_CONTROL_PARAMCHANGE); exit 0 when accepted.
-//   deny-key KEY                  sets a DACL denying Everyone all access on HKLM\KEY (RegSetKeySecurity;
-//                                 Wine enforces registry DACLs): makes the guard's startup fail.
+//   deny-key KEY [SDDL]           sets a DACL on HKLM\KEY (RegSetKeySecurity; Wine enforces registry
+//                                 DACLs); default "D:(D;;KA;;;WD)" denies Everyone everything.
 //   create NAME [DEPENDENCY...]   CreateServiceW (demand start, own process) with dependencies
 //                                 written by the SCM API; the binary is cmd.exe (never started).
 //   read-multi KEY VALUE          prints the REG_MULTI_SZ strings joined by '|', or "<absent>".
@@ -144,11 +144,11 @@ int cmd_paramchange(const std::wstring& name) {
   return 0;
 }
 
-int cmd_deny_key(const std::wstring& key) {
+int cmd_deny_key(const std::wstring& key, const std::wstring& sddl) {
   HKEY k = nullptr;
   if (::RegOpenKeyExW(HKEY_LOCAL_MACHINE, key.c_str(), 0, WRITE_DAC | KEY_WOW64_64KEY, &k) != ERROR_SUCCESS) die("RegOpenKeyExW");
   PSECURITY_DESCRIPTOR sd = nullptr;
-  if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(L"D:(D;;KA;;;WD)", SDDL_REVISION_1, &sd, nullptr))
+  if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1, &sd, nullptr))
     die("ConvertStringSecurityDescriptorToSecurityDescriptorW");
   const LSTATUS s = ::RegSetKeySecurity(k, DACL_SECURITY_INFORMATION, sd);
   ::LocalFree(sd);
@@ -320,7 +320,7 @@ int wmain(int argc, wchar_t** argv) {
   if (cmd == L"start" && argc == 4) return cmd_start(arg(2), _wtof(argv[3]));
   if (cmd == L"stop" && argc == 4) return cmd_stop(arg(2), _wtof(argv[3]));
   if (cmd == L"paramchange" && argc == 3) return cmd_paramchange(arg(2));
-  if (cmd == L"deny-key" && argc == 3) return cmd_deny_key(arg(2));
+  if (cmd == L"deny-key" && (argc == 3 || argc == 4)) return cmd_deny_key(arg(2), argc == 4 ? arg(3) : L"D:(D;;KA;;;WD)");
   if (cmd == L"create" && argc >= 3) return cmd_create(arg(2), std::vector<std::wstring>(argv + 3, argv + argc));
   if (cmd == L"read-multi" && argc == 4) {
     std::string v;

@@ -98,7 +98,8 @@ svc_reserved() { svc_helper read-multi "$TCPIP" ReservedPorts; }
 
 # PortGuard's events in order, one per line: "ID TYPE" (TYPE: information, warning, error).
 svc_events() {
-  perl -ne 'if (/fixme:advapi:ReportEventW \([^,]*,0x0*([0-9a-f]+),[^,]*,0x0*([0-9a-f]+),/) {
+  # Every match on a line: processes writing to the same trace can glue lines together.
+  perl -ne 'while (/fixme:advapi:ReportEventW \([^,]*,0x0*([0-9a-f]+),[^,]*,0x0*([0-9a-f]+),/g) {
       my %t = (1 => "error", 2 => "warning", 4 => "information");
       printf "%d %s\n", hex($2) & 0xffff, $t{hex($1)} // "type" . $1; }' "$SVC_TRACE"
 }

@@ -100,6 +100,14 @@ bench_first_pass_times() {
     awk '{v[NR] = $1} END { if (NR) printf "  guard pass duration from the service log (last %d passes): median %.1f ms, min %.1f, max %.1f\n", NR, v[int((NR + 1) / 2)], v[1], v[NR] }'
 }
 
+# bench_event_ids FROM TO: "ID xCOUNT ..." of the events number FROM+1..TO in the Wine trace.
+bench_event_ids() {
+  [[ $2 -gt $1 ]] || { echo none; return 0; }
+  grep 'fixme:advapi:ReportEventW' "$E2E_TRACE" | sed -n "$(($1 + 1)),$2p" |
+    perl -ne 'print hex($1) & 0xFFFF, "\n" if /ReportEventW \([^,]*,[^,]*,[^,]*,([^,]*),/' | sort | uniq -c |
+    awk '{printf "%s x%s  ", $2, $1}'
+}
+
 # bench_steady IDLE_S STORM_S RATE
 bench_steady() {
   local idle=$1 storm=$2 rate=$3 hz pid ws s0 s1 s2 w0 w1 w2 e0 e1 e2 p0 p1 p2 i step log
@@ -112,7 +120,7 @@ bench_steady() {
   ws=$(bench_unix_pids wineserver | head -n1)
   echo "  guard Unix PID $pid (Windows PID $(e2e_wine "$BENCH_EXE" pid PortGuard | tr -d '\r')), wineserver PID ${ws:-?}"
   s0=$(bench_proc_sample "$pid"); w0=$([[ -n $ws ]] && awk '{print $14 + $15}' "/proc/$ws/stat" || echo 0)
-  e0=$(grep -c 'ReportEventW' "$E2E_TRACE" || true); p0=$(grep -c 'pass done' "$log" || true)
+  e0=$(grep -c 'fixme:advapi:ReportEventW' "$E2E_TRACE" || true); p0=$(grep -c 'pass done' "$log" || true)
   step=$((idle / 10)); ((step > 0)) || step=1
   echo "  idle: RSS every ${step} s (KiB):"
   local rss_line=""
@@ -122,11 +130,12 @@ bench_steady() {
   done
   echo "   $rss_line"
   s1=$(bench_proc_sample "$pid"); w1=$([[ -n $ws ]] && awk '{print $14 + $15}' "/proc/$ws/stat" || echo 0)
-  e1=$(grep -c 'ReportEventW' "$E2E_TRACE" || true); p1=$(grep -c 'pass done' "$log" || true)
+  e1=$(grep -c 'fixme:advapi:ReportEventW' "$E2E_TRACE" || true); p1=$(grep -c 'pass done' "$log" || true)
   e2e_wine "$BENCH_EXE" storm "$storm" "$rate" | tr -d '\r' | sed 's/^/  /'
   sleep 2
   s2=$(bench_proc_sample "$pid"); w2=$([[ -n $ws ]] && awk '{print $14 + $15}' "/proc/$ws/stat" || echo 0)
-  e2=$(grep -c 'ReportEventW' "$E2E_TRACE" || true); p2=$(grep -c 'pass done' "$log" || true)
+  e2=$(grep -c 'fixme:advapi:ReportEventW' "$E2E_TRACE" || true); p2=$(grep -c 'pass done' "$log" || true)
+  echo "  events during the storm (ID x count): $(bench_event_ids "$e1" "$e2")"
   python3 - "$hz" "$idle" "$storm" "$s0" "$s1" "$s2" "$w0" "$w1" "$w2" "$e0" "$e1" "$e2" "$p0" "$p1" "$p2" <<'EOF'
 import sys
 hz, idle, storm = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])

@@ -5,6 +5,7 @@
 #
 # Environment (defaults in brackets):
 #   PORTGUARD_BINARY_DIR  Windows cross build with portguard, e2e-kit, floor_read, pg-bench [build/evidence-win]
+#   SERVICES  extra services created through the SCM [300]
 #   PAIRS   boot-path rounds, interleaved [15]      STARTS  service starts [20]
 #   DRIFTS  drifts [100]   DRIFT_GAP_MS [300]   DRIFT_BATCH  drifts per guard run [4]
 #   IDLE    idle seconds [600]   STORM  drift-storm seconds [60]   STORM_RATE  writes/s [100]
@@ -35,7 +36,8 @@ source "$SRC/tests/e2e/lib.sh"
 source "$SRC/bench/lib_bench.sh"
 
 e2e_setup bench win2003
-bench_prepare_host 300 50
+bench_prepare_host "${SERVICES:-300}" 50
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start (other jobs share these cores)"
 echo "host: $(e2e_winver), $(bench_service_count) services installed, policy with $(grep -c '^\[\[reserve\]\]' "$BENCH_POLICY") [[reserve]] entries"
 
 if want boot; then
@@ -90,4 +92,4 @@ if want steady; then
 fi
 
 echo
-echo "Wine trace sanity check: $(grep -c 'ReportEventW' "$E2E_TRACE" || true) ReportEventW lines in this run's whole trace (service start/stop events included)"
+echo "Wine trace sanity check: $(grep -c 'fixme:advapi:ReportEventW' "$E2E_TRACE" || true) events in this run's whole trace (service start/stop events included)"

@@ -94,9 +94,9 @@ std::vector<std::string> describe_reservations(const std::vector<PersistentReser
   return out;
 }
 
-Applier::Applier(RegistryStore& registry, PersistentReservationApi& reservations, BackupStore& backups, Clock& clock,
+Applier::Applier(RegistryStore& registry, PersistentReservationApi& reservations, BackupStore& backups,
                  ReservationLedger* ledger)
-    : registry_(registry), reservations_(reservations), backups_(backups), clock_(clock), ledger_(ledger) {}
+    : registry_(registry), reservations_(reservations), backups_(backups), ledger_(ledger) {}
 
 ApplyReport Applier::apply(const ReservationPlan& first_plan, const std::function<ReservationPlan()>& replan, ApplyOptions options) {
   auto refuse_if_blocked = [](const ReservationPlan& p) {

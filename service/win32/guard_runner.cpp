@@ -211,7 +211,7 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
   ReservationLedger ledger(options.data_dir / "state" / "created-reservations.json");
   HostAdapters host = make_host_adapters(&ledger);
   BackupStore backups(options.data_dir / "backups", clock);
-  Applier applier(*host.registry, *host.reservations, backups, clock, &ledger);
+  Applier applier(*host.registry, *host.reservations, backups, &ledger);
   Guard guard(*host.probe, applier, sink, clock, GuardSettings{}, options.data_dir / "state");
   PolicyKeeper policy(guard, options, *host.reservations, *log);
 

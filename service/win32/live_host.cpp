@@ -12,7 +12,7 @@ LiveHost::LiveHost()
       reservations(&ledger),
       probe(registry, reservations),
       backups(backups_dir(), clock),
-      applier(registry, reservations, backups, clock, &ledger) {}
+      applier(registry, reservations, backups, &ledger) {}
 
 PolicyChoice choose_policy(const std::string& file, const std::string& services_file, bool optional) {
   std::error_code ec;

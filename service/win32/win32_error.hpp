@@ -14,9 +14,12 @@ public:
   Win32Error(DWORD code, std::string_view api, std::string_view detail = {});
   DWORD code() const noexcept { return static_cast<DWORD>(std::system_error::code().value()); }
   const std::string& api() const noexcept { return api_; }
+  /// "RegSetValueExW(ReservedPorts) failed: Access is denied (Win32 error 5)"
+  const char* what() const noexcept override;
 
 private:
   std::string api_;
+  std::string what_;
 };
 
 /// Throws Win32Error(GetLastError(), api, detail).

@@ -96,7 +96,7 @@ struct Rig {
   /// Builds the guard (after the test has broken what it wants to break).
   Guard& start(Requirements reqs = ias) {
     backups = std::make_unique<BackupStore>(backup_dir, clock);
-    applier = std::make_unique<Applier>(registry, persistent, *backups, clock);
+    applier = std::make_unique<Applier>(registry, persistent, *backups);
     guard = std::make_unique<Guard>(probe, *applier, sink, clock, GuardSettings{}, state_dir);
     set_requirements(std::move(reqs));
     return *guard;

@@ -142,7 +142,7 @@ TEST_CASE("garbage REG_MULTI_SZ in ReservedPorts: kept verbatim, never half-pars
 
   const fs::path dir = fs::temp_directory_path() / ("portguard-hostile-garbage-" + std::to_string(std::random_device{}()));
   BackupStore backups(dir / "backups", clock);
-  Applier applier(registry, persistent, backups, clock);
+  Applier applier(registry, persistent, backups);
   Guard guard(probe, applier, sink, clock, GuardSettings{}, dir / "state");
   GuardPolicy policy;
   policy.source = "policy.toml";

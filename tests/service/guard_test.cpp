@@ -42,7 +42,7 @@ struct Rig {
   testing::FakeEventSink sink;
   fs::path dir = fresh_dir("rig");
   BackupStore backups{dir / "backups", clock};
-  Applier applier{registry, persistent, backups, clock};
+  Applier applier{registry, persistent, backups};
   GuardSettings settings;
   std::unique_ptr<Guard> guard;
 

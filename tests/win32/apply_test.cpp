@@ -85,7 +85,7 @@ struct Rig {
   FakeClock clock;
   BackupStore backups{dir.path / "backups", clock};
   ReservationLedger ledger{dir.path / "state" / "created-reservations.json"};
-  Applier applier{registry, reservations, backups, clock, &ledger};
+  Applier applier{registry, reservations, backups, &ledger};
 };
 
 const PortSet radius{PortRange::make(1645, 1646), PortRange::make(1812, 1813)};

@@ -49,7 +49,7 @@ TEST_CASE("repair on the real registry: exactly the plan, backup first, CAS conf
   Win32SystemProbe probe(registry, reservations);
   testing::FakeClock clock;
   BackupStore backups(fresh_dir("pg-apply-win32-backups"), clock);
-  Applier applier(registry, reservations, backups, clock);
+  Applier applier(registry, reservations, backups);
 
   // An admin's value with a missing list terminator: only a byte-exact backup can bring it back.
   using namespace std::string_literals;
@@ -122,7 +122,7 @@ TEST_CASE("a value of the wrong type is backed up with its type and restored as 
   Win32SystemProbe probe(registry, reservations);
   testing::FakeClock clock;
   BackupStore backups(fresh_dir("pg-apply-win32-backups-type"), clock);
-  Applier applier(registry, reservations, backups, clock);
+  Applier applier(registry, reservations, backups);
   const RawRegistryValue sz{REG_SZ, {'3', 0, '0', 0, '0', 0, '0', 0, '-', 0, '3', 0, '0', 0, '0', 0, '0', 0, 0, 0}};
   registry.write_raw(tcpip, reserved, sz);
   const HostSnapshot snap = probe.capture({});
@@ -147,7 +147,7 @@ TEST_CASE("the persistent-reservation target falls back under Wine: the plan say
   Win32SystemProbe probe(registry, reservations);
   testing::FakeClock clock;
   BackupStore backups(fresh_dir("pg-apply-win32-backups-pr"), clock);
-  Applier applier(registry, reservations, backups, clock);
+  Applier applier(registry, reservations, backups);
   PlanSettings s;
   s.targets = std::vector<Target>{Target::persistent_reservation};
   const ReservationPlan p = plan(probe.capture({}), radius(), s);

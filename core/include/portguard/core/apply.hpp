@@ -64,7 +64,7 @@ public:
 class Applier {
 public:
   /// `ledger` may be null (then created reservations are not recorded; tests only).
-  Applier(RegistryStore& registry, PersistentReservationApi& reservations, BackupStore& backups, Clock& clock,
+  Applier(RegistryStore& registry, PersistentReservationApi& reservations, BackupStore& backups,
           ReservationLedger* ledger = nullptr);
 
   /// Throws RefusedError for a blocked plan, ConcurrentChangeError when re-planning does not
@@ -84,7 +84,6 @@ private:
   RegistryStore& registry_;
   PersistentReservationApi& reservations_;
   BackupStore& backups_;
-  Clock& clock_;
   ReservationLedger* ledger_;
 };
 

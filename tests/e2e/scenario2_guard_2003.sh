@@ -67,6 +67,10 @@ for ((i = 1; i <= boots; i++)); do
   # Log a line per 10 boots to keep the output short.
   ((i % 10 == 0)) && e2e_log "ok: $i boots: DNS never held UDP $ports_csv, IAS always started"
 done
+# Every boot the guard came up compliant: one "in compliance" (1002) per boot after the install.
+compliant=$(E2E_EVENTS_BOOT=2 e2e_event_ids | grep -cx 1002 || true)
+((compliant >= boots)) || e2e_fail "only $compliant 'in compliance' events (1002) in $boots boots"
+e2e_log "ok: $compliant 'in compliance' events (1002) in $boots boots"
 errors=$(E2E_EVENTS_BOOT=2 e2e_events | awk '$1 >= 3000' | sort | uniq -c | sort -rn)
 [[ -z $errors ]] || e2e_log "NOTE: error events raised during the boots (the guard's boot-time pass; see README.md): $(head -n3 <<<"$errors" | tr -s ' ')"
 e2e_log "ok: $boots seeded boots in $(( $(date +%s) - t0 )) s ($(grep -c 'first choice UDP .* skipped: reserved' "$E2E_DRIVE/dns-sim.log") forced first choices skipped)"

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <initializer_list>
 #include <limits>
+#include <set>
 
 namespace portguard {
 
@@ -289,6 +290,57 @@ HostSnapshot read(const json& doc, const Reader& r) {
   return s;
 }
 
+/// nlohmann-json keeps the last of two equal member names silently; a snapshot must not, since
+/// a second "reserved_ports" would change the plan unnoticed. Follows the parser's events with a
+/// stack of open containers so the error can name the object's JSON pointer.
+class DuplicateGuard {
+public:
+  explicit DuplicateGuard(const std::string& source) : source_(source) {}
+
+  void on(json::parse_event_t event, const json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start: frames_.push_back({false, 0, {}, {}}); break;
+      case json::parse_event_t::array_start: frames_.push_back({true, 0, {}, {}}); break;
+      case json::parse_event_t::key: {
+        auto& top = frames_.back();
+        top.key = parsed.get<std::string>();
+        if (!top.keys.insert(top.key).second)
+          throw SnapshotError(source_, path_of_top() + "/" + pointer_token(top.key) + ": duplicate member \"" + top.key +
+                                           "\" (each member may appear once)");
+        break;
+      }
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        frames_.pop_back();
+        element_done();
+        break;
+      case json::parse_event_t::value: element_done(); break;
+    }
+  }
+
+private:
+  struct Frame {
+    bool array;
+    std::size_t index;
+    std::string key;
+    std::set<std::string> keys;
+  };
+
+  void element_done() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+  }
+
+  std::string path_of_top() const {
+    std::string path;
+    for (std::size_t i = 0; i + 1 < frames_.size(); ++i)
+      path += "/" + (frames_[i].array ? std::to_string(frames_[i].index) : pointer_token(frames_[i].key));
+    return path;
+  }
+
+  const std::string& source_;
+  std::vector<Frame> frames_;
+};
+
 } // namespace
 
 std::string to_json(const HostSnapshot& s) {
@@ -358,8 +410,10 @@ HostSnapshot snapshot_from_json(std::string_view text, const std::string& source
     throw SnapshotError(source, "the snapshot is " + std::to_string(text.size()) + " bytes; more than 64 MiB is not a plausible host snapshot");
   json doc;
   try {
-    doc = json::parse(text.begin(), text.end(), [&](int depth, json::parse_event_t, json&) {
+    DuplicateGuard duplicates(source);
+    doc = json::parse(text.begin(), text.end(), [&](int depth, json::parse_event_t event, json& parsed) {
       if (depth > max_depth) throw SnapshotError(source, "nesting deeper than " + std::to_string(max_depth) + " levels: not a host snapshot");
+      duplicates.on(event, parsed);
       return true;
     });
   } catch (const json::exception& e) {

@@ -91,6 +91,17 @@ TEST_CASE("snapshot JSON: unknown members are errors naming their path") {
   CHECK_THAT(error_of(minimal(R"(, "hostnme": "x")")), Catch::Contains("known members here: format, format_version"));
 }
 
+TEST_CASE("snapshot JSON: a member given twice is an error naming its path") {
+  CHECK_THAT(error_of(minimal(R"(, "reserved_ports": {"strings": ["1645-1646"]}, "reserved_ports": null)")),
+             Catch::Contains("/reserved_ports: duplicate member \"reserved_ports\""));
+  CHECK_THAT(error_of(minimal(R"(, "services": [{"name": "DNS"}, {"name": "IAS", "pid": 1, "pid": 2}])")),
+             Catch::Contains("/services/1/pid: duplicate member"));
+  CHECK_THAT(error_of(minimal(R"(, "dynamic_ranges": [[1, [2]], {"protocol": "udp"}], "ports_in_use": [{"port": 1, "port": 1}])")),
+             Catch::Contains("/ports_in_use/0/port: duplicate member"));
+  // Equal names in different objects are fine.
+  CHECK(error_of(minimal(R"(, "services": [{"name": "DNS", "pid": 1}, {"name": "IAS", "pid": 2}])")).empty());
+}
+
 TEST_CASE("snapshot JSON: wrong types, ranges and words are errors naming their path") {
   CHECK_THAT(error_of(minimal(R"(, "services": [{"name": "DNS", "start_type": "auto"}])")),
              Catch::Contains("/services/0/start_type: expected one of \"boot\"") && Catch::Contains("found \"auto\""));

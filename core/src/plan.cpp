@@ -256,7 +256,19 @@ struct Planner {
     blocks.erase(std::unique(blocks.begin(), blocks.end()), blocks.end());
     for (const auto& b : blocks) tp.current.push_back(b.to_string());
     const PortSet before = PortSet::from_ranges(blocks);
-    const PortSet required = union_of(refs);
+    // `owned`: what the policy stands behind (exact mode keeps existing blocks inside it).
+    // `required`: what needs a new block. Reservations only steer automatic (port 0) allocation,
+    // which draws from the dynamic range alone, so a port outside it needs none; and creating one
+    // for a port its owner holds (53, 445, 1433 ...) fails with ERROR_SHARING_VIOLATION on every pass.
+    const PortSet owned = union_of(refs);
+    PortSet required = owned;
+    if (const auto dynamic = snap.dynamic_range(protocol)) required = owned.intersected(PortSet{dynamic->range});
+    // A block cannot be created while one of its ports is bound; those ports are deferred to a
+    // later pass (at boot the guard runs before the services it protects), and the conflict or
+    // in-use finding says who holds them.
+    PortSet busy;
+    for (const auto& in_use : snap.ports_in_use)
+      if (in_use.protocol == protocol && required.contains(in_use.port)) busy.insert(PortRange::single(in_use.port));
 
     PortSet kept_set;
     if (settings.mode == Mode::merge) {
@@ -265,7 +277,7 @@ struct Planner {
     } else {
       for (const auto& b : blocks) {
         auto change = explain(PortSet{b}, refs).front();
-        if (required.contains(b)) {
+        if (owned.contains(b)) {
           kept_set.insert(b);
           tp.kept.push_back(std::move(change));
         } else {
@@ -275,10 +287,18 @@ struct Planner {
         }
       }
     }
-    const PortSet to_create = required.minus(kept_set);
+    const PortSet to_create = required.minus(kept_set).minus(busy);
+    const PortSet deferred = required.minus(kept_set).intersected(busy);
+    if (!deferred.empty()) {
+      add("deferred", Severity::info, false,
+          "Persistent " + protocol_upper(protocol) + " reservation of " + deferred.to_string() +
+              " deferred: the port(s) are bound right now, and Windows refuses a reservation over a port in use; "
+              "PortGuard creates it once they are free (at the latest at the next boot, before the services it protects start).",
+          tp.target);
+    }
     tp.added = explain(to_create, refs);
     for (const auto& c : tp.added) tp.desired.push_back(c.range.to_string());
-    const PortSet after = kept_set.united(required);
+    const PortSet after = kept_set.united(to_create);
     check_common_rails(tp, before, after, !before.empty());
     holdings.push_back({tp.target, protocol, before, after});
     out.targets.push_back(std::move(tp));

@@ -128,7 +128,7 @@ TEST_CASE("plan on Server 2016: persistent reservations per protocol and the DNS
   CHECK(udp->desired == Strings{"1812-1813"});  // the blocks to create
   CHECK(ranges(udp->kept) == std::vector<PortRange>{R(1645, 1646)});
   CHECK(tcp->current == Strings{"5000-5009"});
-  CHECK(tcp->desired == Strings{"3389-3389"});
+  CHECK(tcp->desired.empty());  // 3389 lies outside the TCP dynamic range: never handed out at random
   CHECK(ranges(tcp->kept) == std::vector<PortRange>{R(5000, 5009)});  // merge keeps foreign blocks
   CHECK(tcp->removed.empty());
   const auto* dns = p.find(Target::dns_socket_pool);
@@ -249,6 +249,7 @@ TEST_CASE("plan: exact mode lists removals and the rail blocks them unless allow
 
 TEST_CASE("plan: exact mode deletes a partly required persistent block whole and recreates the needed part") {
   auto host = host_2016();
+  host.dynamic_ranges = {dynamic(Protocol::udp, 1025, 60000)};
   host.persistent_reservations = std::vector<PersistentReservation>{{Protocol::udp, 1640, 10, 5}, {Protocol::udp, 1812, 2, 6}};
   PlanSettings exact;
   exact.mode = Mode::exact;
@@ -341,7 +342,7 @@ TEST_CASE("plan is deterministic and its JSON carries the same content as the te
   }
   const auto& udp = j["targets"][1];
   CHECK(udp["protocol"] == "udp");
-  CHECK(udp["added"][0]["range"] == "1645-1646");
+  CHECK(udp["added"][0]["range"] == "1646-1646");  // 1645 is bound by dns.exe: deferred
   CHECK(udp["added"][0]["why"][0]["service"] == "IAS");
   CHECK(udp["added"][0]["why"][0]["provenance"]["kind"] == "catalog");
   REQUIRE(j["findings"].size() == a.findings.size());
@@ -364,4 +365,34 @@ TEST_CASE("plan: applying a plan and planning again yields no changes") {
   const auto again = plan(after, radius(), {});
   CHECK_FALSE(again.has_changes());
   CHECK(again.targets[0].desired == p.targets[0].desired);
+}
+
+TEST_CASE("persistent reservations: only inside the dynamic range, bound ports deferred until free") {
+  auto host = host_2016();
+  host.dynamic_ranges = {dynamic(Protocol::udp, 1025, 60000), dynamic(Protocol::tcp, 49152, 65535)};
+  host.persistent_reservations = std::vector<PersistentReservation>{};
+  Requirements reqs = radius();
+  reqs.push_back(req(Protocol::udp, 123, 123, "W32Time", "NTP"));          // below the range
+  reqs.push_back(req(Protocol::tcp, 1433, 1433, "MSSQLSERVER", "SQL"));   // outside the TCP range
+  host.ports_in_use = {{Protocol::udp, 1812, 1100, "svchost.exe", "IAS"}, {Protocol::tcp, 1433, 3100, "sqlservr.exe", "MSSQLSERVER"}};
+
+  const auto p = plan(host, reqs, {});
+  const auto* udp = p.find(Target::persistent_reservation, Protocol::udp);
+  const auto* tcp = p.find(Target::persistent_reservation, Protocol::tcp);
+  REQUIRE(udp != nullptr);
+  REQUIRE(tcp != nullptr);
+  // 123 cannot be taken by random allocation; 1812 is bound by IAS now, so Windows would refuse it.
+  CHECK(udp->desired == Strings{"1645-1646", "1813-1813"});
+  CHECK(tcp->desired.empty());
+  REQUIRE(count_findings(p, "deferred") == 1);
+  CHECK_THAT(find_finding(p, "deferred")->message, Catch::Contains("UDP reservation of 1812"));
+  CHECK_FALSE(p.blocked());
+
+  // Once IAS has released 1812 (e.g. at the next boot, before IAS starts) the block is created.
+  auto later = apply_plan(host, p);
+  later.ports_in_use.clear();
+  const auto p2 = plan(later, reqs, {});
+  CHECK(p2.find(Target::persistent_reservation, Protocol::udp)->desired == Strings{"1812-1812"});
+  CHECK(count_findings(p2, "deferred") == 0);
+  CHECK_FALSE(plan(apply_plan(later, p2), reqs, {}).has_changes());
 }

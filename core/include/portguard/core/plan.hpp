@@ -82,6 +82,7 @@ std::optional<Severity> parse_severity(std::string_view) noexcept;
 ///   conflict           a required port is held by a process other than the service needing it
 ///   in-use-by-owner    a required port is held by the service that needs it (informational)
 ///   unavailable        a wanted target does not exist on this host (e.g. no persistent API)
+///   deferred           a persistent reservation waits because a port of it is bound right now
 ///   not-effective      a forced target is not honoured by this Windows version (warning); also
 ///                      reported (info) when an unmanaged ReservedPorts value holds entries that
 ///                      this Windows version ignores

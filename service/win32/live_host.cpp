@@ -29,25 +29,23 @@ namespace {
 
 constexpr std::uint32_t max_probed_ports = 4096;   // bounds the exclusive-bind probes per run
 
+/// Confirms the table rows that matter: for each required port the connection tables list as in
+/// use, an exclusive bind must fail; a row whose bind succeeds was stale and is dropped.
+/// N.B. never probe a port the tables report free: binding it, even for a moment, could make the
+/// very service PortGuard protects fail to start (at boot they start side by side).
 void confirm_in_use(HostSnapshot& host, const Requirements& requirements, SystemProbe& probe) {
+  PortSet required[2];
+  for (const auto& r : requirements) required[static_cast<int>(r.protocol)].insert(r.ports);
   std::uint32_t probed = 0;
-  PortSet done[2];
-  for (const auto& r : requirements) {
-    PortSet& seen = done[static_cast<int>(r.protocol)];
-    for (std::uint32_t p = r.ports.first(); p <= r.ports.last() && probed < max_probed_ports; ++p) {
-      const auto port = static_cast<Port>(p);
-      if (seen.contains(port)) continue;
-      seen.insert(PortRange::single(port));
-      const bool listed = std::any_of(host.ports_in_use.begin(), host.ports_in_use.end(),
-                                      [&](const PortInUse& u) { return u.protocol == r.protocol && u.port == port; });
-      if (listed) continue;
-      ++probed;
-      // The tables can miss a socket (another compartment, a race): an exclusive bind cannot.
-      if (probe.port_in_use(r.protocol, port)) host.ports_in_use.push_back(PortInUse{r.protocol, port, 0, "", ""});
-    }
+  PortSet stale[2];
+  PortSet confirmed[2];
+  for (const auto& u : host.ports_in_use) {
+    const int proto = static_cast<int>(u.protocol);
+    if (!required[proto].contains(u.port) || confirmed[proto].contains(u.port) || stale[proto].contains(u.port)) continue;
+    if (probed++ >= max_probed_ports) break;
+    (probe.port_in_use(u.protocol, u.port) ? confirmed : stale)[proto].insert(PortRange::single(u.port));
   }
-  std::sort(host.ports_in_use.begin(), host.ports_in_use.end(),
-            [](const PortInUse& a, const PortInUse& b) { return std::tie(a.protocol, a.port, a.pid) < std::tie(b.protocol, b.port, b.pid); });
+  std::erase_if(host.ports_in_use, [&](const PortInUse& u) { return stale[static_cast<int>(u.protocol)].contains(u.port); });
 }
 
 } // namespace

@@ -69,16 +69,6 @@ const std::set<std::uint32_t> pass_scoped = {
     events::port_at_risk,  events::audit_finding,  events::port_conflict,  events::repair_failed,
     events::safety_rail,   events::mechanism_unavailable, events::check_failed};
 
-/// A port held by an unknown process (owner PID not readable, e.g. under Wine) may be held by the
-/// very service that needs it. When that service is installed but not running, it cannot be: a
-/// real conflict (typically the service failed to start because of it). Not installed: nobody is
-/// failing to bind right now, so no alert.
-bool needing_service_runs(const HostSnapshot& host, const Requirement& r) {
-  if (r.service.empty()) return true;  // unknown owner and unknown needer: not enough to alert
-  const ServiceInfo* s = host.find_service(r.service);
-  return s == nullptr || s->state == ServiceState::running || s->state == ServiceState::start_pending;
-}
-
 } // namespace
 
 std::string describe_target(Target target, std::optional<Protocol> protocol) {
@@ -259,7 +249,7 @@ std::optional<steady::time_point> Guard::backoff_until(Target target, std::optio
   return it->second.backoff_until;
 }
 
-PassResult Guard::run_pass(PassTrigger trigger) {
+PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
   PassResult result;
   seen_.clear();
   result.log.push_back("pass (" + std::string(to_string(trigger)) + ")");
@@ -280,7 +270,7 @@ PassResult Guard::run_pass(PassTrigger trigger) {
       result.log.push_back(std::string(to_string(f.severity)) + " " + f.code + ": " + f.message);
       // Informational findings (a port held by its own service, an already-reserved port in the
       // dynamic range, a mechanism this version does not use) are logged, not alerted.
-      if (f.code == "conflict" && f.requirement && f.holder && (f.severity == Severity::error || !needing_service_runs(snapshot, *f.requirement))) {
+      if (f.code == "conflict" && f.requirement && f.holder && f.severity == Severity::error) {
         error_findings = true;
         emit(events::port_conflict, std::string(to_string(f.holder->protocol)) + "/" + std::to_string(f.holder->port),
              {upper(to_string(f.holder->protocol)), std::to_string(f.holder->port),
@@ -387,7 +377,7 @@ PassResult Guard::run_pass(PassTrigger trigger) {
   } catch (const std::bad_alloc&) {
     throw;
   } catch (const std::exception& e) {
-    emit(events::check_failed, "", {e.what()});
+    if (failure == FailureReport::event) emit(events::check_failed, "", {e.what()});
     result.log.push_back(std::string("pass failed: ") + e.what());
   }
   limiter_.forget_except(pass_scoped, seen_);

@@ -458,6 +458,15 @@ struct Planner {
           add("in-use-by-owner", Severity::info, false,
               port_text + " is in use by " + holder.describe_holder() + ", the service that needs it (" + describe(r) + ").",
               std::nullopt, r, holder);
+        } else if (!known && needing != nullptr && needing->state != ServiceState::running &&
+                   needing->state != ServiceState::start_pending) {
+          // The owner cannot be read (e.g. under Wine), but the service that needs the port is
+          // installed and not running, so the holder cannot be it: a real conflict, typically the
+          // reason that service failed to start.
+          add("conflict", Severity::error, false,
+              port_text + " needed by " + describe(r) + " is held by " + holder.describe_holder() + " while " + r.service +
+                  " is not running; " + r.service + " cannot bind it until that process releases it.",
+              std::nullopt, r, holder);
         } else if (!known) {
           add("conflict", Severity::warning, false,
               port_text + " needed by " + describe(r) + " is in use by an unknown process (the owner could not be read); "

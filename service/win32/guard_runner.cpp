@@ -221,21 +221,26 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
   // yet at boot) is retried: during START_PENDING a few times, so dependents wait for a real
   // pass; later after pass_retry_delay, instead of waiting for the next change or the timer.
   auto retry_at = steady::time_point::max();  // max: no retry scheduled
-  const auto run_pass = [&](PassTrigger trigger) {
+  const auto run_pass = [&](PassTrigger trigger, Guard::FailureReport failure = Guard::FailureReport::event) {
     const auto t0 = steady::now();
-    const PassResult r = guard.run_pass(trigger);
+    const PassResult r = guard.run_pass(trigger, failure);
     log_pass(*log, r, std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0));
     watch_new_keys();
     const bool failed = !r.ran && guard.policy().has_value();
     retry_at = failed ? steady::now() + options.pass_retry_delay : steady::time_point::max();
     return !failed;
   };
-  bool first_ok = run_pass(PassTrigger::startup);
+  // Only the last startup attempt may raise 3009: a component that comes up a moment later (the
+  // IP helper at boot) must not page monitoring on every reboot.
+  const auto startup_failure = [&](int attempt) {
+    return attempt == options.startup_retries ? Guard::FailureReport::event : Guard::FailureReport::log_only;
+  };
+  bool first_ok = run_pass(PassTrigger::startup, startup_failure(0));
   for (int attempt = 1; !first_ok && attempt <= options.startup_retries; ++attempt) {
     log->warn("first pass failed; retry {} of {} in {} ms", attempt, options.startup_retries, options.startup_retry_delay.count());
     progress();
     if (::WaitForSingleObject(stop, static_cast<DWORD>(options.startup_retry_delay.count())) == WAIT_OBJECT_0) break;
-    first_ok = run_pass(PassTrigger::startup);
+    first_ok = run_pass(PassTrigger::startup, startup_failure(attempt));
   }
   guard.report_started(version());
   if (hooks.running) hooks.running();

@@ -168,8 +168,22 @@ TEST_CASE("plan: a port held by another service is a conflict; held by its own s
   const auto unknown = std::find_if(p.findings.begin(), p.findings.end(),
                                     [](const Finding& f) { return f.code == "conflict" && f.holder->port == 1813; });
   REQUIRE(unknown != p.findings.end());
-  CHECK(unknown->severity == Severity::warning);
+  CHECK(unknown->severity == Severity::warning);  // IAS runs: the unknown holder may be IAS itself
   CHECK_FALSE(p.blocked());  // conflicts are reported, they do not stop the repair
+
+  // The same unknown holder while IAS is installed but stopped cannot be IAS: an error, the way
+  // `portguard check` (CRITICAL) and the guard's event 3001 must see it.
+  {
+    auto stopped = host;
+    for (auto& s : stopped.services)
+      if (s.name == "IAS") { s.state = ServiceState::stopped; s.pid = 0; }
+    const auto q = plan(stopped, radius(), {});
+    const auto held = std::find_if(q.findings.begin(), q.findings.end(),
+                                   [](const Finding& f) { return f.code == "conflict" && f.holder->port == 1813; });
+    REQUIRE(held != q.findings.end());
+    CHECK(held->severity == Severity::error);
+    CHECK_THAT(held->message, Catch::Contains("while IAS is not running; IAS cannot bind it"));
+  }
 
   // A holder that names its service is compared by name.
   host.ports_in_use = {{Protocol::udp, 1646, 0, "", "ias"}};

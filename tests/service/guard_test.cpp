@@ -328,6 +328,11 @@ TEST_CASE("A failing capture becomes the check-failed error event, not an except
   GuardPolicy p;
   p.requirements = [](const HostSnapshot&) { return ias; };
   g.set_policy(p);
+  // A startup attempt that will be retried only logs; the last one raises the event.
+  const PassResult quiet = g.run_pass(PassTrigger::startup, Guard::FailureReport::log_only);
+  CHECK_FALSE(quiet.ran);
+  CHECK(rig.count(events::check_failed) == 0);
+  CHECK_THAT(quiet.log.back(), Catch::Contains("RegOpenKeyExW failed"));
   const PassResult r = g.run_pass(PassTrigger::startup);
   CHECK_FALSE(r.ran);
   REQUIRE(rig.count(events::check_failed) == 1);

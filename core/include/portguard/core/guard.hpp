@@ -136,9 +136,13 @@ public:
   void set_policy(GuardPolicy policy);
   const std::optional<GuardPolicy>& policy() const noexcept { return policy_; }
 
+  /// Whether a pass that fails before planning raises 3009 or only logs it.
+  enum class FailureReport : std::uint8_t { event, log_only };
+
   /// One check-and-repair pass. Never throws for host or apply failures (they become events and
-  /// log lines); throws only std::bad_alloc-class failures.
-  PassResult run_pass(PassTrigger trigger);
+  /// log lines); throws only std::bad_alloc-class failures. `log_only` is for attempts the caller
+  /// retries at once (boot, when a system component is not up yet): only the last failure pages.
+  PassResult run_pass(PassTrigger trigger, FailureReport failure = FailureReport::event);
 
   // Events outside a pass. All go through the same rate limiter.
   void report_started(std::string_view version);

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <set>
@@ -150,6 +151,16 @@ std::optional<std::uint64_t> process_start_unix(DWORD pid) {
   constexpr std::uint64_t epoch_diff = 116444736000000000ULL;   // 1601 -> 1970 in 100 ns
   if (ticks < epoch_diff) return std::nullopt;
   return (ticks - epoch_diff) / 10000000ULL;
+}
+
+/// When the Service Control Manager (services.exe) started: the start of this boot as far as
+/// services are concerned. Preferred over now - GetTickCount64(), which under Wine is the Linux
+/// host's uptime and does not change when a prefix restarts; on Windows both agree within seconds.
+std::optional<std::uint64_t> scm_start_unix() {
+  for (const auto& [pid, name] : process_names()) {
+    if (_stricmp(name.c_str(), "services.exe") == 0) return process_start_unix(pid);
+  }
+  return std::nullopt;
 }
 
 /// "1433", "1433,1434", " 1433 " -> ranges; empty or "0" (dynamic) -> none; garbage -> none.
@@ -546,7 +557,7 @@ HostSnapshot Win32SystemProbe::capture(const std::vector<ConfiguredPortQuery>& q
   s.configured_ports = configured_ports(queries, registry_, s.services);
 
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  s.boot_time_unix = static_cast<std::uint64_t>(now) - ::GetTickCount64() / 1000;
+  s.boot_time_unix = scm_start_unix().value_or(static_cast<std::uint64_t>(now) - ::GetTickCount64() / 1000);
   if (const ServiceInfo* dns = s.find_service("DNS"); dns != nullptr && dns->state == ServiceState::running) {
     s.dns_start_time_unix = process_start_unix(dns->pid);
   }

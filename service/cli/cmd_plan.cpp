@@ -3,6 +3,7 @@
 // Exit: 0 plan printed, 1 policy invalid, 2 policy or snapshot unreadable (or capture failed),
 // 64 bad command line.
 #include "cli/policy_commands.hpp"
+#include "cli/options.hpp"
 
 #include "portguard/config/policy.hpp"
 #include "portguard/core/plan.hpp"
@@ -30,20 +31,12 @@ int command_plan(const std::vector<std::string>& args, Io io) {
       ("services-file", po::value<std::string>()->default_value(config::default_services_file().string()),
        "services file that resolves port names such as \"radius\"")
       ("json", "print the plan as JSON");
+  constexpr std::string_view about =
+      "Plans the reservations the policy demands on a host, target by target, with the reason for\n"
+      "every range and the risks found. Never changes anything.\n"
+      "Exit codes: 0 plan printed, 1 policy invalid, 2 unreadable input, 64 bad command line.\n\n";
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    io.err << "portguard plan: " << e.what() << "\n" << options;
-    return exit_usage;
-  }
-  if (vm.count("help") != 0) {
-    io.out << "Plans the reservations the policy demands on a host, target by target, with the reason for\n"
-           << "every range and the risks found. Never changes anything.\n"
-           << "Exit codes: 0 plan printed, 1 policy invalid, 2 unreadable input, 64 bad command line.\n\n" << options;
-    return exit_ok;
-  }
+  if (const auto stop = parse_command_line("plan", options, about, args, vm, io)) return *stop;
   if (vm.count("snapshot") == 0 && capture_live_host == nullptr) {
     io.err << "portguard plan: --snapshot FILE is required in this build (capturing the live host needs Windows)\n";
     return exit_usage;
@@ -54,10 +47,7 @@ int command_plan(const std::vector<std::string>& args, Io io) {
   try {
     policy = config::load_policy(policy_file, vm["services-file"].as<std::string>());
   } catch (const config::PolicyError& e) {
-    for (const auto& d : e.diagnostics()) io.err << d.to_string() << '\n';
-    io.err << "portguard plan: the policy " << policy_file << " is "
-           << (dynamic_cast<const config::PolicyReadError*>(&e) ? "unreadable" : "invalid") << "; fix it (portguard validate) and plan again\n";
-    return dynamic_cast<const config::PolicyReadError*>(&e) ? exit_error : exit_failed;
+    return report_policy_error(e, "plan", policy_file, io);
   }
 
   HostSnapshot host;

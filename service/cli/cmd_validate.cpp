@@ -1,6 +1,7 @@
 // portguard validate --policy FILE [--services-file F] [--json]
 // Exit: 0 valid, 1 invalid (every problem printed), 2 unreadable, 64 bad command line.
 #include "cli/policy_commands.hpp"
+#include "cli/options.hpp"
 
 #include "portguard/config/policy.hpp"
 #include "portguard/core/target.hpp"
@@ -67,19 +68,11 @@ int command_validate(const std::vector<std::string>& args, Io io) {
       ("services-file", po::value<std::string>()->default_value(config::default_services_file().string()),
        "services file that resolves port names such as \"radius\"")
       ("json", "print the result as JSON (for tooling)");
+  constexpr std::string_view about =
+      "Checks a policy file and prints every problem (file:line:column: what is wrong; what to write).\n"
+      "Exit codes: 0 valid, 1 invalid, 2 unreadable, 64 bad command line.\n\n";
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    io.err << "portguard validate: " << e.what() << "\n" << options;
-    return exit_usage;
-  }
-  if (vm.count("help") != 0) {
-    io.out << "Checks a policy file and prints every problem (file:line:column: what is wrong; what to write).\n"
-           << "Exit codes: 0 valid, 1 invalid, 2 unreadable, 64 bad command line.\n\n" << options;
-    return exit_ok;
-  }
+  if (const auto stop = parse_command_line("validate", options, about, args, vm, io)) return *stop;
   const std::string file = vm["policy"].as<std::string>();
   const bool json = vm.count("json") != 0;
   try {

@@ -2,6 +2,7 @@
 // The installed services, the ports they need and why, and who holds those ports right now.
 // Exit: 0 printed, 1 policy invalid, 2 host or policy unreadable, 64 bad command line.
 #include "cli/policy_commands.hpp"
+#include "cli/options.hpp"
 #include "win32/adapter_commands.hpp"
 #include "win32/live_host.hpp"
 
@@ -53,27 +54,18 @@ int command_discover(const std::vector<std::string>& args, cli::Io io) {
        "services file that resolves port names such as \"radius\"")
       ("all", "also list installed services that need no port")
       ("json", "print JSON instead of a table");
+  constexpr std::string_view about =
+      "Lists the installed services, the ports they need and why, and who holds those ports now.\n"
+      "Never changes anything. Exit codes: 0 printed, 1 policy invalid, 2 host or policy unreadable,\n"
+      "64 bad command line.\n\n";
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    io.err << "portguard discover: " << e.what() << "\n" << options;
-    return cli::exit_usage;
-  }
-  if (vm.count("help") != 0) {
-    io.out << "Lists the installed services, the ports they need and why, and who holds those ports now.\n"
-           << "Never changes anything. Exit codes: 0 printed, 1 policy invalid, 2 host or policy unreadable,\n"
-           << "64 bad command line.\n\n" << options;
-    return cli::exit_ok;
-  }
+  if (const auto stop = cli::parse_command_line("discover", options, about, args, vm, io)) return *stop;
   const std::string policy_file = vm["policy"].as<std::string>();
   PolicyChoice choice;
   try {
     choice = choose_policy(policy_file, vm["services-file"].as<std::string>(), true);
   } catch (const config::PolicyError& e) {
-    print_policy_error(e, "discover", policy_file, io);
-    return dynamic_cast<const config::PolicyReadError*>(&e) ? cli::exit_error : cli::exit_failed;
+    return cli::report_policy_error(e, "discover", policy_file, io);
   }
   LiveHost live;
   const Assessment a = assess(live, choice.policy);

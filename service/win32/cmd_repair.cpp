@@ -4,6 +4,7 @@
 // Exit: 0 done (or nothing to do), 1 refused (safety rail, audit mode, value kept changing, invalid
 // policy), 2 a target failed or the host could not be read, 64 bad command line.
 #include "win32/adapter_commands.hpp"
+#include "cli/options.hpp"
 #include "win32/live_host.hpp"
 #include "win32/paths.hpp"
 
@@ -45,23 +46,15 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
        "services file that resolves port names such as \"radius\"")
       ("max-replans", po::value<int>()->default_value(3), "re-plans allowed when another tool changes a value meanwhile")
       ("json", "print the outcome as JSON");
+  constexpr std::string_view about =
+      "Makes this host hold the reservations the policy requires. Every change is validated,\n"
+      "compared against the value the plan was made from (re-planned when someone changed it),\n"
+      "backed up to %ProgramData%\\PortGuard\\backups first (see 'portguard rollback') and read back.\n"
+      "Refuses when a safety rail fires and the policy does not allow it.\n"
+      "Exit codes: 0 done or nothing to do, 1 refused, 2 a change failed or the host is unreadable,\n"
+      "64 bad command line.\n\n";
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    io.err << "portguard repair: " << e.what() << "\n" << options;
-    return cli::exit_usage;
-  }
-  if (vm.count("help") != 0) {
-    io.out << "Makes this host hold the reservations the policy requires. Every change is validated,\n"
-           << "compared against the value the plan was made from (re-planned when someone changed it),\n"
-           << "backed up to %ProgramData%\\PortGuard\\backups first (see 'portguard rollback') and read back.\n"
-           << "Refuses when a safety rail fires and the policy does not allow it.\n"
-           << "Exit codes: 0 done or nothing to do, 1 refused, 2 a change failed or the host is unreadable,\n"
-           << "64 bad command line.\n\n" << options;
-    return cli::exit_ok;
-  }
+  if (const auto stop = cli::parse_command_line("repair", options, about, args, vm, io)) return *stop;
   const bool json = vm.count("json") != 0;
   const bool dry_run = vm.count("dry-run") != 0;
   const std::string policy_file = vm["policy"].as<std::string>();
@@ -69,9 +62,9 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
   try {
     policy = config::load_policy(policy_file, vm["services-file"].as<std::string>());
   } catch (const config::PolicyError& e) {
-    print_policy_error(e, "repair", policy_file, io);
+    const int rc = cli::report_policy_error(e, "repair", policy_file, io);
     io.err << "portguard repair: nothing was changed\n";
-    return dynamic_cast<const config::PolicyReadError*>(&e) ? cli::exit_error : cli::exit_failed;
+    return rc;
   }
   if (policy.enforcement == config::Enforcement::audit && !dry_run) {
     io.err << "portguard repair: the policy " << policy.source

@@ -3,6 +3,7 @@
 // (the value it replaces is backed up first, so a rollback can itself be rolled back).
 // Exit: 0 done, 1 no such backup, 2 the restore failed or a backup is unreadable, 64 bad command line.
 #include "win32/adapter_commands.hpp"
+#include "cli/options.hpp"
 #include "win32/live_host.hpp"
 
 #include "portguard/core/guard.hpp"
@@ -38,20 +39,12 @@ int command_rollback(const std::vector<std::string>& args, cli::Io io) {
       ("restore", po::value<std::string>(), "restore the backup with this ID")
       ("dry-run,n", "with --restore: show what would be restored; write nothing")
       ("json", "print JSON");
+  constexpr std::string_view about =
+      "Lists the backups taken before every change (%ProgramData%\\PortGuard\\backups, the newest 50\n"
+      "are kept) and restores one exactly as it was, backing up the current value first.\n"
+      "Exit codes: 0 done, 1 no such backup, 2 restore failed, 64 bad command line.\n\n";
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    io.err << "portguard rollback: " << e.what() << "\n" << options;
-    return cli::exit_usage;
-  }
-  if (vm.count("help") != 0) {
-    io.out << "Lists the backups taken before every change (%ProgramData%\\PortGuard\\backups, the newest 50\n"
-           << "are kept) and restores one exactly as it was, backing up the current value first.\n"
-           << "Exit codes: 0 done, 1 no such backup, 2 restore failed, 64 bad command line.\n\n" << options;
-    return cli::exit_ok;
-  }
+  if (const auto stop = cli::parse_command_line("rollback", options, about, args, vm, io)) return *stop;
   if (vm.count("restore") != 0 && vm.count("list") != 0) {
     io.err << "portguard rollback: use either --list or --restore ID\n";
     return cli::exit_usage;

@@ -3,6 +3,7 @@
 //   portguard snapshot -o host.json   then, anywhere:   portguard plan --snapshot host.json
 // Exit: 0 written, 1 policy invalid, 2 host unreadable or file not writable, 64 bad command line.
 #include "win32/adapter_commands.hpp"
+#include "cli/options.hpp"
 #include "win32/live_host.hpp"
 
 #include "portguard/config/services_file.hpp"
@@ -24,28 +25,19 @@ int command_snapshot(const std::vector<std::string>& args, cli::Io io) {
        "policy whose registry-configured ports to look up; when it does not exist, the built-in catalog's")
       ("services-file", po::value<std::string>()->default_value(config::default_services_file().string()),
        "services file that resolves port names such as \"radius\"");
+  constexpr std::string_view about =
+      "Captures this host as the JSON snapshot of docs/snapshot.md: Windows version, services,\n"
+      "the reservation mechanisms' current values, dynamic port ranges, ports in use.\n"
+      "Never changes anything. Exit codes: 0 written, 1 policy invalid, 2 host unreadable or\n"
+      "file not writable, 64 bad command line.\n\n";
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    io.err << "portguard snapshot: " << e.what() << "\n" << options;
-    return cli::exit_usage;
-  }
-  if (vm.count("help") != 0) {
-    io.out << "Captures this host as the JSON snapshot of docs/snapshot.md: Windows version, services,\n"
-           << "the reservation mechanisms' current values, dynamic port ranges, ports in use.\n"
-           << "Never changes anything. Exit codes: 0 written, 1 policy invalid, 2 host unreadable or\n"
-           << "file not writable, 64 bad command line.\n\n" << options;
-    return cli::exit_ok;
-  }
+  if (const auto stop = cli::parse_command_line("snapshot", options, about, args, vm, io)) return *stop;
   const std::string policy_file = vm["policy"].as<std::string>();
   PolicyChoice choice;
   try {
     choice = choose_policy(policy_file, vm["services-file"].as<std::string>(), true);
   } catch (const config::PolicyError& e) {
-    print_policy_error(e, "snapshot", policy_file, io);
-    return dynamic_cast<const config::PolicyReadError*>(&e) ? cli::exit_error : cli::exit_failed;
+    return cli::report_policy_error(e, "snapshot", policy_file, io);
   }
   LiveHost live;
   const std::string json = to_json(assess(live, choice.policy).host);

@@ -73,12 +73,6 @@ HostSnapshot capture_for_plan(const std::vector<ConfiguredPortQuery>& queries) {
   return live.probe.capture(queries);
 }
 
-void print_policy_error(const config::PolicyError& e, const std::string& command, const std::string& file, cli::Io io) {
-  for (const auto& d : e.diagnostics()) io.err << d.to_string() << '\n';
-  io.err << "portguard " << command << ": the policy " << file << " is "
-         << (dynamic_cast<const config::PolicyReadError*>(&e) ? "unreadable" : "invalid") << "; fix it (portguard validate) and try again\n";
-}
-
 std::string join(const std::vector<std::string>& items, std::string_view separator) {
   std::string out;
   for (const auto& s : items) {

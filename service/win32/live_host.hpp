@@ -59,8 +59,6 @@ Assessment assess(LiveHost& live, const config::Policy& policy);
 /// The capture `portguard plan` uses on Windows (cli::capture_live_host).
 HostSnapshot capture_for_plan(const std::vector<ConfiguredPortQuery>& queries);
 
-/// Prints a PolicyError's diagnostics and a closing hint; returns nothing.
-void print_policy_error(const config::PolicyError& e, const std::string& command, const std::string& file, cli::Io io);
 
 std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
 

@@ -1,4 +1,5 @@
 #include "win32/service_commands.hpp"
+#include "cli/options.hpp"
 
 #include "portguard/core/error.hpp"
 #include "win32/guard_runner.hpp"
@@ -14,23 +15,6 @@ namespace {
 
 namespace po = boost::program_options;
 
-/// Parses; returns an exit code when the command must stop here (help or usage error).
-std::optional<int> parse(const std::vector<std::string>& args, const po::options_description& desc, po::variables_map& vm,
-                         std::string_view name, cli::Io io) {
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    io.err << "portguard " << name << ": " << e.what() << "\n" << desc << '\n';
-    return cli::exit_usage;
-  }
-  if (vm.count("help")) {
-    io.out << desc << '\n';
-    return cli::exit_ok;
-  }
-  return std::nullopt;
-}
-
 std::filesystem::path state_dir(const std::string& data_dir) {
   return (data_dir.empty() ? default_data_dir() : std::filesystem::path(widen(data_dir))) / L"state";
 }
@@ -45,7 +29,7 @@ int command_install_service(const std::vector<std::string>& args, cli::Io io) {
   desc.add_options()("help,h", "show this help")("binary", po::value(&binary), "portguard.exe to register (default: this one)")(
       "start", "start the service afterwards");
   po::variables_map vm;
-  if (auto rc = parse(args, desc, vm, "install-service", io)) return *rc;
+  if (auto rc = cli::parse_command_line("install-service", desc, "", args, vm, io)) return *rc;
   InstallOptions options;
   if (!binary.empty()) options.binary = std::filesystem::path(widen(binary));
   options.start = vm.count("start") != 0;
@@ -66,7 +50,7 @@ int command_uninstall_service(const std::vector<std::string>& args, cli::Io io) 
   std::string data_dir;
   desc.add_options()("help,h", "show this help")("data-dir", po::value(&data_dir), "default %ProgramData%\\PortGuard");
   po::variables_map vm;
-  if (auto rc = parse(args, desc, vm, "uninstall-service", io)) return *rc;
+  if (auto rc = cli::parse_command_line("uninstall-service", desc, "", args, vm, io)) return *rc;
   std::vector<std::string> log;
   uninstall_service(state_dir(data_dir), &log);
   for (const auto& line : log) io.out << line << '\n';
@@ -85,7 +69,7 @@ int command_protect(const std::vector<std::string>& args, cli::Io io) {
   desc.add_options()("help,h", "show this help")("service", po::value(&services), "service key name, e.g. DNS (repeatable)")(
       "list", "list the services protect has changed")("data-dir", po::value(&data_dir), "default %ProgramData%\\PortGuard");
   po::variables_map vm;
-  if (auto rc = parse(args, desc, vm, "protect", io)) return *rc;
+  if (auto rc = cli::parse_command_line("protect", desc, "", args, vm, io)) return *rc;
   const auto dir = state_dir(data_dir);
   if (vm.count("list")) {
     for (const auto& r : load_protect_records(dir)) io.out << r.service << '\n';
@@ -116,7 +100,7 @@ int command_unprotect(const std::vector<std::string>& args, cli::Io io) {
   desc.add_options()("help,h", "show this help")("service", po::value(&services), "service key name (repeatable)")(
       "all", "every service protect changed")("data-dir", po::value(&data_dir), "default %ProgramData%\\PortGuard");
   po::variables_map vm;
-  if (auto rc = parse(args, desc, vm, "unprotect", io)) return *rc;
+  if (auto rc = cli::parse_command_line("unprotect", desc, "", args, vm, io)) return *rc;
   const auto dir = state_dir(data_dir);
   if (vm.count("all"))
     for (const auto& r : load_protect_records(dir)) services.push_back(r.service);

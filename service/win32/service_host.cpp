@@ -10,6 +10,7 @@
 //  - STOPPED with NO_ERROR, or ERROR_SERVICE_SPECIFIC_ERROR + a RunExit code;
 //  - no exception crosses ServiceMain or the control handler.
 #include "win32/commands.hpp"
+#include "cli/options.hpp"
 #include "win32/guard_runner.hpp"
 #include "win32/logging.hpp"
 #include "win32/service_config.hpp"
@@ -175,17 +176,7 @@ int command_run(const std::vector<std::string>& args, cli::Io io) {
       "data-dir", po::value(&data_dir), "state, backups and logs directory (default %ProgramData%\\PortGuard)")(
       "once", "with --console: run the first check-and-repair pass, then exit");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    io.err << "portguard run: " << e.what() << "\n" << desc << '\n';
-    return cli::exit_usage;
-  }
-  if (vm.count("help")) {
-    io.out << desc << '\n';
-    return cli::exit_ok;
-  }
+  if (const auto stop = cli::parse_command_line("run", desc, "", args, vm, io)) return *stop;
   RunOptions options;
   options.data_dir = data_dir.empty() ? default_data_dir() : std::filesystem::path(widen(data_dir));
   options.policy_file = policy.empty() ? options.data_dir / L"policy.toml" : std::filesystem::path(widen(policy));

@@ -1,0 +1,32 @@
+#include "cli/options.hpp"
+
+#include <ostream>
+
+namespace portguard::cli {
+namespace po = boost::program_options;
+
+std::optional<int> parse_command_line(std::string_view command, const po::options_description& options, std::string_view about,
+                                      const std::vector<std::string>& args, po::variables_map& vm, Io io) {
+  try {
+    po::store(po::command_line_parser(args).options(options).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    io.err << "portguard " << command << ": " << e.what() << "\n" << options;
+    return exit_usage;
+  }
+  if (vm.count("help") != 0) {
+    io.out << about << options;
+    return exit_ok;
+  }
+  return std::nullopt;
+}
+
+int report_policy_error(const config::PolicyError& e, std::string_view command, const std::string& file, Io io) {
+  const bool unreadable = dynamic_cast<const config::PolicyReadError*>(&e) != nullptr;
+  for (const auto& d : e.diagnostics()) io.err << d.to_string() << '\n';
+  io.err << "portguard " << command << ": the policy " << file << " is " << (unreadable ? "unreadable" : "invalid")
+         << "; fix it (portguard validate --policy " << file << ") and run again\n";
+  return unreadable ? exit_error : exit_failed;
+}
+
+} // namespace portguard::cli

@@ -10,10 +10,12 @@
 #include "win32/host_adapters.hpp"
 #include "win32/paths.hpp"
 #include "win32/policy_acl.hpp"
+#include "win32/registry_store.hpp"
 #include "win32/watch.hpp"
 #include "win32/win32_error.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace portguard::win32 {
@@ -57,10 +59,23 @@ std::string summarize(const config::PolicyError& e) {
   return out;
 }
 
+/// The installer's MODE property (remembered in HKLM\SOFTWARE\PortGuard\Mode): "audit" makes the
+/// whole installation report-only whatever the policy says; "enforce" (the default) leaves the
+/// policy's own enforcement setting in force. Audit wins because it is the safe direction: an
+/// admin who installed with MODE=audit must never see PortGuard write.
+bool installation_audit_only() {
+  try {
+    const auto mode = Win32RegistryStore().read_string("HKLM\\SOFTWARE\\PortGuard", "Mode");
+    return mode && _stricmp(mode->c_str(), "audit") == 0;
+  } catch (const std::exception&) {
+    return false;  // unreadable: the policy decides, as without an installer
+  }
+}
+
 GuardPolicy to_guard_policy(const config::Policy& policy, const std::string& source, Win32PersistentReservationApi& reservations) {
   GuardPolicy g;
   g.source = source;
-  g.audit = policy.enforcement == config::Enforcement::audit;
+  g.audit = policy.enforcement == config::Enforcement::audit || installation_audit_only();
   g.plan = policy.plan;
   g.configured_port_queries = config::configured_port_queries(policy);
   g.requirements = [policy, &reservations](const HostSnapshot& host) {
@@ -112,10 +127,13 @@ public:
         log_.error("cannot save the last known good policy in {}: {}", state_dir_.string(), e.what());
       }
       interval_ = policy.recheck_interval;
-      guard_.set_policy(to_guard_policy(policy, file_.string(), reservations_));
-      log_.info("policy {} loaded ({}, recheck every {} s)", file_.string(),
-                policy.enforcement == config::Enforcement::audit ? "audit" : "enforce", interval_.count());
-      guard_.report_policy_loaded(file_.string(), policy.enforcement == config::Enforcement::audit);
+      GuardPolicy in_force = to_guard_policy(policy, file_.string(), reservations_);
+      const bool audit = in_force.audit;
+      guard_.set_policy(std::move(in_force));
+      log_.info("policy {} loaded ({}{}, recheck every {} s)", file_.string(), audit ? "audit" : "enforce",
+                audit && policy.enforcement != config::Enforcement::audit ? " - the installation's MODE=audit" : "",
+                interval_.count());
+      guard_.report_policy_loaded(file_.string(), audit);
     } catch (const config::PolicyError& e) {
       const std::string why = summarize(e);
       log_.error("policy {} cannot be used: {}", file_.string(), why);

@@ -8,12 +8,31 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <ostream>
 
 namespace portguard::win32 {
 namespace {
 
 namespace po = boost::program_options;
+
+/// Service names from repeated --service options, each of which may itself be a comma-separated
+/// list ("DNS,NTDS": how the MSI's PROTECT property arrives). Empty items are dropped.
+std::vector<std::string> service_names(const std::vector<std::string>& values) {
+  std::vector<std::string> names;
+  for (const auto& value : values) {
+    std::size_t start = 0;
+    while (start <= value.size()) {
+      const std::size_t comma = std::min(value.find(',', start), value.size());
+      std::string item = value.substr(start, comma - start);
+      item.erase(0, item.find_first_not_of(" \t"));
+      item.erase(item.find_last_not_of(" \t") + 1);
+      if (!item.empty()) names.push_back(std::move(item));
+      start = comma + 1;
+    }
+  }
+  return names;
+}
 
 std::filesystem::path state_dir(const std::string& data_dir) {
   return (data_dir.empty() ? default_data_dir() : std::filesystem::path(widen(data_dir))) / L"state";
@@ -66,7 +85,7 @@ int command_protect(const std::vector<std::string>& args, cli::Io io) {
                                "remove exactly that. Takes effect at the next start of that service.\n\nOptions");
   std::vector<std::string> services;
   std::string data_dir;
-  desc.add_options()("help,h", "show this help")("service", po::value(&services), "service key name, e.g. DNS (repeatable)")(
+  desc.add_options()("help,h", "show this help")("service", po::value(&services), "service key name, e.g. DNS (repeatable, or a comma-separated list)")(
       "list", "list the services protect has changed")("data-dir", po::value(&data_dir), "default %ProgramData%\\PortGuard");
   po::variables_map vm;
   if (auto rc = cli::parse_command_line("protect", desc, "", args, vm, io)) return *rc;
@@ -75,6 +94,7 @@ int command_protect(const std::vector<std::string>& args, cli::Io io) {
     for (const auto& r : load_protect_records(dir)) io.out << r.service << '\n';
     return cli::exit_ok;
   }
+  services = service_names(services);
   if (services.empty()) {
     io.err << "portguard protect: name at least one --service\n" << desc << '\n';
     return cli::exit_usage;
@@ -97,13 +117,14 @@ int command_unprotect(const std::vector<std::string>& args, cli::Io io) {
                                "Removes PortGuard from the DependOnService of services that 'protect' changed.\n\nOptions");
   std::vector<std::string> services;
   std::string data_dir;
-  desc.add_options()("help,h", "show this help")("service", po::value(&services), "service key name (repeatable)")(
+  desc.add_options()("help,h", "show this help")("service", po::value(&services), "service key name (repeatable, or a comma-separated list)")(
       "all", "every service protect changed")("data-dir", po::value(&data_dir), "default %ProgramData%\\PortGuard");
   po::variables_map vm;
   if (auto rc = cli::parse_command_line("unprotect", desc, "", args, vm, io)) return *rc;
   const auto dir = state_dir(data_dir);
   if (vm.count("all"))
     for (const auto& r : load_protect_records(dir)) services.push_back(r.service);
+  services = service_names(services);
   if (services.empty() && !vm.count("all")) {
     io.err << "portguard unprotect: name at least one --service, or --all\n" << desc << '\n';
     return cli::exit_usage;

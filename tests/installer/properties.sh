@@ -58,6 +58,14 @@ cmp -s "$data/policy.toml" "$ops_policy" || fail "POLICYFILE was not installed a
 [[ $(pg_reg_value "$PG_SETTINGS_KEY" PolicyFile) == 'C:\pgtest\ops-policy.toml' ]] || fail "POLICYFILE not remembered"
 [[ $(pg_reg_value "$dns_key" DependOnService) == 'RpcSs\0Afd\0PortGuard' ]] \
   || fail "DNS DependOnService after PROTECT=DNS is '$(pg_reg_value "$dns_key" DependOnService)', want RpcSs\\0Afd\\0PortGuard"
+# MODE=audit makes the installation report-only although the policy says enforce: the guard
+# (Windows 6.1 here, DNS installed) plans SocketPoolExcludedPortRanges but must not write it.
+for _ in $(seq 50); do grep -q "policy .* loaded" "$data/logs/portguard.log" 2>/dev/null && break; sleep 0.1; done
+grep -q "loaded (audit - the installation's MODE=audit" "$data/logs/portguard.log" \
+  || fail "the service does not run in audit mode after MODE=audit: $(grep -m3 'loaded' "$data/logs/portguard.log" 2>/dev/null)"
+if pg_reg_value 'HKLM\SYSTEM\CurrentControlSet\Services\DNS\Parameters' SocketPoolExcludedPortRanges >/dev/null; then
+  fail "MODE=audit, yet the guard wrote SocketPoolExcludedPortRanges"
+fi
 note "first install: POLICYFILE is the policy, MODE/PROTECT/POLICYFILE remembered, DNS depends on PortGuard"
 
 # --- upgrade without properties: remembered choices apply ----------------------------------------

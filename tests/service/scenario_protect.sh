@@ -18,7 +18,7 @@ grep -q "not installed" <<<"$out" || svc_fail "unclear refusal: $out"
 svc_assert_eq "$(svc_helper read-multi "$DNS_KEY" DependOnService)" "RpcSs" "DNS dependencies after the refused protect"
 
 svc_install
-portguard protect --service DNS --service IAS
+portguard protect --service "DNS, IAS"   # one comma-separated value, as the MSI passes PROTECT
 svc_assert_eq "$(svc_helper read-multi "$DNS_KEY" DependOnService)" "RpcSs|PortGuard" "DNS dependencies after protect"
 svc_assert_eq "$(svc_helper read-multi "$IAS_KEY" DependOnService)" "PortGuard" "IAS dependencies after protect"
 svc_assert_eq "$(portguard protect --list | tr '\n' ' ')" "DNS IAS " "protect --list"

@@ -20,7 +20,10 @@ struct RunOptions {
   std::filesystem::path policy_file;   // default %ProgramData%\PortGuard\policy.toml
   std::filesystem::path data_dir;      // %ProgramData%\PortGuard: state\, backups\, logs\ live here
   bool once = false;                   // run the first pass and return (console diagnostics, tests)
-  std::chrono::milliseconds debounce_quiet{50};
+  // A burst of registry writes (an admin tool rewriting several values) becomes one pass: the pass
+  // starts once the key has been quiet this long, or debounce_max after the first change at most.
+  // 10 ms covers the writes of one tool call; longer only delays the repair (bench drift figure).
+  std::chrono::milliseconds debounce_quiet{10};
   std::chrono::milliseconds debounce_max{500};
   int startup_retries = 5;                              // a failed first pass is retried before RUNNING ...
   std::chrono::milliseconds startup_retry_delay{2000};  // ... this far apart (START_PENDING checkpoints rise)

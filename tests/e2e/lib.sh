@@ -327,13 +327,18 @@ e2e_start_ias() {
 # e2e_widen_host_range FIRST LAST: the host's dynamic range was widened (Exchange 2007 on 2008 set
 # 1025-60000). dns-sim draws from SimDynamicPortStart/End. For the guard, the scenario writes what
 # its discovery reads (service/win32/system_probe.cpp): Tcpip\Parameters\MaxUserPort on <= 5.2
-# (range 1025..MaxUserPort). On 6.0+ the guard reads nothing (no documented registry value; WMI
-# MSFT_NetUDPSetting is Windows 8+ and absent under Wine) and assumes 49152-65535, marked assumed:
-# writing MaxUserPort there only records the intent (some reports say it still moves the range).
+# (range 1025..MaxUserPort). On 6.0+ Windows keeps the range where only netsh and WMI
+# (MSFT_NetUDPSetting, Windows 8+, absent under Wine) show it, so the scenario sets what an admin
+# sets on such a host: PortGuard's override HKLM\SOFTWARE\PortGuard\Parameters
+# DynamicPortRangeUdp/Tcp (docs/architecture.md).
 e2e_widen_host_range() {
   local first=$1 last=$2
   local dns_params='HKLM\SYSTEM\CurrentControlSet\Services\DNS\Parameters'
   e2e_wine reg add "$dns_params" /v SimDynamicPortStart /t REG_DWORD /d "$first" /f >/dev/null
   e2e_wine reg add "$dns_params" /v SimDynamicPortEnd /t REG_DWORD /d "$last" /f >/dev/null
   e2e_wine reg add 'HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters' /v MaxUserPort /t REG_DWORD /d "$last" /f >/dev/null
+  local proto
+  for proto in Udp Tcp; do
+    e2e_wine reg add 'HKLM\SOFTWARE\PortGuard\Parameters' /v "DynamicPortRange$proto" /t REG_SZ /d "$first-$last" /f >/dev/null
+  done
 }

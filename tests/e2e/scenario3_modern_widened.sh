@@ -5,10 +5,10 @@
 #  - the guard applies what this host offers: DNS SocketPoolExcludedPortRanges (1003, "takes effect
 #    at DNS service restart"), and falls back because persistent reservations are unavailable under
 #    Wine, saying so (3005; `check` WARNING "[unavailable]");
-#  - NOT asserted: "at risk" (2004) for the widened range. On 6.0+ the guard cannot read the
-#    dynamic range (WMI MSFT_NetUDPSetting is Windows 8+ and absent under Wine) and assumes
-#    49152-65535, so it does not see 1645 inside it. The at-risk report is asserted on 2003, where
-#    the range comes from MaxUserPort (e2e.guard_2003_50_boots).
+#  - the guard reports the RADIUS ports at risk inside the widened range (WMI, which shows the range
+#    on Windows 8+, is absent under Wine: the scenario sets PortGuard's documented administrator
+#    override instead). The guard's first pass repairs them at once, so the report is asserted on
+#    `portguard plan` of the live host (2004 is raised only while a port stays unprotected).
 #  - after DNS restarts, dns-sim honours the exclusions (its forced first choice is skipped) and IAS
 #    starts.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -32,6 +32,12 @@ set +e; out=$(e2e_pg check); rc=$?; set -e
 ((rc == 1)) && grep -q '\[unavailable\] Persistent UDP port reservations' <<<"$out" ||
   e2e_fail "check should be WARNING naming the unavailable persistent reservations (exit $rc): $out"
 e2e_log "ok: check exit 1: $(head -n1 <<<"$out")"
+out=$(e2e_pg plan) || e2e_fail "plan of the live host failed: $out"
+for port in 1645 1646; do
+  grep -q "at-risk: UDP $port needed by IAS .* lies inside the dynamic port range 1025-60000 (administrator override" <<<"$out" ||
+    e2e_fail "plan does not report UDP $port at risk inside the widened range: $(grep -m3 'at-risk' <<<"$out")"
+done
+e2e_log "ok: $(grep -c 'at-risk' <<<"$out") at-risk findings inside 1025-60000, e.g. $(grep -m1 'at-risk: UDP 1645' <<<"$out" | cut -c1-90)"
 value=$(e2e_reg_value "$dns_params" SocketPoolExcludedPortRanges)
 missing=$(e2e_covers "$value" "${E2E_RADIUS_PORTS[@]}") ||
   e2e_fail "SocketPoolExcludedPortRanges '$value' misses UDP $missing"

@@ -59,20 +59,8 @@ e2e_setup() {
   E2E_NAME=$1
   local winver=${2:-}
   [[ -f $PORTGUARD_E2E_BIN/dns-sim.exe ]] || { echo "missing $PORTGUARD_E2E_BIN/dns-sim.exe: build target e2e-kit" >&2; exit 1; }
-  if [[ ! -f $PORTGUARD_WINE_TEMPLATE/.portguard-ready ]]; then
-    "$E2E_ROOT/cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" cmd /c exit 0 >/dev/null 2>&1
-  fi
-  local parent
-  parent=$(dirname "$PORTGUARD_WINE_TEMPLATE")
-  WINEPREFIX=$(mktemp -d "$parent/e2e-$E2E_NAME.XXXXXX")
-  rmdir "$WINEPREFIX"
-  # Same cloning as cmake/wine-run: hard links for the bulk, private copies of the hives.
-  cp -al "$PORTGUARD_WINE_TEMPLATE" "$WINEPREFIX"
-  local f
-  for f in system.reg user.reg userdef.reg .update-timestamp; do
-    rm -f "$WINEPREFIX/$f"
-    cp "$PORTGUARD_WINE_TEMPLATE/$f" "$WINEPREFIX/$f"
-  done
+  WINEPREFIX=$(mktemp -d "$(dirname "$PORTGUARD_WINE_TEMPLATE")/e2e-$E2E_NAME.XXXXXX")
+  "$E2E_ROOT/cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" --clone-to "$WINEPREFIX" >/dev/null 2>&1
   export WINEPREFIX
   trap e2e_cleanup EXIT
   E2E_TRACE=$WINEPREFIX/e2e-trace.log

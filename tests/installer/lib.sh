@@ -23,19 +23,10 @@ note() { echo "-- $*"; }
 
 # Creates and enters a fresh prefix; exports WINEPREFIX and PG_C (its drive_c).
 pg_prefix_new() {
-  if [[ ! -f $PORTGUARD_WINE_TEMPLATE/.portguard-ready ]]; then
-    "$PORTGUARD_SOURCE_DIR/cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" cmd /c exit 0
-  fi
   local root=$PORTGUARD_BINARY_DIR/tests/installer/prefixes
   mkdir -p "$root"
   PG_PREFIX=$(mktemp -d "$root/$PG_TEST_NAME.XXXXXX")
-  rmdir "$PG_PREFIX"
-  # As cmake/wine-run: hard-link the bulk, private copies of the hives wineserver rewrites.
-  cp -al "$PORTGUARD_WINE_TEMPLATE" "$PG_PREFIX"
-  local f
-  for f in system.reg user.reg userdef.reg .update-timestamp; do
-    rm -f "$PG_PREFIX/$f"; cp "$PORTGUARD_WINE_TEMPLATE/$f" "$PG_PREFIX/$f"
-  done
+  "$PORTGUARD_SOURCE_DIR/cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" --clone-to "$PG_PREFIX"
   export WINEPREFIX=$PG_PREFIX
   PG_C=$PG_PREFIX/drive_c
   mkdir -p "$PG_C/pgtest"

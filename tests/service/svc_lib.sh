@@ -56,17 +56,8 @@ svc_setup() {
   SVC_NAME=$1
   local winver=${2:-}
   [[ -f $PORTGUARD_EXE && -f $SVC_HELPER ]] || { echo "build portguard and pg-svc-helper first" >&2; exit 1; }
-  if [[ ! -f $PORTGUARD_WINE_TEMPLATE/.portguard-ready ]]; then
-    "$SVC_ROOT/cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" cmd /c exit 0 >/dev/null 2>&1
-  fi
   WINEPREFIX=$(mktemp -d "$(dirname "$PORTGUARD_WINE_TEMPLATE")/svc-$SVC_NAME.XXXXXX")
-  rmdir "$WINEPREFIX"
-  cp -al "$PORTGUARD_WINE_TEMPLATE" "$WINEPREFIX"
-  local f
-  for f in system.reg user.reg userdef.reg .update-timestamp; do
-    rm -f "$WINEPREFIX/$f"
-    cp "$PORTGUARD_WINE_TEMPLATE/$f" "$WINEPREFIX/$f"
-  done
+  "$SVC_ROOT/cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" --clone-to "$WINEPREFIX" >/dev/null 2>&1
   export WINEPREFIX
   trap svc_cleanup EXIT
   SVC_TRACE=$WINEPREFIX/svc-trace.log

@@ -18,9 +18,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A private clone of the template prefix (hard links for the bulk, copies of the hives).
-cp -al "$PORTGUARD_WINE_TEMPLATE" "$WINEPREFIX"
-for f in system.reg user.reg userdef.reg .update-timestamp; do rm -f "$WINEPREFIX/$f"; cp "$PORTGUARD_WINE_TEMPLATE/$f" "$WINEPREFIX/$f"; done
+# A private clone of the template prefix (cmake/wine-run: hard links for the bulk, copies of the hives).
+"$(dirname "$0")/../../cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" --clone-to "$WINEPREFIX"
 wineserver -p
 wine winecfg -v win2003 >/dev/null 2>&1
 

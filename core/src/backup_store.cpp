@@ -38,15 +38,19 @@ std::tm utc_tm(std::time_t t) {
   return tm;
 }
 
-/// "20261126T190512.123Z": the timestamp part of a backup id, sortable as text.
-std::string compact_utc(std::chrono::system_clock::time_point t) {
+/// `t` in UTC with millisecond precision; `format` takes year, month, day, hour, minute, second
+/// and milliseconds as seven ints, in that order.
+std::string format_utc(std::chrono::system_clock::time_point t, const char* format) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   const std::tm tm = utc_tm(static_cast<std::time_t>(ms / 1000));
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  std::snprintf(buf, sizeof buf, format, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
   return buf;
 }
+
+/// "20261126T190512.123Z": the timestamp part of a backup id, sortable as text.
+std::string compact_utc(std::chrono::system_clock::time_point t) { return format_utc(t, "%04d%02d%02dT%02d%02d%02d.%03dZ"); }
 
 json reservation_json(const PersistentReservation& r) {
   return json{{"protocol", std::string(to_string(r.protocol))}, {"start", r.start}, {"count", r.count}};
@@ -72,14 +76,7 @@ bool is_backup_file(const fs::directory_entry& e) {
 
 } // namespace
 
-std::string iso8601_utc(std::chrono::system_clock::time_point t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  const std::tm tm = utc_tm(static_cast<std::time_t>(ms / 1000));
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return buf;
-}
+std::string iso8601_utc(std::chrono::system_clock::time_point t) { return format_utc(t, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ"); }
 
 void write_file_atomically(const fs::path& file, std::string_view contents) {
   static std::atomic<unsigned> counter{0};

@@ -259,7 +259,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
   }
   const std::vector<PendingEffect> before = pending_;  // what the state file holds
   try {
-    const HostSnapshot snapshot = probe_.capture(policy_->configured_port_queries);
+    const HostSnapshot snapshot = probe_.capture(policy_->configured_port_queries, ServiceDetail::state);
     Requirements requirements;
     const ReservationPlan full = make_plan(snapshot, requirements);
     result.requirements = requirements.size();
@@ -386,7 +386,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
 
 bool Guard::apply(const ReservationPlan& effective, PassResult& result) {
   const auto replan = [this]() {
-    const HostSnapshot fresh = probe_.capture(policy_->configured_port_queries);
+    const HostSnapshot fresh = probe_.capture(policy_->configured_port_queries, ServiceDetail::state);
     Requirements rq;
     ReservationPlan p = make_plan(fresh, rq);
     strip_backed_off(p);

@@ -98,7 +98,7 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
   std::vector<PendingEffect> pending;
   try {
     LiveHost live;
-    a = assess(live, policy);
+    a = assess(live, policy, ServiceDetail::state);
     pending = still_pending(load_pending_effects(state_dir()), a.host);
   } catch (const std::exception& e) {
     return emit_unknown(io, json, std::string("cannot read the host: ") + e.what());

@@ -68,7 +68,7 @@ int command_discover(const std::vector<std::string>& args, cli::Io io) {
     return cli::report_policy_error(e, "discover", policy_file, io);
   }
   LiveHost live;
-  const Assessment a = assess(live, choice.policy);
+  const Assessment a = assess(live, choice.policy, ServiceDetail::full);
   const HostSnapshot& host = a.host;
 
   std::map<std::string, std::vector<const Requirement*>> by_service;   // key: lower-case name

@@ -73,14 +73,14 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
   }
 
   LiveHost live;
-  const Assessment first = assess(live, policy);
+  const Assessment first = assess(live, policy, ServiceDetail::state);
   ApplyOptions apply_options;
   apply_options.dry_run = dry_run;
   apply_options.max_replans = vm["max-replans"].as<int>();
   apply_options.reason = "portguard repair (policy " + policy.source + ")";
   ApplyReport report;
   try {
-    report = live.applier.apply(first.plan, [&] { return assess(live, policy).plan; }, apply_options);
+    report = live.applier.apply(first.plan, [&] { return assess(live, policy, ServiceDetail::state).plan; }, apply_options);
   } catch (const RefusedError& e) {
     io.err << "portguard repair: " << e.what() << "\nNothing was changed.\n";
     if (json) io.out << nlohmann::json{{"ok", false}, {"refused", e.what()}}.dump(2) << '\n';

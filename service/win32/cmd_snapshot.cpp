@@ -40,7 +40,7 @@ int command_snapshot(const std::vector<std::string>& args, cli::Io io) {
     return cli::report_policy_error(e, "snapshot", policy_file, io);
   }
   LiveHost live;
-  const std::string json = to_json(assess(live, choice.policy).host);
+  const std::string json = to_json(assess(live, choice.policy, ServiceDetail::full).host);
   if (vm.count("output") == 0) {
     io.out << json;
     if (json.empty() || json.back() != '\n') io.out << '\n';

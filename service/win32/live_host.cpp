@@ -50,9 +50,9 @@ void confirm_in_use(HostSnapshot& host, const Requirements& requirements, System
 
 } // namespace
 
-Assessment assess(LiveHost& live, const config::Policy& policy) {
+Assessment assess(LiveHost& live, const config::Policy& policy, ServiceDetail detail) {
   Assessment a;
-  a.host = live.probe.capture(config::configured_port_queries(policy));
+  a.host = live.probe.capture(config::configured_port_queries(policy), detail);
   a.requirements = config::requirements_for(policy, a.host);
   if (live.reservations.available()) {
     // Windows cannot enumerate persistent reservations: look up the blocks the policy needs.
@@ -70,7 +70,7 @@ Assessment assess(LiveHost& live, const config::Policy& policy) {
 
 HostSnapshot capture_for_plan(const std::vector<ConfiguredPortQuery>& queries) {
   LiveHost live;
-  return live.probe.capture(queries);
+  return live.probe.capture(queries, ServiceDetail::state);
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view separator) {

@@ -54,9 +54,11 @@ struct Assessment {
 
 /// Captures the host for this policy, completes what capture alone cannot know (persistent blocks
 /// matching the requirements; required ports confirmed in use by an exclusive bind) and plans.
-Assessment assess(LiveHost& live, const config::Policy& policy);
+/// `detail`: ServiceDetail::full only where the services' registry settings are shown to people
+/// (snapshot, discover); checks and repairs need the state alone and run on the boot path.
+Assessment assess(LiveHost& live, const config::Policy& policy, ServiceDetail detail);
 
-/// The capture `portguard plan` uses on Windows (cli::capture_live_host).
+/// The capture `portguard plan` uses on Windows (cli::capture_live_host): state only, as planning needs.
 HostSnapshot capture_for_plan(const std::vector<ConfiguredPortQuery>& queries);
 
 

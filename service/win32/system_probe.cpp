@@ -72,8 +72,11 @@ struct socket_traits {
 };
 using unique_socket = unique_handle<socket_traits>;
 
-std::map<DWORD, std::string> process_names() {
-  std::map<DWORD, std::string> names;
+using ProcessNames = std::map<DWORD, std::string>;
+
+/// Image names by PID: one Toolhelp snapshot (a few ms under Wine), shared by a capture's users.
+ProcessNames process_names() {
+  ProcessNames names;
   unique_file snap(::CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0));
   if (!snap) return names;   // not fatal: holders stay anonymous
   PROCESSENTRY32W entry{};
@@ -156,8 +159,8 @@ std::optional<std::uint64_t> process_start_unix(DWORD pid) {
 /// When the Service Control Manager (services.exe) started: the start of this boot as far as
 /// services are concerned. Preferred over now - GetTickCount64(), which under Wine is the Linux
 /// host's uptime and does not change when a prefix restarts; on Windows both agree within seconds.
-std::optional<std::uint64_t> scm_start_unix() {
-  for (const auto& [pid, name] : process_names()) {
+std::optional<std::uint64_t> scm_start_unix(const ProcessNames& names) {
+  for (const auto& [pid, name] : names) {
     if (_stricmp(name.c_str(), "services.exe") == 0) return process_start_unix(pid);
   }
   return std::nullopt;
@@ -227,6 +230,34 @@ std::string resolve_service(const std::string& pattern, const std::string& match
   std::string out = pattern;
   out.replace(out.find('*'), 1, matched);
   return out;
+}
+
+/// Start type, group, image path and dependencies from the service's registry key. One unreadable
+/// or oddly typed value must not hide the service: each field is best effort.
+void read_registry_details(RegistryStore& registry, ServiceInfo& s) {
+  const std::string key = std::string(registry_paths::services_root) + "\\" + s.name;
+  try {
+    if (auto start = registry.read_dword(key, "Start")) {
+      switch (*start) {
+        case 0: s.start_type = StartType::boot; break;
+        case 1: s.start_type = StartType::system; break;
+        case 2: s.start_type = StartType::automatic; break;
+        case 3: s.start_type = StartType::manual; break;
+        case 4: s.start_type = StartType::disabled; break;
+        default: s.start_type = StartType::unknown; break;
+      }
+      if (*start == 2 && registry.read_dword(key, "DelayedAutostart").value_or(0) == 1) s.start_type = StartType::delayed_automatic;
+    }
+  } catch (const std::exception&) {
+  }
+  try { s.group = registry.read_string(key, "Group").value_or(""); } catch (const std::exception&) {}
+  try { s.image_path = registry.read_string(key, "ImagePath").value_or(""); } catch (const std::exception&) {}
+  try {
+    for (auto& d : registry.read_multi_string(key, "DependOnService").strings) {
+      if (!d.empty()) s.depend_on.push_back(std::move(d));
+    }
+  } catch (const std::exception&) {
+  }
 }
 
 template <typename T>
@@ -334,7 +365,7 @@ WindowsVersion real_windows_version() {
   return v;
 }
 
-std::vector<ServiceInfo> installed_services(RegistryStore& registry) {
+std::vector<ServiceInfo> installed_services(RegistryStore& registry, ServiceDetail detail) {
   unique_schandle scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_ENUMERATE_SERVICE | SC_MANAGER_CONNECT));
   if (!scm) throw_last_error("OpenSCManagerW");
   std::vector<ServiceInfo> out;
@@ -358,39 +389,22 @@ std::vector<ServiceInfo> installed_services(RegistryStore& registry) {
     if (ok) break;
     if (count == 0) buffer.resize(std::max<std::size_t>(buffer.size() * 2, needed));
   }
-  for (auto& s : out) {
-    const std::string key = std::string(registry_paths::services_root) + "\\" + s.name;
-    // One unreadable or oddly typed value must not hide the service: each field is best effort.
-    try {
-      if (auto start = registry.read_dword(key, "Start")) {
-        switch (*start) {
-          case 0: s.start_type = StartType::boot; break;
-          case 1: s.start_type = StartType::system; break;
-          case 2: s.start_type = StartType::automatic; break;
-          case 3: s.start_type = StartType::manual; break;
-          case 4: s.start_type = StartType::disabled; break;
-          default: s.start_type = StartType::unknown; break;
-        }
-        if (*start == 2 && registry.read_dword(key, "DelayedAutostart").value_or(0) == 1) s.start_type = StartType::delayed_automatic;
-      }
-    } catch (const std::exception&) {
-    }
-    try { s.group = registry.read_string(key, "Group").value_or(""); } catch (const std::exception&) {}
-    try { s.image_path = registry.read_string(key, "ImagePath").value_or(""); } catch (const std::exception&) {}
-    try {
-      for (auto& d : registry.read_multi_string(key, "DependOnService").strings) {
-        if (!d.empty()) s.depend_on.push_back(std::move(d));
-      }
-    } catch (const std::exception&) {
-    }
+  if (detail == ServiceDetail::full) {
+    for (auto& s : out) read_registry_details(registry, s);
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return lower(a.name) < lower(b.name); });
+  // Sorted by lower-case name, each key computed once (lower() per comparison cost a millisecond).
+  std::vector<std::pair<std::string, ServiceInfo>> keyed;
+  keyed.reserve(out.size());
+  for (auto& s : out) keyed.emplace_back(lower(s.name), std::move(s));
+  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 0; i < keyed.size(); ++i) out[i] = std::move(keyed[i].second);
   return out;
 }
 
-std::vector<PortInUse> bound_ports(const std::vector<ServiceInfo>& services) {
+namespace {
+
+std::vector<PortInUse> bound_ports(const std::vector<ServiceInfo>& services, const ProcessNames& names) {
   ensure_winsock();
-  const auto names = process_names();
   std::map<DWORD, std::string> service_of;
   for (const auto& s : services) {
     if (s.pid == 0 || s.state != ServiceState::running) continue;
@@ -414,6 +428,10 @@ std::vector<PortInUse> bound_ports(const std::vector<ServiceInfo>& services) {
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return std::tie(a.protocol, a.port, a.pid) < std::tie(b.protocol, b.port, b.pid); });
   return out;
 }
+
+} // namespace
+
+std::vector<PortInUse> bound_ports(const std::vector<ServiceInfo>& services) { return bound_ports(services, process_names()); }
 
 std::vector<DynamicPortRange> dynamic_port_ranges(const WindowsVersion& version, RegistryStore& registry) {
   std::vector<DynamicPortRange> out;
@@ -518,7 +536,7 @@ std::string describe_holders(Protocol protocol, PortRange range) {
   std::vector<ServiceInfo> services;
   try {
     Win32RegistryStore registry;
-    services = installed_services(registry);
+    services = installed_services(registry, ServiceDetail::state);
   } catch (const std::exception&) {
     // Without the service list the holders are still named by process.
   }
@@ -537,14 +555,14 @@ std::string describe_holders(Protocol protocol, PortRange range) {
 Win32SystemProbe::Win32SystemProbe(RegistryStore& registry, PersistentReservationApi& reservations)
     : registry_(registry), reservations_(reservations) {}
 
-HostSnapshot Win32SystemProbe::capture(const std::vector<ConfiguredPortQuery>& queries) {
+HostSnapshot Win32SystemProbe::capture(const std::vector<ConfiguredPortQuery>& queries, ServiceDetail detail) {
   HostSnapshot s;
   wchar_t host[256];
   DWORD host_len = 256;
   if (::GetComputerNameExW(ComputerNameDnsHostname, host, &host_len)) s.hostname = narrow(std::wstring_view(host, host_len));
   s.captured_at = iso8601_utc(std::chrono::system_clock::now());
   s.version = real_windows_version();
-  s.services = installed_services(registry_);
+  s.services = installed_services(registry_, detail);
   s.reserved_ports = registry_.read_multi_string(registry_paths::tcpip_parameters, registry_paths::reserved_ports_value);
   s.dns_socket_pool_excluded = registry_.read_multi_string(registry_paths::dns_parameters, registry_paths::socket_pool_excluded_value);
   if (reservations_.available()) {
@@ -553,11 +571,12 @@ HostSnapshot Win32SystemProbe::capture(const std::vector<ConfiguredPortQuery>& q
     s.persistent_reservations = std::move(all);
   }
   s.dynamic_ranges = dynamic_port_ranges(s.version, registry_);
-  s.ports_in_use = bound_ports(s.services);
+  const ProcessNames names = process_names();
+  s.ports_in_use = bound_ports(s.services, names);
   s.configured_ports = configured_ports(queries, registry_, s.services);
 
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  s.boot_time_unix = scm_start_unix().value_or(static_cast<std::uint64_t>(now) - ::GetTickCount64() / 1000);
+  s.boot_time_unix = scm_start_unix(names).value_or(static_cast<std::uint64_t>(now) - ::GetTickCount64() / 1000);
   if (const ServiceInfo* dns = s.find_service("DNS"); dns != nullptr && dns->state == ServiceState::running) {
     s.dns_start_time_unix = process_start_unix(dns->pid);
   }

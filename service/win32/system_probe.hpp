@@ -13,7 +13,7 @@ public:
   /// `registry` and `reservations` are the adapters the snapshot reads the mechanisms through.
   Win32SystemProbe(RegistryStore& registry, PersistentReservationApi& reservations);
 
-  HostSnapshot capture(const std::vector<ConfiguredPortQuery>& configured_ports) override;
+  HostSnapshot capture(const std::vector<ConfiguredPortQuery>& configured_ports, ServiceDetail detail) override;
   bool port_in_use(Protocol protocol, Port port) override;
 
 private:
@@ -23,9 +23,10 @@ private:
 
 /// The version Windows really runs: RtlGetVersion, which compatibility shims do not lie to.
 WindowsVersion real_windows_version();
-/// Installed Win32 services with state and PID (SCM) and start type, group, dependencies and image
-/// path (registry: QueryServiceConfigW's dependencies are empty on some hosts, e.g. Wine).
-std::vector<ServiceInfo> installed_services(RegistryStore& registry);
+/// Installed Win32 services with state and PID (one SCM enumeration) and, for ServiceDetail::full,
+/// start type, group, dependencies and image path (registry: QueryServiceConfigW's dependencies are
+/// empty on some hosts, e.g. Wine).
+std::vector<ServiceInfo> installed_services(RegistryStore& registry, ServiceDetail detail);
 /// Bound UDP and TCP ports (IPv4 and IPv6) with owner PID, image name and hosting service.
 /// PID 0 means the owner is unknown (Wine always reports 0).
 std::vector<PortInUse> bound_ports(const std::vector<ServiceInfo>& services);

@@ -121,6 +121,13 @@ TEST_CASE("Enforce: a drifted ReservedPorts is repaired, backed up, and reported
   for (const Event& e : rig.sink.events) CHECK(e.inserts.size() == events::find(e.id)->inserts);
 }
 
+TEST_CASE("Guard passes read only the services' state, not their registry settings (boot path)") {
+  Rig rig;
+  rig.guard->run_pass(PassTrigger::startup);
+  REQUIRE(rig.probe.last_detail.has_value());
+  CHECK(*rig.probe.last_detail == ServiceDetail::state);
+}
+
 TEST_CASE("A second pass on a compliant host writes nothing and stays quiet within the rate-limit interval") {
   Rig rig;
   rig.guard->run_pass(PassTrigger::startup);
@@ -320,7 +327,7 @@ TEST_CASE("still_pending: boot and DNS start times decide") {
 
 TEST_CASE("A failing capture becomes the check-failed error event, not an exception") {
   struct Broken : SystemProbe {
-    HostSnapshot capture(const std::vector<ConfiguredPortQuery>&) override { throw std::runtime_error("RegOpenKeyExW failed"); }
+    HostSnapshot capture(const std::vector<ConfiguredPortQuery>&, ServiceDetail) override { throw std::runtime_error("RegOpenKeyExW failed"); }
     bool port_in_use(Protocol, Port) override { return false; }
   } broken;
   Rig rig;

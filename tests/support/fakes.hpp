@@ -211,11 +211,13 @@ public:
   RegistryStore* registry = nullptr;
   PersistentReservationApi* reservations = nullptr;
   std::vector<ConfiguredPortQuery> last_queries;
+  std::optional<ServiceDetail> last_detail;
   int captures = 0;
 
-  HostSnapshot capture(const std::vector<ConfiguredPortQuery>& configured_ports) override {
+  HostSnapshot capture(const std::vector<ConfiguredPortQuery>& configured_ports, ServiceDetail detail) override {
     ++captures;
     last_queries = configured_ports;
+    last_detail = detail;
     HostSnapshot s = host;
     if (registry != nullptr) {
       s.reserved_ports = registry->read_multi_string(registry_paths::tcpip_parameters, registry_paths::reserved_ports_value);

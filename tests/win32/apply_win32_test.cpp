@@ -62,7 +62,7 @@ TEST_CASE("repair on the real registry: exactly the plan, backup first, CAS conf
   registry.write_raw(tcpip, reserved, original);
   REQUIRE(registry.read_raw(tcpip, reserved) == original);
 
-  auto make_plan = [&] { return plan(probe.capture({}), radius(), reserved_ports_only()); };
+  auto make_plan = [&] { return plan(probe.capture({}, ServiceDetail::state), radius(), reserved_ports_only()); };
   const ReservationPlan first = make_plan();
   const TargetPlan* t = first.find(Target::reserved_ports);
   REQUIRE(t != nullptr);
@@ -125,7 +125,7 @@ TEST_CASE("a value of the wrong type is backed up with its type and restored as 
   Applier applier(registry, reservations, backups);
   const RawRegistryValue sz{REG_SZ, {'3', 0, '0', 0, '0', 0, '0', 0, '-', 0, '3', 0, '0', 0, '0', 0, '0', 0, 0, 0}};
   registry.write_raw(tcpip, reserved, sz);
-  const HostSnapshot snap = probe.capture({});
+  const HostSnapshot snap = probe.capture({}, ServiceDetail::state);
   CHECK_FALSE(snap.reserved_ports.type_problem.empty());
   const ReservationPlan p = plan(snap, radius(), reserved_ports_only());
   const ApplyReport r = applier.apply(p, nullptr);
@@ -150,7 +150,7 @@ TEST_CASE("the persistent-reservation target falls back under Wine: the plan say
   Applier applier(registry, reservations, backups);
   PlanSettings s;
   s.targets = std::vector<Target>{Target::persistent_reservation};
-  const ReservationPlan p = plan(probe.capture({}), radius(), s);
+  const ReservationPlan p = plan(probe.capture({}, ServiceDetail::state), radius(), s);
   const TargetPlan* t = p.find(Target::persistent_reservation, Protocol::udp);
   REQUIRE(t != nullptr);
   CHECK_FALSE(t->available);

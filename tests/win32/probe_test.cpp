@@ -102,7 +102,7 @@ TEST_CASE("discovery sees services created with the SCM API, their state, PID an
   const DWORD pid = ias.start();
   REQUIRE(pid != 0);
 
-  const auto services = installed_services(registry);
+  const auto services = installed_services(registry, ServiceDetail::full);
   const ServiceInfo* s = find(services, "IAS");
   REQUIRE(s != nullptr);
   CHECK(s->display_name == "Network Policy Server");
@@ -119,12 +119,23 @@ TEST_CASE("discovery sees services created with the SCM API, their state, PID an
   CHECK(i->depend_on == std::vector<std::string>{"IAS", "RpcSs"});
   CHECK(i->group == "NetworkProvider");
 
-  // The full capture carries the same services.
+  // A capture carries the same services; the registry settings only when asked for (snapshot,
+  // discover), since checks and guard passes do not use them and pay ~1 ms per service for them.
   Win32PersistentReservationApi reservations;
   Win32SystemProbe probe(registry, reservations);
-  const HostSnapshot snap = probe.capture({});
+  const HostSnapshot full = probe.capture({}, ServiceDetail::full);
+  REQUIRE(full.find_service("pgidle") != nullptr);
+  CHECK(full.find_service("pgidle")->group == "NetworkProvider");
+  CHECK(full.find_service("pgidle")->start_type == StartType::automatic);
+
+  const HostSnapshot snap = probe.capture({}, ServiceDetail::state);
   REQUIRE(snap.find_service("ias") != nullptr);
   CHECK(snap.find_service("ias")->pid == pid);
+  CHECK(snap.find_service("ias")->state == ServiceState::running);
+  REQUIRE(snap.find_service("pgidle") != nullptr);
+  CHECK(snap.find_service("pgidle")->start_type == StartType::unknown);
+  CHECK(snap.find_service("pgidle")->group.empty());
+  CHECK(snap.services.size() == full.services.size());
   CHECK(snap.boot_time_unix.has_value());
   CHECK_FALSE(snap.hostname.empty());
 }
@@ -145,7 +156,7 @@ TEST_CASE("a port another process holds is reported in use, its owner unknown wh
   CHECK(probe.port_in_use(Protocol::udp, udp_port));
   CHECK(probe.port_in_use(Protocol::tcp, tcp_port));
 
-  const HostSnapshot snap = probe.capture({});
+  const HostSnapshot snap = probe.capture({}, ServiceDetail::state);
   for (auto [protocol, port] : {std::pair{Protocol::udp, udp_port}, std::pair{Protocol::tcp, tcp_port}}) {
     INFO(to_string(protocol) << " " << port);
     const auto it = std::find_if(snap.ports_in_use.begin(), snap.ports_in_use.end(),
@@ -177,7 +188,7 @@ TEST_CASE("registry-configured ports are found, '*' instance keys expanded and m
       {"WDSServer", wds, "UdpStartPort", Protocol::udp, "UdpEndPort"},
       {"TermService", "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp", "PortNumber", Protocol::tcp, ""},
   };
-  const auto services = installed_services(registry);
+  const auto services = installed_services(registry, ServiceDetail::full);
   const auto found = configured_ports(queries, registry, services);
   REQUIRE(found.size() == 2);   // the empty TcpPort (dynamic) and the absent RDP key are skipped
   CHECK(found[0].service == "MSSQL$SQLEXPRESS");
@@ -193,7 +204,7 @@ TEST_CASE("the mechanisms' values and the dynamic range are in the snapshot") {
   registry.write_multi_string(std::string(registry_paths::tcpip_parameters), registry_paths::reserved_ports_value, {"1645-1646", ""});
   Win32PersistentReservationApi reservations;
   Win32SystemProbe probe(registry, reservations);
-  const HostSnapshot snap = probe.capture({});
+  const HostSnapshot snap = probe.capture({}, ServiceDetail::state);
   CHECK(snap.reserved_ports.present);
   CHECK(snap.reserved_ports.strings == std::vector<std::string>{"1645-1646", ""});
   CHECK_FALSE(snap.dns_socket_pool_excluded.present);
@@ -217,7 +228,7 @@ TEST_CASE("persistent reservations are absent under Wine: not available, not in 
   CHECK_THROWS_WITH(api.list(Protocol::tcp), Catch::Contains("unavailable on this host"));
   Win32RegistryStore registry;
   Win32SystemProbe probe(registry, api);
-  CHECK_FALSE(probe.capture({}).persistent_reservations.has_value());
+  CHECK_FALSE(probe.capture({}, ServiceDetail::state).persistent_reservations.has_value());
 }
 
 TEST_CASE("RtlGetVersion gives a plausible version") {

@@ -38,7 +38,7 @@ TEST_CASE("the Windows version of the prefix decides which targets are effective
   Win32RegistryStore registry;
   Win32PersistentReservationApi reservations;
   Win32SystemProbe probe(registry, reservations);
-  const HostSnapshot host = probe.capture({});
+  const HostSnapshot host = probe.capture({}, ServiceDetail::state);
   const Provenance why{Provenance::Kind::policy, "test", "RADIUS"};
   const Requirements req{{Protocol::udp, PortRange::make(1645, 1646), "IAS", why}};
   const ReservationPlan p = plan(host, req, PlanSettings{});

@@ -64,11 +64,20 @@ struct ConfiguredPortQuery {
   std::string end_value;
 };
 
+/// How much a capture reads about each installed service. Planning needs only the name, state and
+/// process of each; start type, group, dependencies and image path are for people reading a
+/// snapshot, and cost several registry reads per service (about 1 ms each under Wine, so a third
+/// of a second on a 300-service host) on the boot path and in every guard pass.
+enum class ServiceDetail : std::uint8_t {
+  state,   // name, display name, state, PID; start_type "unknown", group/dependencies/image empty
+  full,    // everything in ServiceInfo: for snapshots and `discover`
+};
+
 /// Reads the live host. One call produces one consistent snapshot.
 class SystemProbe {
 public:
   virtual ~SystemProbe() = default;
-  virtual HostSnapshot capture(const std::vector<ConfiguredPortQuery>& configured_ports) = 0;
+  virtual HostSnapshot capture(const std::vector<ConfiguredPortQuery>& configured_ports, ServiceDetail detail) = 0;
   /// True when binding the port exclusively fails with "in use" (WSAEADDRINUSE or WSAEACCES).
   virtual bool port_in_use(Protocol protocol, Port port) = 0;
 };

@@ -6,10 +6,11 @@
 #include "win32/commands.hpp"
 #include "win32/adapter_commands.hpp"
 #include "win32/service_commands.hpp"
+#include "win32/paths.hpp"
+#include "win32/win32_error.hpp"
 #endif
 
 #include <array>
-#include <cstdlib>
 #include <ostream>
 
 namespace portguard::cli {
@@ -41,8 +42,9 @@ std::span<const Command> commands() {
 
 std::string default_policy_path() {
 #ifdef _WIN32
-  if (const char* pd = std::getenv("ProgramData"); pd != nullptr && *pd != '\0') return std::string(pd) + "\\PortGuard\\policy.toml";
-  return "C:\\ProgramData\\PortGuard\\policy.toml";
+  // The folder the service uses (win32/paths.hpp), not %ProgramData%: the CLI and the service
+  // must read the same policy whatever the caller's environment says.
+  return win32::narrow(win32::policy_file().wstring());
 #else
   return "policy.toml";
 #endif

@@ -58,7 +58,8 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
   po::options_description options("portguard check [options]");
   options.add_options()
       ("help,h", "show this help")
-      ("policy", po::value<std::string>()->default_value(cli::default_policy_path()), "policy file")
+      // Resolved after parsing: a bad DataDir must still end in an UNKNOWN line monitoring can read.
+      ("policy", po::value<std::string>(), "policy file (default: policy.toml in the data folder, %ProgramData%\\PortGuard)")
       ("services-file", po::value<std::string>()->default_value(config::default_services_file().string()),
        "services file that resolves port names such as \"radius\"")
       ("json", "print the result as JSON");
@@ -79,7 +80,12 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
     return cli::check_ok;
   }
   const bool json = vm.count("json") != 0;
-  const std::string policy_file = vm["policy"].as<std::string>();
+  std::string policy_file;
+  try {
+    policy_file = vm.count("policy") != 0 ? vm["policy"].as<std::string>() : cli::default_policy_path();
+  } catch (const std::exception& e) {
+    return emit_unknown(io, json, std::string("cannot find the data folder: ") + e.what());
+  }
 
   config::Policy policy;
   try {

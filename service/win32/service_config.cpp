@@ -3,6 +3,7 @@
 #include "portguard/core/backup_store.hpp"
 #include "portguard/core/error.hpp"
 #include "win32/event_log.hpp"
+#include "win32/paths.hpp"
 #include "win32/registry_store.hpp"
 #include "win32/unique_handle.hpp"
 #include "win32/win32_error.hpp"
@@ -85,6 +86,26 @@ std::optional<bool> group_in_service_group_order(const std::wstring& group) {
   return std::any_of(list.strings.begin(), list.strings.end(), [&](const std::string& s) { return iequals(s, g); });
 }
 
+namespace {
+
+/// Records the data folder where every later run reads it (paths.hpp), as the MSI does: the
+/// service then never loads the shell to find it. An existing value (the MSI's, or one an
+/// administrator moved) is kept as it is.
+void record_data_dir() {
+  const std::wstring dir = data_dir().wstring();
+  const std::wstring key_path = widen(std::string(data_dir_key).substr(std::string_view("HKLM\\").size()));
+  unique_hkey key;
+  check_status(::RegCreateKeyExW(HKEY_LOCAL_MACHINE, key_path.c_str(), 0, nullptr, 0, KEY_SET_VALUE | KEY_WOW64_64KEY, nullptr, key.put(),
+                                 nullptr),
+               "RegCreateKeyExW", std::string(data_dir_key));
+  const std::wstring name = widen(std::string(data_dir_value));
+  check_status(::RegSetValueExW(key.get(), name.c_str(), 0, REG_SZ, reinterpret_cast<const BYTE*>(dir.c_str()),
+                                static_cast<DWORD>((dir.size() + 1) * sizeof(wchar_t))),
+               "RegSetValueExW", std::string(data_dir_value));
+}
+
+} // namespace
+
 void install_service(const InstallOptions& options) {
   const std::filesystem::path exe = options.binary.empty() ? this_exe() : options.binary;
   const std::wstring command = L"\"" + exe.wstring() + L"\" run";
@@ -104,6 +125,7 @@ void install_service(const InstallOptions& options) {
     // Stored by Windows; Wine refuses FAILURE_ACTIONS_FLAG. The service retries at every start.
   }
   register_event_source(exe.wstring());
+  record_data_dir();
   if (options.start && !::StartServiceW(svc.get(), 0, nullptr)) throw_last_error("StartServiceW", "PortGuard");
 }
 

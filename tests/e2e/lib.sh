@@ -229,6 +229,8 @@ e2e_install_guard() {
       /v EventMessageFile /t REG_EXPAND_SZ /d "$E2E_PG_DIR\\portguard.exe" /f >/dev/null
     e2e_wine reg add 'HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\PortGuard' \
       /v TypesSupported /t REG_DWORD /d 7 /f >/dev/null
+    # As the MSI records it (installer/portguard.wxs): where the service finds its data folder.
+    e2e_wine reg add 'HKLM\SOFTWARE\PortGuard' /v DataDir /t REG_SZ /d 'C:\ProgramData\PortGuard\' /f >/dev/null
     E2E_GUARD_INSTALLED=scm
   fi
 }

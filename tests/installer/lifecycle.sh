@@ -57,6 +57,8 @@ pg_reg_value "$PG_SERVICE_KEY" ImagePath | grep -qi 'Program Files\\PortGuard\\p
 cmp -s "$data/policy.toml" "$DEFAULT_POLICY" || fail "installed policy differs from the default policy"
 for d in state backups logs; do [[ -d $data/$d ]] || fail "%ProgramData%\\PortGuard\\$d not created"; done
 [[ $(pg_reg_value "$PG_SETTINGS_KEY" Mode) == enforce ]] || fail "MODE not remembered as 'enforce' by default"
+[[ $(pg_reg_value "$PG_SETTINGS_KEY" DataDir) == 'C:\ProgramData\PortGuard\' ]] \
+  || fail "DataDir not recorded as the data folder: '$(pg_reg_value "$PG_SETTINGS_KEY" DataDir)'"
 [[ $(pg_related_products "$packed") == 1 ]] || fail "expected one PortGuard product after install"
 note "installed $VERSION: service RUNNING, event source, policy, data folders, Mode=enforce"
 

@@ -11,6 +11,8 @@ svc_install
 svc_assert_eq "$(svc_helper read-sz 'SYSTEM\CurrentControlSet\Services\PortGuard' Group)" NetworkProvider "load-order group"
 svc_assert_eq "$(svc_helper read-sz 'SYSTEM\CurrentControlSet\Services\EventLog\Application\PortGuard' EventMessageFile)" \
   "$(printf 'Z:%s' "${PORTGUARD_EXE//\//\\}")" "event source message file"
+# The data folder is recorded, as the MSI does, so the service never asks the shell for it.
+svc_assert_eq "$(svc_helper read-sz 'SOFTWARE\PortGuard' DataDir)" 'C:\ProgramData\PortGuard' "recorded DataDir"
 
 trace=$(svc_helper start PortGuard 60) || { echo "$trace"; svc_fail "the service did not reach RUNNING"; }
 # Read the value the moment RUNNING is seen: the first pass must be complete by then.

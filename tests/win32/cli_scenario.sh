@@ -175,4 +175,26 @@ expect_rc 1
 run check --bogus-option
 expect_rc 3
 
+step "DataDir: commands use the folder the installer recorded; a bad value is refused, nothing written"
+SETTINGS='HKLM\SOFTWARE\PortGuard'
+mkdir -p "$WINEPREFIX/drive_c/PGData"
+cp "$work/policy.good" "$WINEPREFIX/drive_c/PGData/policy.toml"
+wine reg add "$SETTINGS" /v DataDir /t REG_SZ /d 'C:\PGData\' /f /reg:64 >/dev/null
+run validate
+expect_rc 0
+expect_out 'C:\PGData\policy.toml: valid'
+run repair --dry-run
+expect_rc 0
+expect_out "reserved-ports: would write"
+wine reg add "$SETTINGS" /v DataDir /t REG_SZ /d 'PGData' /f /reg:64 >/dev/null
+bad_before=$(reserved_bytes)
+run check
+expect_rc 3
+expect_out 'DataDir is "PGData", not an absolute local path'
+run repair
+expect_rc 2
+grep -qF 'DataDir is "PGData", not an absolute local path' "$work/stderr" || fail "repair does not say what is wrong with DataDir"
+[[ $(reserved_bytes) == "$bad_before" ]] || fail "repair with a bad DataDir changed ReservedPorts"
+wine reg delete "$SETTINGS" /v DataDir /f /reg:64 >/dev/null
+
 echo "PASS"

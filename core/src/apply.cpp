@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
+#include <unordered_set>
 
 namespace portguard {
 namespace {
@@ -51,9 +53,10 @@ std::string validate_registry_value(const TargetPlan& t, const PlanSettings& set
   for (const auto& r : t.removed) {
     if (parsed.ports.intersects(r.range)) return "the new value still contains the removed range " + r.range.to_string();
   }
+  // A set: a value can hold a megabyte of unrecognised entries (docs/testing.md, hostile input).
+  const std::unordered_set<std::string_view> kept_verbatim(parsed.unrecognised.begin(), parsed.unrecognised.end());
   for (const auto& u : t.unrecognised) {
-    if (std::find(parsed.unrecognised.begin(), parsed.unrecognised.end(), u) == parsed.unrecognised.end())
-      return "the new value drops the unrecognised entry " + join({u}) + " (it must be kept verbatim)";
+    if (!kept_verbatim.contains(u)) return "the new value drops the unrecognised entry " + join({u}) + " (it must be kept verbatim)";
   }
   if (t.desired.empty() && !t.current.empty() && !settings.allow.empty_value)
     return "the new value would empty a non-empty value (allow_empty_value is not set)";

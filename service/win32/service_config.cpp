@@ -72,9 +72,13 @@ void configure_recovery_actions() {
   fa.cActions = 3;
   fa.lpsaActions = actions;
   if (!::ChangeServiceConfig2W(svc.get(), SERVICE_CONFIG_FAILURE_ACTIONS, &fa)) throw_last_error("ChangeServiceConfig2W", "FAILURE_ACTIONS");
-  // Also when PortGuard stops with an error exit code rather than crashing. Wine: error 124.
-  SERVICE_FAILURE_ACTIONS_FLAG flag{TRUE};
-  if (!::ChangeServiceConfig2W(svc.get(), SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &flag))
+  // Also when PortGuard stops with an error exit code rather than crashing (Vista+; 2003 and Wine
+  // refuse the level with ERROR_INVALID_LEVEL / 124). Declared here: the headers target 2003.
+  constexpr DWORD config_failure_actions_flag = 4;   // SERVICE_CONFIG_FAILURE_ACTIONS_FLAG
+  struct {
+    BOOL on_non_crash_failures;
+  } flag{TRUE};   // SERVICE_FAILURE_ACTIONS_FLAG
+  if (!::ChangeServiceConfig2W(svc.get(), config_failure_actions_flag, &flag))
     throw_last_error("ChangeServiceConfig2W", "FAILURE_ACTIONS_FLAG");
 }
 

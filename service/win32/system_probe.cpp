@@ -146,7 +146,11 @@ std::vector<RawBound> raw_bound_ports() {
 
 std::optional<std::uint64_t> process_start_unix(DWORD pid) {
   if (pid == 0) return std::nullopt;
-  unique_handle_t process(::OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid));
+  // The limited right (Vista+) is all Windows 8.1+ grants on services.exe, a protected process;
+  // 2003 knows only the full one.
+  constexpr DWORD query_limited_information = 0x1000;   // PROCESS_QUERY_LIMITED_INFORMATION
+  unique_handle_t process(::OpenProcess(query_limited_information, FALSE, pid));
+  if (!process) process.reset(::OpenProcess(PROCESS_QUERY_INFORMATION, FALSE, pid));
   if (!process) return std::nullopt;
   FILETIME created{}, exited{}, kernel{}, user{};
   if (!::GetProcessTimes(process.get(), &created, &exited, &kernel, &user)) return std::nullopt;
@@ -154,6 +158,15 @@ std::optional<std::uint64_t> process_start_unix(DWORD pid) {
   constexpr std::uint64_t epoch_diff = 116444736000000000ULL;   // 1601 -> 1970 in 100 ns
   if (ticks < epoch_diff) return std::nullopt;
   return (ticks - epoch_diff) / 10000000ULL;
+}
+
+/// Seconds since boot: GetTickCount64 where it exists (Vista+), else GetTickCount, which wraps after
+/// 49.7 days (only a fallback: scm_start_unix answers on every version).
+std::uint64_t uptime_seconds() {
+  using TickCount64Fn = ULONGLONG(WINAPI*)();
+  static const auto tick_count64 = reinterpret_cast<TickCount64Fn>(
+      reinterpret_cast<void*>(::GetProcAddress(::GetModuleHandleW(L"kernel32.dll"), "GetTickCount64")));
+  return (tick_count64 != nullptr ? tick_count64() : ::GetTickCount()) / 1000;
 }
 
 /// When the Service Control Manager (services.exe) started: the start of this boot as far as
@@ -576,7 +589,7 @@ HostSnapshot Win32SystemProbe::capture(const std::vector<ConfiguredPortQuery>& q
   s.configured_ports = configured_ports(queries, registry_, s.services);
 
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  s.boot_time_unix = scm_start_unix(names).value_or(static_cast<std::uint64_t>(now) - ::GetTickCount64() / 1000);
+  s.boot_time_unix = scm_start_unix(names).value_or(static_cast<std::uint64_t>(now) - uptime_seconds());
   if (const ServiceInfo* dns = s.find_service("DNS"); dns != nullptr && dns->state == ServiceState::running) {
     s.dns_start_time_unix = process_start_unix(dns->pid);
   }

@@ -19,9 +19,15 @@
 // Exit 2 on usage or API errors, with the API name and the Win32 error text.
 #include "sim_common.hpp"
 
+#include <chrono>
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+
+// Milliseconds on a monotonic clock (GetTickCount64 is Vista+; the headers target 2003).
+static ULONGLONG tick_ms() {
+  return static_cast<ULONGLONG>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
 
 namespace {
 
@@ -71,12 +77,12 @@ SERVICE_STATUS_PROCESS query(SC_HANDLE svc, const std::wstring& name) {
 
 /// Polls until the service leaves the pending states (or reaches `want`), up to `seconds`.
 SERVICE_STATUS_PROCESS wait_settled(SC_HANDLE svc, const std::wstring& name, DWORD want, double seconds) {
-  const ULONGLONG deadline = ::GetTickCount64() + static_cast<ULONGLONG>(seconds * 1000);
+  const ULONGLONG deadline = tick_ms() + static_cast<ULONGLONG>(seconds * 1000);
   for (;;) {
     auto st = query(svc, name);
     const bool pending = st.dwCurrentState == SERVICE_START_PENDING || st.dwCurrentState == SERVICE_STOP_PENDING ||
                          st.dwCurrentState == SERVICE_CONTINUE_PENDING || st.dwCurrentState == SERVICE_PAUSE_PENDING;
-    if ((want != 0 && st.dwCurrentState == want) || (want == 0 && !pending) || ::GetTickCount64() > deadline) return st;
+    if ((want != 0 && st.dwCurrentState == want) || (want == 0 && !pending) || tick_ms() > deadline) return st;
     ::Sleep(20);
   }
 }
@@ -228,7 +234,7 @@ int cmd_drift(int argc, wchar_t** argv) {
     fail("RegDeleteValueW", value, static_cast<DWORD>(rc));
   ::QueryPerformanceCounter(&t0);
   std::printf("deleted %s\\%s\n", e2e::narrow(key_path).c_str(), e2e::narrow(value).c_str());
-  const ULONGLONG deadline = ::GetTickCount64() + static_cast<ULONGLONG>(seconds * 1000);
+  const ULONGLONG deadline = tick_ms() + static_cast<ULONGLONG>(seconds * 1000);
   for (;;) {
     DWORD type = 0, size = 0;
     if (::RegQueryValueExW(key.get(), value.c_str(), nullptr, &type, nullptr, &size) == ERROR_SUCCESS) {
@@ -239,7 +245,7 @@ int cmd_drift(int argc, wchar_t** argv) {
       std::printf("restored after %.0f ms: %s\n", ms, e2e::narrow(multi_sz_text(data)).c_str());
       return 0;
     }
-    const ULONGLONG now = ::GetTickCount64();
+    const ULONGLONG now = tick_ms();
     if (now >= deadline) break;
     // Wake on the change, or every 50 ms in case a notification is lost.
     ::WaitForSingleObject(changed.get(), static_cast<DWORD>(std::min<ULONGLONG>(50, deadline - now)));

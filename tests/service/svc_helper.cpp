@@ -33,10 +33,16 @@
 #include <windows.h>
 #include <sddl.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
+
+// Milliseconds on a monotonic clock (GetTickCount64 is Vista+; the headers target 2003).
+static ULONGLONG tick_ms() {
+  return static_cast<ULONGLONG>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
 
 namespace {
 
@@ -85,12 +91,12 @@ int cmd_start(const std::wstring& name, double timeout_s) {
   if (!scm.h) die("OpenSCManagerW");
   Sc svc(::OpenServiceW(scm.h, name.c_str(), SERVICE_START | SERVICE_QUERY_STATUS));
   if (!svc.h) die("OpenServiceW");
-  const ULONGLONG t0 = ::GetTickCount64();
+  const ULONGLONG t0 = tick_ms();
   if (!::StartServiceW(svc.h, 0, nullptr)) die("StartServiceW");
   DWORD last_state = 0, last_cp = ~0u;
   for (;;) {
     const auto st = query(svc.h);
-    const ULONGLONG t = ::GetTickCount64() - t0;
+    const ULONGLONG t = tick_ms() - t0;
     if (st.dwCurrentState != last_state || st.dwCheckPoint != last_cp) {
       std::printf("t=%llums %s checkpoint=%lu wait_hint=%lu\n", t, state_name(st.dwCurrentState), st.dwCheckPoint, st.dwWaitHint);
       std::fflush(stdout);
@@ -117,15 +123,15 @@ int cmd_stop(const std::wstring& name, double timeout_s) {
   if (!svc.h) die("OpenServiceW");
   SERVICE_STATUS s{};
   if (!::ControlService(svc.h, SERVICE_CONTROL_STOP, &s)) die("ControlService");
-  const ULONGLONG t0 = ::GetTickCount64();
+  const ULONGLONG t0 = tick_ms();
   for (;;) {
     const auto st = query(svc.h);
     if (st.dwCurrentState == SERVICE_STOPPED) {
       std::printf("STOPPED win32_exit=%lu service_exit=%lu after %llums\n", st.dwWin32ExitCode, st.dwServiceSpecificExitCode,
-                  ::GetTickCount64() - t0);
+                  tick_ms() - t0);
       return 0;
     }
-    if (::GetTickCount64() - t0 > timeout_s * 1000) {
+    if (tick_ms() - t0 > timeout_s * 1000) {
       std::printf("timeout in %s\n", state_name(st.dwCurrentState));
       return 1;
     }
@@ -229,14 +235,14 @@ int cmd_read_sz(const std::wstring& key, const std::wstring& value) {
 }
 
 int cmd_wait_multi(const std::wstring& key, const std::wstring& value, const std::string& expected, ULONGLONG timeout_ms) {
-  const ULONGLONG t0 = ::GetTickCount64();
+  const ULONGLONG t0 = tick_ms();
   std::string now;
   for (;;) {
     if (read_multi(key, value, now) && now == expected) {
-      std::printf("matched after %llu ms\n", ::GetTickCount64() - t0);
+      std::printf("matched after %llu ms\n", tick_ms() - t0);
       return 0;
     }
-    if (::GetTickCount64() - t0 > timeout_ms) {
+    if (tick_ms() - t0 > timeout_ms) {
       std::printf("timeout after %llu ms; value is '%s'\n", timeout_ms, now.c_str());
       return 1;
     }
@@ -296,15 +302,15 @@ int cmd_observe(const std::wstring& key, const std::wstring& value, const std::s
 }
 
 int cmd_fight(const std::wstring& key, const std::wstring& value, const std::string& data, double seconds, DWORD interval_ms) {
-  const ULONGLONG t0 = ::GetTickCount64();
+  const ULONGLONG t0 = tick_ms();
   unsigned rewrites = 0;
   ULONGLONG last = 0;
   std::string now;
-  while (::GetTickCount64() - t0 < seconds * 1000) {
+  while (tick_ms() - t0 < seconds * 1000) {
     if (!read_multi(key, value, now) || now != data) {
       write_multi(key, value, data);
       ++rewrites;
-      last = ::GetTickCount64() - t0;
+      last = tick_ms() - t0;
     }
     ::Sleep(interval_ms);
   }

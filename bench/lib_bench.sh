@@ -70,11 +70,19 @@ bench_unix_pids() {
 }
 
 # The Unix PID of the running PortGuard service: the process of our prefix running "portguard.exe run".
+# Waits (up to 10 s) until exactly one exists: right after a restart the previous instance can still
+# be exiting, and sampling it made the steady-state run fail when it vanished.
 bench_guard_pid() {
-  local pids
-  pids=$(bench_unix_pids 'portguard.exe run' | head -n1)
-  [[ -n $pids ]] || return 1
-  echo "$pids"
+  local pids i
+  for ((i = 0; i < 100; i++)); do
+    pids=$(bench_unix_pids 'portguard.exe run')
+    if [[ -n $pids && $(wc -l <<<"$pids") == 1 ]]; then
+      echo "$pids"
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
 }
 
 bench_guard_running() {
@@ -126,6 +134,10 @@ bench_steady() {
   local rss_line=""
   for ((i = 0; i < idle; i += step)); do
     sleep "$step"
+    if [[ ! -r /proc/$pid/status ]]; then
+      echo "  the guard process $pid exited during the idle phase; service: $(e2e_svc status PortGuard 2>&1 | tr -d '\r' | head -n1)" >&2
+      return 1
+    fi
     rss_line+=" $(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")"
   done
   echo "   $rss_line"

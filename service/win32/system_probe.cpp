@@ -405,7 +405,7 @@ std::vector<ServiceInfo> installed_services(RegistryStore& registry, ServiceDeta
   if (detail == ServiceDetail::full) {
     for (auto& s : out) read_registry_details(registry, s);
   }
-  // Sorted by lower-case name, each key computed once (lower() per comparison cost a millisecond).
+  // Sorted by lower-case name; each key is computed once, not twice per comparison.
   std::vector<std::pair<std::string, ServiceInfo>> keyed;
   keyed.reserve(out.size());
   for (auto& s : out) keyed.emplace_back(lower(s.name), std::move(s));

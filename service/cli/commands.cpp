@@ -29,6 +29,7 @@ std::span<const Command> commands() {
       {"install-service", "register the PortGuard service, its recovery actions and event source", &win32::command_install_service},
       {"uninstall-service", "remove the PortGuard service (and what protect added)", &win32::command_uninstall_service},
       {"protect", "make a service (e.g. DNS) wait for PortGuard at boot (DependOnService)", &win32::command_protect},
+      {"secure-data-dir", "give the data folder its permissions (the MSI does it; needed before Windows Installer 5)", &win32::command_secure_data_dir},
       {"unprotect", "undo protect for a service", &win32::command_unprotect},
 #else
       {"run", "run the guard (Windows only)", [](const std::vector<std::string>&, Io io) {

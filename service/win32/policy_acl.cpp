@@ -85,6 +85,25 @@ std::vector<std::string> unsafe_writers(const std::filesystem::path& path) {
   return out;
 }
 
+void secure_data_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw Win32Error(static_cast<DWORD>(ec.value()), "CreateDirectoryW", dir.string());
+  PSECURITY_DESCRIPTOR sd = nullptr;
+  if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(data_dir_sddl, SDDL_REVISION_1, &sd, nullptr))
+    throw_last_error("ConvertStringSecurityDescriptorToSecurityDescriptorW");
+  unique_hlocal sd_owner(sd);
+  BOOL present = FALSE, defaulted = FALSE;
+  PACL dacl = nullptr;
+  if (!::GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted)) throw_last_error("GetSecurityDescriptorDacl");
+  std::wstring path = dir.wstring();
+  // PROTECTED: stop inheriting %ProgramData%'s entries; SetNamedSecurityInfoW then propagates the
+  // inheritable ones to the existing children (their own explicit entries stay).
+  const DWORD status = ::SetNamedSecurityInfoW(path.data(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
+                                               nullptr, nullptr, dacl, nullptr);
+  check_status(static_cast<LSTATUS>(status), "SetNamedSecurityInfoW", dir.string());
+}
+
 std::string policy_write_problems(const std::filesystem::path& policy_file) {
   std::vector<std::string> all;
   if (std::filesystem::exists(policy_file)) all = unsafe_writers(policy_file);

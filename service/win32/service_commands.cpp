@@ -3,6 +3,8 @@
 
 #include "portguard/core/error.hpp"
 #include "win32/guard_runner.hpp"
+#include "win32/paths.hpp"
+#include "win32/policy_acl.hpp"
 #include "win32/service_config.hpp"
 #include "win32/win32_error.hpp"
 
@@ -54,6 +56,8 @@ int command_install_service(const std::vector<std::string>& args, cli::Io io) {
   options.start = vm.count("start") != 0;
   install_service(options);
   io.out << "PortGuard service installed (group " << narrow(options.group) << ")\n";
+  secure_data_dir(data_dir());
+  io.out << "data folder " << data_dir().string() << ": SYSTEM and Administrators full control, Users read\n";
   if (const auto listed = group_in_service_group_order(options.group); listed && !*listed) {
     io.err << "warning: the group " << narrow(options.group)
            << " is not in HKLM\\SYSTEM\\CurrentControlSet\\Control\\ServiceGroupOrder\\List: the SCM starts it after the listed "
@@ -110,6 +114,22 @@ int command_protect(const std::vector<std::string>& args, cli::Io io) {
     }
   }
   return rc;
+}
+
+int command_secure_data_dir(const std::vector<std::string>& args, cli::Io io) {
+  po::options_description desc("Usage: portguard secure-data-dir [--data-dir DIR]\n\n"
+                               "Gives the data folder its access control: SYSTEM and Administrators full control, Users\n"
+                               "read, not inherited from %ProgramData%. The MSI runs it on Windows Installer 4.5 and\n"
+                               "earlier (Windows Server 2003/2008), which ignore the package's own folder permissions;\n"
+                               "install-service runs it too. Needs an elevated administrator.\n\nOptions");
+  std::string dir;
+  desc.add_options()("help,h", "show this help")("data-dir", po::value(&dir), "default %ProgramData%\\PortGuard");
+  po::variables_map vm;
+  if (auto rc = cli::parse_command_line("secure-data-dir", desc, "", args, vm, io)) return *rc;
+  const std::filesystem::path target = dir.empty() ? data_dir() : std::filesystem::path(widen(dir));
+  secure_data_dir(target);
+  io.out << target.string() << ": SYSTEM and Administrators full control, Users read (" << narrow(data_dir_sddl) << ")\n";
+  return cli::exit_ok;
 }
 
 int command_unprotect(const std::vector<std::string>& args, cli::Io io) {

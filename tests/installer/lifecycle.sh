@@ -59,6 +59,9 @@ for d in state backups logs; do [[ -d $data/$d ]] || fail "%ProgramData%\\PortGu
 [[ $(pg_reg_value "$PG_SETTINGS_KEY" Mode) == enforce ]] || fail "MODE not remembered as 'enforce' by default"
 [[ $(pg_reg_value "$PG_SETTINGS_KEY" DataDir) == 'C:\ProgramData\PortGuard\' ]] \
   || fail "DataDir not recorded as the data folder: '$(pg_reg_value "$PG_SETTINGS_KEY" DataDir)'"
+# The exe secured the data folder (for Windows Installer < 5, which ignores MsiLockPermissionsEx).
+grep -q 'Action ended .*: SecureDataDir\. Return value 1\.' "$PG_C/pgtest/msiexec-$PG_LOG_SEQ.log" \
+  || fail "the SecureDataDir custom action did not run successfully (see msiexec-$PG_LOG_SEQ.log)"
 [[ $(pg_related_products "$packed") == 1 ]] || fail "expected one PortGuard product after install"
 note "installed $VERSION: service RUNNING, event source, policy, data folders, Mode=enforce"
 

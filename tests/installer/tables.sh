@@ -46,6 +46,9 @@ for d in DATADIR STATEDIR BACKUPDIR LOGDIR; do
   [[ $(field MsiLockPermissionsEx Lock$d 2)/$(field MsiLockPermissionsEx Lock$d 3)/$(field MsiLockPermissionsEx Lock$d 4) == "$d/CreateFolder/$sddl" ]] \
     || fail "MsiLockPermissionsEx for $d: $(row MsiLockPermissionsEx Lock$d)"
 done
+# The exe applies the same ACL where Windows Installer < 5 ignores that table (secure-data-dir).
+grep -qF "data_dir_sddl = L\"$sddl\"" "$(dirname "$0")/../../service/win32/policy_acl.hpp" \
+  || fail "service/win32/policy_acl.hpp's data_dir_sddl differs from the MSI's DataSddl"
 
 # Public properties reach the elevated sequence of a managed install.
 [[ $(field Property SecureCustomProperties 2) == *MODE*PROTECT*POLICYFILE* ]] || fail "MODE/PROTECT/POLICYFILE are not secure properties"
@@ -59,11 +62,15 @@ done
 [[ $(field CustomAction ProtectServices 2) == 3090 ]] || fail "ProtectServices type $(field CustomAction ProtectServices 2), want 3090"
 [[ $(field CustomAction RollbackProtectServices 2) == 3410 ]] || fail "RollbackProtectServices type $(field CustomAction RollbackProtectServices 2), want 3410"
 [[ $(field CustomAction UnprotectServices 2) == 3154 ]] || fail "UnprotectServices type $(field CustomAction UnprotectServices 2), want 3154"
+[[ $(field CustomAction SecureDataDir 2)/$(field CustomAction SecureDataDir 4) == 3090/secure-data-dir ]] || fail "SecureDataDir: $(row CustomAction SecureDataDir)"
 # Sequenced between InstallInitialize (1500) and InstallFinalize (6600); unprotect before StopServices.
 seq() { field InstallExecuteSequence "$1" 3; }
 (( $(seq InstallInitialize) < $(seq UnprotectServices) && $(seq UnprotectServices) < $(seq StopServices) )) || fail "UnprotectServices is not before StopServices"
 (( $(seq InstallServices) < $(seq RollbackProtectServices) && $(seq RollbackProtectServices) < $(seq ProtectServices) && $(seq ProtectServices) < $(seq StartServices) )) \
   || fail "ProtectServices is not between InstallServices and StartServices (after its rollback)"
+(( $(seq WriteRegistryValues) < $(seq SecureDataDir) && $(seq InstallFiles) < $(seq SecureDataDir) && $(seq SecureDataDir) < $(seq StartServices) )) \
+  || fail "SecureDataDir must run after DataDir and the files are written, before StartServices"
+[[ $(field InstallExecuteSequence SecureDataDir 2) == 'NOT REMOVE="ALL"' ]] || fail "SecureDataDir condition: $(row InstallExecuteSequence SecureDataDir)"
 
 # POLICYFILE: validated before anything changes (2 = exe from the Binary table, exit code checked),
 # then copied by MoveFiles only when no policy exists.

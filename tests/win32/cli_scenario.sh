@@ -197,4 +197,12 @@ grep -qF 'DataDir is "PGData", not an absolute local path' "$work/stderr" || fai
 [[ $(reserved_bytes) == "$bad_before" ]] || fail "repair with a bad DataDir changed ReservedPorts"
 wine reg delete "$SETTINGS" /v DataDir /f /reg:64 >/dev/null
 
+step "secure-data-dir takes write access away from everyone but SYSTEM and Administrators"
+# Wine maps the DACL to the Unix mode: Everyone's write is the "other" write bit.
+chmod o+w "$pd"
+run secure-data-dir
+expect_rc 0
+expect_out "SYSTEM and Administrators full control, Users read"
+(( (8#$(stat -c %a "$pd") & 2) == 0 )) || fail "the data folder is still writable by Everyone: $(stat -c %A "$pd")"
+
 echo "PASS"

@@ -176,8 +176,6 @@ void log_pass(spdlog::logger& log, const PassResult& r, std::chrono::microsecond
 
 } // namespace
 
-std::filesystem::path default_data_dir() { return data_dir(); }
-
 DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const RunHooks& hooks, std::shared_ptr<spdlog::logger> log) {
   const auto progress = [&] {
     if (hooks.progress) hooks.progress();

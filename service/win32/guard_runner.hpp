@@ -30,9 +30,6 @@ struct RunOptions {
   std::chrono::seconds pass_retry_delay{30};            // a failed pass later on is retried after this
 };
 
-/// %ProgramData%\PortGuard (SHGetKnownFolderPath). Throws Win32Error.
-std::filesystem::path default_data_dir();
-
 /// Service-specific exit codes (SERVICE_STOPPED with ERROR_SERVICE_SPECIFIC_ERROR), docs/service.md.
 enum RunExit : DWORD {
   run_ok = 0,

@@ -37,7 +37,7 @@ std::vector<std::string> service_names(const std::vector<std::string>& values) {
 }
 
 std::filesystem::path state_dir(const std::string& data_dir) {
-  return (data_dir.empty() ? default_data_dir() : std::filesystem::path(widen(data_dir))) / L"state";
+  return (data_dir.empty() ? win32::data_dir() : std::filesystem::path(widen(data_dir))) / L"state";
 }
 
 } // namespace
@@ -56,8 +56,7 @@ int command_install_service(const std::vector<std::string>& args, cli::Io io) {
   options.start = vm.count("start") != 0;
   install_service(options);
   io.out << "PortGuard service installed (group " << narrow(options.group) << ")\n";
-  secure_data_dir(data_dir());
-  io.out << "data folder " << data_dir().string() << ": SYSTEM and Administrators full control, Users read\n";
+  io.out << "data folder " << win32::data_dir().string() << ": SYSTEM and Administrators full control, Users read\n";
   if (const auto listed = group_in_service_group_order(options.group); listed && !*listed) {
     io.err << "warning: the group " << narrow(options.group)
            << " is not in HKLM\\SYSTEM\\CurrentControlSet\\Control\\ServiceGroupOrder\\List: the SCM starts it after the listed "

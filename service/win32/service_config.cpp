@@ -4,6 +4,7 @@
 #include "portguard/core/error.hpp"
 #include "win32/event_log.hpp"
 #include "win32/paths.hpp"
+#include "win32/policy_acl.hpp"
 #include "win32/registry_store.hpp"
 #include "win32/unique_handle.hpp"
 #include "win32/win32_error.hpp"
@@ -130,6 +131,7 @@ void install_service(const InstallOptions& options) {
   }
   register_event_source(exe.wstring());
   record_data_dir();
+  secure_data_dir(data_dir());
   if (options.start && !::StartServiceW(svc.get(), 0, nullptr)) throw_last_error("StartServiceW", "PortGuard");
 }
 

@@ -24,7 +24,8 @@ struct InstallOptions {
   bool start = false;
 };
 /// CreateServiceW (auto start, LocalSystem, own process, group), description, recovery actions,
-/// and the Event Log source. Throws Win32Error.
+/// the Event Log source, DataDir recorded and the data folder secured (as the MSI does).
+/// Throws Win32Error.
 void install_service(const InstallOptions& options);
 /// Stops the service (waits up to 30 s), removes every DependOnService entry `protect` added,
 /// deletes the service and the event source. Missing pieces are not errors.

@@ -13,6 +13,7 @@
 #include "cli/options.hpp"
 #include "win32/guard_runner.hpp"
 #include "win32/logging.hpp"
+#include "win32/paths.hpp"
 #include "win32/service_config.hpp"
 #include "win32/unique_handle.hpp"
 #include "win32/win32_error.hpp"
@@ -178,7 +179,7 @@ int command_run(const std::vector<std::string>& args, cli::Io io) {
   po::variables_map vm;
   if (const auto stop = cli::parse_command_line("run", desc, "", args, vm, io)) return *stop;
   RunOptions options;
-  options.data_dir = data_dir.empty() ? default_data_dir() : std::filesystem::path(widen(data_dir));
+  options.data_dir = data_dir.empty() ? win32::data_dir() : std::filesystem::path(widen(data_dir));
   options.policy_file = policy.empty() ? options.data_dir / L"policy.toml" : std::filesystem::path(widen(policy));
   options.once = vm.count("once") != 0;
   if (options.once && !vm.count("console")) {

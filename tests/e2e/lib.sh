@@ -212,7 +212,13 @@ e2e_install_guard() {
     [[ -n $msi ]] || e2e_fail "no MSI in $PORTGUARD_BINARY_DIR/installer: build target msi"
     local props=()
     [[ -n $policy ]] && props+=("POLICYFILE=$(e2e_winpath "$policy")")
-    e2e_wine msiexec /i "$(e2e_winpath "$msi")" /qn "${props[@]}" || e2e_fail "msiexec /i failed ($?)"
+    local rc=0
+    e2e_wine msiexec /i "$(e2e_winpath "$msi")" /qn "${props[@]}" /l*v 'C:\e2e-msiexec.log' || rc=$?
+    if ((rc != 0)); then
+      # The verbose log says which action failed: show the lines around "Return value 3".
+      grep -a -B8 'Return value 3' "$WINEPREFIX/drive_c/e2e-msiexec.log" 2>/dev/null | tail -n 30 >&2 || true
+      e2e_fail "msiexec /i failed ($rc); log: $WINEPREFIX/drive_c/e2e-msiexec.log"
+    fi
     E2E_GUARD_INSTALLED=msi
   else
     [[ -f $E2E_PG_EXE ]] || e2e_fail "missing $E2E_PG_EXE: build target portguard"

@@ -149,6 +149,19 @@ pg_service_pid() {
   done
 }
 
+# pg_wait_process_exit PID: waits up to 10 s for a process to exit. msiexec returns once the SCM
+# reports the service STOPPED; the process itself may still be flushing its log and exiting, and on
+# a loaded machine that takes a while. A zombie counts as exited.
+pg_wait_process_exit() {
+  local pid=$1 i state
+  for i in $(seq 1 100); do
+    state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) || return 0
+    [[ -z $state || $state == Z ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # Inode of the portguard.exe image a process has mapped: proves which file it is running.
 pg_mapped_image_inode() {
   awk '/\/PortGuard\/portguard\.exe$/ { print $5; exit }' "/proc/$1/maps"

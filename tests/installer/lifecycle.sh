@@ -77,6 +77,7 @@ pg_msiexec /i "$msi_new" /qn
 pg_wait_service_state PortGuard RUNNING
 [[ $(cat "$data/policy.toml") == "$edited" ]] || fail "the upgrade changed the ops-edited policy"
 grep -q "$marker" "$exe" || fail "the upgrade did not install the new portguard.exe"
+pg_wait_process_exit "$old_pid" || fail "the old service process $old_pid still runs 10 s after the upgrade"
 new_pid=$(pg_service_pid)
 [[ -n $new_pid ]] || fail "no PortGuard service process after the upgrade"
 [[ $new_pid != "$old_pid" ]] || fail "the service was not restarted by the upgrade (same PID $old_pid)"
@@ -117,7 +118,9 @@ pg_msiexec /x "$msi_rebuild" /qn
 ! pg_reg_key_exists "$PG_EVENT_KEY" || fail "event source left behind"
 ! pg_reg_key_exists "$PG_SETTINGS_KEY" || fail "HKLM\\SOFTWARE\\PortGuard left behind"
 [[ ! -e $exe ]] || fail "portguard.exe left behind"
-[[ -z $(pg_service_pid) ]] || fail "a PortGuard process still runs after uninstall"
+leftover=$(pg_service_pid)
+[[ -z $leftover ]] || pg_wait_process_exit "$leftover" \
+  || fail "the PortGuard process $leftover still runs 10 s after uninstall"
 [[ $(pg_related_products "$packed") == 0 ]] || fail "a PortGuard product is still registered after uninstall"
 [[ $(cat "$data/policy.toml" 2>/dev/null) == "$edited" ]] || fail "uninstall removed or changed the policy"
 [[ -f $data/backups/ops-test-backup.txt ]] || fail "uninstall removed the backups"

@@ -97,8 +97,14 @@ private:
 
   /// Thread-safe: ServiceMain's thread and the handler's both report. Checkpoints rise on every
   /// pending report and are 0 otherwise.
+  ///
+  /// SERVICE_STOPPED is the last thing the service tells the SCM: as soon as it is reported, the
+  /// dispatcher returns in the main thread, which destroys this host and its logger and exits. So
+  /// that report is logged first and nothing of `this` (not even the mutex) is touched after a
+  /// successful SetServiceStatus. Logging after it crashed the process under Wine now and then.
   void report(DWORD state, DWORD wait_hint = 0, DWORD run_exit = run_ok) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    if (stopped_) return;  // nothing after STOPPED
     SERVICE_STATUS s{};
     s.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
     s.dwCurrentState = state;
@@ -109,10 +115,16 @@ private:
     const bool pending = state == SERVICE_START_PENDING || state == SERVICE_STOP_PENDING;
     checkpoint_ = pending ? checkpoint_ + 1 : 0;
     s.dwCheckPoint = checkpoint_;
-    if (state == SERVICE_STOPPED && stopped_) return;  // once
-    if (state == SERVICE_STOPPED) stopped_ = true;
-    if (!::SetServiceStatus(status_handle_, &s)) log_->error("SetServiceStatus failed (Win32 error {})", ::GetLastError());
     log_->debug("service status {} checkpoint {} wait hint {} ms", state, checkpoint_, wait_hint);
+    if (state != SERVICE_STOPPED) {
+      if (!::SetServiceStatus(status_handle_, &s)) log_->error("SetServiceStatus failed (Win32 error {})", ::GetLastError());
+      return;
+    }
+    stopped_ = true;
+    const SERVICE_STATUS_HANDLE handle = status_handle_;
+    const auto log = log_;  // outlives the host if the report fails and we log below
+    lock.unlock();
+    if (!::SetServiceStatus(handle, &s)) log->error("SetServiceStatus(SERVICE_STOPPED) failed (Win32 error {})", ::GetLastError());
   }
 
   RunOptions options_;

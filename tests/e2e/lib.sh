@@ -16,6 +16,7 @@ set -euo pipefail
 
 E2E_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_ROOT=$(cd "$E2E_SRC/../.." && pwd)
+source "$E2E_ROOT/tests/support/wine_crashes.sh"
 : "${PORTGUARD_BINARY_DIR:=$E2E_ROOT/build/e2e-win}"
 : "${PORTGUARD_E2E_BIN:=$PORTGUARD_BINARY_DIR/tests/e2e}"
 : "${PORTGUARD_WINE_TEMPLATE:=$PORTGUARD_BINARY_DIR/wine/template}"
@@ -40,6 +41,7 @@ e2e_svc() { e2e_wine "$PORTGUARD_E2E_BIN/e2e-svc.exe" "$@" | tr -d '\r'; }
 
 e2e_cleanup() {
   local rc=$?
+  wine_fail_on_crash $rc "${E2E_TRACE:-/nonexistent}" || rc=$?
   if [[ -n ${WINEPREFIX:-} && -d ${WINEPREFIX:-/nonexistent} ]]; then
     wineserver -k 2>/dev/null || true
     wineserver -w 2>/dev/null || true

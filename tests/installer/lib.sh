@@ -14,6 +14,7 @@ export WINEARCH=win64
 : "${PORTGUARD_WINE_TEMPLATE:?PORTGUARD_WINE_TEMPLATE must name the template prefix}"
 : "${PORTGUARD_SOURCE_DIR:?}"
 : "${PORTGUARD_BINARY_DIR:?}"
+source "$PORTGUARD_SOURCE_DIR/tests/support/wine_crashes.sh"
 
 PG_TEST_NAME=${PG_TEST_NAME:-installer}
 PG_KEEP=${PORTGUARD_WINE_KEEP:-0}
@@ -43,6 +44,7 @@ pg_prefix_cleanup() {
   local rc=$?
   # Command substitutions may run the EXIT trap too: only the scenario's own shell cleans up.
   [[ $BASHPID == "${PG_MAIN_PID:-}" ]] || return $rc
+  wine_fail_on_crash $rc "${PG_WINE_LOG:-/nonexistent}" || rc=$?
   if [[ -n ${PG_PREFIX:-} ]]; then
     if [[ $rc -ne 0 ]]; then
       if [[ -s ${PG_WINE_LOG:-} ]]; then

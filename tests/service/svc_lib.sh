@@ -13,6 +13,7 @@ set -euo pipefail
 
 SVC_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SVC_ROOT=$(cd "$SVC_SRC/../.." && pwd)
+source "$SVC_ROOT/tests/support/wine_crashes.sh"
 : "${PORTGUARD_BINARY_DIR:=$SVC_ROOT/build/service-win}"
 : "${PORTGUARD_WINE_TEMPLATE:=$PORTGUARD_BINARY_DIR/wine/template}"
 PORTGUARD_BINARY_DIR=$(cd "$PORTGUARD_BINARY_DIR" && pwd)
@@ -43,6 +44,7 @@ portguard() { WINEDEBUG=-all wine "$PORTGUARD_EXE" "$@" 2>&1 | tr -d '\r'; }
 
 svc_cleanup() {
   local rc=$?
+  wine_fail_on_crash $rc "${SVC_TRACE:-/nonexistent}" || rc=$?
   if [[ -n ${WINEPREFIX:-} && -d ${WINEPREFIX:-/nonexistent} ]]; then
     wineserver -k 2>/dev/null || true
     wineserver -w 2>/dev/null || true

@@ -11,11 +11,13 @@ std::shared_ptr<spdlog::logger> make_logger(const std::filesystem::path& logs_di
   std::vector<spdlog::sink_ptr> sinks;
   if (console) sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
   std::string problem;
-  try {
-    std::filesystem::create_directories(logs_dir);
-    sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>((logs_dir / "portguard.log").string(), 5 * 1024 * 1024, 5));
-  } catch (const std::exception& e) {
-    problem = e.what();
+  if (!logs_dir.empty()) {
+    try {
+      std::filesystem::create_directories(logs_dir);
+      sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>((logs_dir / "portguard.log").string(), 5 * 1024 * 1024, 5));
+    } catch (const std::exception& e) {
+      problem = e.what();
+    }
   }
   auto logger = std::make_shared<spdlog::logger>("portguard", sinks.begin(), sinks.end());
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%t] %v");

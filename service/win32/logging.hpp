@@ -9,7 +9,7 @@
 namespace portguard::win32 {
 
 /// Never throws: if the log directory cannot be created the logger keeps the other sinks and
-/// says so on them.
+/// says so on them. An empty `logs_dir` means no file log.
 std::shared_ptr<spdlog::logger> make_logger(const std::filesystem::path& logs_dir, bool console);
 
 } // namespace portguard::win32

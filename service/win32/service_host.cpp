@@ -11,6 +11,8 @@
 //  - no exception crosses ServiceMain or the control handler.
 #include "win32/commands.hpp"
 #include "cli/options.hpp"
+#include "portguard/core/event_ids.hpp"
+#include "win32/event_log.hpp"
 #include "win32/guard_runner.hpp"
 #include "win32/logging.hpp"
 #include "win32/paths.hpp"
@@ -22,6 +24,8 @@
 
 #include <mutex>
 #include <ostream>
+#include <stdexcept>
+#include <string>
 
 namespace portguard::win32 {
 namespace {
@@ -33,7 +37,11 @@ constexpr DWORD stop_wait_hint_ms = 10'000;
 
 class ServiceHost {
 public:
-  ServiceHost(RunOptions options, std::shared_ptr<spdlog::logger> log) : options_(std::move(options)), log_(std::move(log)) {
+  /// `startup_error`: a failure found before the dispatcher started (the data folder setting). It is
+  /// reported from ServiceMain like any other startup failure, so that the SCM gets a real exit
+  /// code and monitoring gets event 3010 instead of a process that just vanished.
+  ServiceHost(RunOptions options, std::shared_ptr<spdlog::logger> log, std::string startup_error)
+      : options_(std::move(options)), log_(std::move(log)), startup_error_(std::move(startup_error)) {
     stop_.reset(::CreateEventW(nullptr, TRUE, FALSE, nullptr));
     recheck_.reset(::CreateEventW(nullptr, FALSE, FALSE, nullptr));
     if (!stop_ || !recheck_) throw_last_error("CreateEventW");
@@ -49,6 +57,7 @@ public:
     DWORD code = run_ok;
     try {
       report(SERVICE_START_PENDING, startup_wait_hint_ms);
+      if (!startup_error_.empty()) throw std::runtime_error(startup_error_);
       try {
         configure_recovery_actions();
       } catch (const std::exception& e) {
@@ -59,10 +68,10 @@ public:
       hooks.running = [this] { report(SERVICE_RUNNING); };
       code = run_guard(options_, stop_.get(), recheck_.get(), hooks, log_);
     } catch (const std::exception& e) {
-      log_->critical("PortGuard could not start: {}", e.what());
+      report_start_failed(e.what());
       code = run_startup_failed;
     } catch (...) {
-      log_->critical("PortGuard could not start: unknown exception");
+      report_start_failed("unknown exception");
       code = run_startup_failed;
     }
     exit_code_ = code;
@@ -92,6 +101,22 @@ private:
       }
     } catch (...) {
       return ERROR_EXCEPTION_IN_SERVICE;
+    }
+  }
+
+  /// The file log and event 3010. Never throws: the service is stopping anyway, and a failing
+  /// event source (one possible cause of the failure) must not hide the SCM's exit code.
+  void report_start_failed(const std::string& why) noexcept {
+    try {
+      log_->critical("PortGuard could not start: {}", why);
+      const Event event{events::start_failed, Event::Level::error, {why}};
+      log_->error("event {}", describe_event(event));
+      EventLogSink sink;
+      sink.on_failure = [this](const std::string& failure) { log_->error("event not reported: {}", failure); };
+      sink.report(event);
+    } catch (const std::exception& e) {
+      log_->error("event {} not reported: {}", events::start_failed, e.what());
+    } catch (...) {
     }
   }
 
@@ -136,6 +161,7 @@ private:
   DWORD checkpoint_ = 0;
   bool stopped_ = false;
   DWORD exit_code_ = run_ok;
+  std::string startup_error_;
 };
 
 // ServiceMain has no context parameter: the one host of this process is reached through this
@@ -191,19 +217,28 @@ int command_run(const std::vector<std::string>& args, cli::Io io) {
   po::variables_map vm;
   if (const auto stop = cli::parse_command_line("run", desc, "", args, vm, io)) return *stop;
   RunOptions options;
-  options.data_dir = data_dir.empty() ? win32::data_dir() : std::filesystem::path(widen(data_dir));
-  options.policy_file = policy.empty() ? options.data_dir / L"policy.toml" : std::filesystem::path(widen(policy));
   options.once = vm.count("once") != 0;
-  if (options.once && !vm.count("console")) {
+  const bool console = vm.count("console") != 0;
+  if (options.once && !console) {
     io.err << "portguard run: --once needs --console\n";
     return cli::exit_usage;
   }
-  const bool console = vm.count("console") != 0;
-  auto log = make_logger(options.data_dir / L"logs", console);
+  // A console user sees a bad data folder setting as an error right here; the service has nobody
+  // reading stderr, so it carries the error into ServiceMain (event 3010, SERVICE_STOPPED).
+  std::string startup_error;
+  try {
+    options.data_dir = data_dir.empty() ? win32::data_dir() : std::filesystem::path(widen(data_dir));
+  } catch (const std::exception& e) {
+    if (console) throw;
+    startup_error = e.what();
+  }
+  options.policy_file = policy.empty() ? options.data_dir / L"policy.toml" : std::filesystem::path(widen(policy));
+  // Without a data folder there is no file log; the event carries the reason.
+  auto log = startup_error.empty() ? make_logger(options.data_dir / L"logs", console) : make_logger({}, console);
 
   if (console) return run_console(options, log, io);
 
-  ServiceHost host(options, log);
+  ServiceHost host(options, log, std::move(startup_error));
   g_host = &host;
   SERVICE_TABLE_ENTRYW table[] = {{const_cast<wchar_t*>(service_name), &service_main}, {nullptr, nullptr}};
   if (!::StartServiceCtrlDispatcherW(table)) {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# A startup failure (here: the Tcpip parameters key cannot be opened for change notifications) ends
-# in SERVICE_STOPPED with ERROR_SERVICE_SPECIFIC_ERROR (1066) and PortGuard's code 1, the reason in
-# the file log — never a hang in START_PENDING and never RUNNING without a first pass.
+# A startup failure ends in SERVICE_STOPPED with ERROR_SERVICE_SPECIFIC_ERROR (1066) and PortGuard's
+# code 1, the reason in the file log and in event 3010 — never a hang in START_PENDING, never RUNNING
+# without a first pass, never a silent exit. Two causes: the Tcpip parameters key cannot be opened
+# for change notifications, and a DataDir setting that is not an absolute path (no data folder, so
+# no file log: the event is the only place the reason shows).
 source "$(dirname "$0")/svc_lib.sh"
 svc_setup startfail win2003
 
@@ -19,4 +21,24 @@ grep -q 'RUNNING' <<<"$out" && svc_fail "RUNNING was reported before the failure
 grep -q 'PortGuard could not start: RegOpenKeyExW(SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters) failed' "$SVC_DATA/logs/portguard.log" ||
   svc_fail "the file log does not explain the failure"
 svc_log "log: $(grep 'could not start' "$SVC_DATA/logs/portguard.log" | tr -d '\r' | cut -c25-)"
+svc_assert_eq "$(svc_count_event 3010)" 1 "start-failed events after the Tcpip key failure"
+svc_event_strings | grep -q 'RegOpenKeyExW(SYSTEM.*Tcpip.*Parameters) failed' || svc_fail "event 3010 does not name the failing call"
+
+# --- a DataDir that is not an absolute path ----------------------------------------------------
+svc_wine reg add 'HKLM\SOFTWARE\PortGuard' /v DataDir /t REG_SZ /d 'PortGuard\data' /f >/dev/null
+log_lines=$(wc -l <"$SVC_DATA/logs/portguard.log")
+set +e
+out=$(svc_helper start PortGuard 30)
+rc=$?
+set -e
+echo "$out"
+((rc != 0)) || svc_fail "the service reached RUNNING with a relative DataDir"
+grep -q 'STOPPED win32_exit=1066 service_exit=1' <<<"$out" || svc_fail "bad DataDir: not STOPPED with ERROR_SERVICE_SPECIFIC_ERROR/1: $out"
+svc_assert_eq "$(svc_count_event 3010)" 2 "start-failed events after the DataDir failure"
+# Wine's trace prints the insert as a C literal: quotes as \", backslashes doubled.
+svc_event_strings | grep -qF 'DataDir is \"PortGuard\\data\", not an absolute local path' ||
+  svc_fail "event 3010 does not name the bad DataDir value"
+svc_assert_eq "$(wc -l <"$SVC_DATA/logs/portguard.log")" "$log_lines" "lines written to the old data folder's log"
+[[ ! -e $WINEPREFIX/drive_c/windows/system32/PortGuard ]] || svc_fail "the relative DataDir was created under the working directory"
+svc_log "3010: $(svc_event_strings | grep -o 'DataDir is[^,]*' | head -1)"
 svc_log "PASS"

@@ -10,14 +10,21 @@ svc_setup startfail win2003
 svc_policy
 svc_install
 svc_helper deny-key "$TCPIP" >/dev/null || svc_fail "cannot deny access to the Tcpip key"
-set +e
-out=$(svc_helper start PortGuard 30)
-rc=$?
-set -e
-echo "$out"
-((rc != 0)) || svc_fail "the service reached RUNNING although it could not watch the registry"
-grep -q 'STOPPED win32_exit=1066 service_exit=1' <<<"$out" || svc_fail "not STOPPED with ERROR_SERVICE_SPECIFIC_ERROR/1: $out"
-grep -q 'RUNNING' <<<"$out" && svc_fail "RUNNING was reported before the failure"
+# start_must_fail WHY: starts the service and requires STOPPED with ERROR_SERVICE_SPECIFIC_ERROR/1
+# and never RUNNING.
+start_must_fail() {
+  local out rc
+  set +e
+  out=$(svc_helper start PortGuard 30)
+  rc=$?
+  set -e
+  echo "$out"
+  ((rc != 0)) || svc_fail "the service reached RUNNING with $1"
+  grep -q 'STOPPED win32_exit=1066 service_exit=1' <<<"$out" || svc_fail "$1: not STOPPED with ERROR_SERVICE_SPECIFIC_ERROR/1: $out"
+  ! grep -q 'RUNNING' <<<"$out" || svc_fail "$1: RUNNING was reported before the failure"
+}
+
+start_must_fail "the Tcpip key denied"
 grep -q 'PortGuard could not start: RegOpenKeyExW(SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters) failed' "$SVC_DATA/logs/portguard.log" ||
   svc_fail "the file log does not explain the failure"
 svc_log "log: $(grep 'could not start' "$SVC_DATA/logs/portguard.log" | tr -d '\r' | cut -c25-)"
@@ -27,13 +34,7 @@ svc_event_strings | grep -q 'RegOpenKeyExW(SYSTEM.*Tcpip.*Parameters) failed' ||
 # --- a DataDir that is not an absolute path ----------------------------------------------------
 svc_wine reg add 'HKLM\SOFTWARE\PortGuard' /v DataDir /t REG_SZ /d 'PortGuard\data' /f >/dev/null
 log_lines=$(wc -l <"$SVC_DATA/logs/portguard.log")
-set +e
-out=$(svc_helper start PortGuard 30)
-rc=$?
-set -e
-echo "$out"
-((rc != 0)) || svc_fail "the service reached RUNNING with a relative DataDir"
-grep -q 'STOPPED win32_exit=1066 service_exit=1' <<<"$out" || svc_fail "bad DataDir: not STOPPED with ERROR_SERVICE_SPECIFIC_ERROR/1: $out"
+start_must_fail "a relative DataDir"
 svc_assert_eq "$(svc_count_event 3010)" 2 "start-failed events after the DataDir failure"
 # Wine's trace prints the insert as a C literal: quotes as \", backslashes doubled.
 svc_event_strings | grep -qF 'DataDir is \"PortGuard\\data\", not an absolute local path' ||

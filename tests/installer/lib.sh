@@ -36,6 +36,9 @@ pg_prefix_new() {
   # The first Wine process starts services.exe (and with it every service) with its own stdout
   # and stderr: send those to a log, never to a pipe a command substitution would wait on.
   PG_WINE_LOG=$PG_PREFIX/wine-services.log
+  # stderr of the short query commands (sc, reg): "value not found" is normal there; kept for a
+  # failing scenario's report and for the crash check.
+  PG_STDERR=$PG_PREFIX/wine-stderr.log
   wineserver -p
   wine cmd /c exit 0 >"$PG_WINE_LOG" 2>&1
 }
@@ -44,12 +47,16 @@ pg_prefix_cleanup() {
   local rc=$?
   # Command substitutions may run the EXIT trap too: only the scenario's own shell cleans up.
   [[ $BASHPID == "${PG_MAIN_PID:-}" ]] || return $rc
-  wine_fail_on_crash $rc "${PG_WINE_LOG:-/nonexistent}" || rc=$?
+  wine_fail_on_crash $rc "${PG_WINE_LOG:-/nonexistent}" "${PG_STDERR:-/nonexistent}" || rc=$?
   if [[ -n ${PG_PREFIX:-} ]]; then
     if [[ $rc -ne 0 ]]; then
       if [[ -s ${PG_WINE_LOG:-} ]]; then
         echo "==== last lines of the Wine/service output ====" >&2
         tail -n 20 "$PG_WINE_LOG" >&2
+      fi
+      if [[ -s ${PG_STDERR:-} ]]; then
+        echo "==== last lines of the query commands' stderr ====" >&2
+        tail -n 10 "$PG_STDERR" | tr -d '\r' >&2
       fi
       local log
       for log in "$PG_C"/pgtest/*.log; do
@@ -88,7 +95,7 @@ pg_msiexec() {
 # Service state as `sc query` reports it (RUNNING, STOPPED, ...), empty when not registered.
 pg_service_state() {
   local out
-  out=$(wine sc query "$1" 2>/dev/null | tr -d '\r') || true
+  out=$(wine sc query "$1" 2>>"${PG_STDERR:-/dev/null}" | tr -d '\r') || true
   sed -n 's/^ *STATE *: *[0-9]* *\([A-Z_]*\).*/\1/p' <<<"$out"
 }
 
@@ -106,7 +113,7 @@ pg_wait_service_state() {
 # pg_reg_value 'HKLM\...' NAME: prints the data of one value (empty output + status 1 if absent).
 pg_reg_value() {
   local out
-  out=$(wine reg query "$1" /v "$2" 2>/dev/null | tr -d '\r') || return 1
+  out=$(wine reg query "$1" /v "$2" 2>>"${PG_STDERR:-/dev/null}" | tr -d '\r') || return 1
   awk -v name="$2" '$1 == name { $1 = ""; $2 = ""; sub(/^  */, ""); print; found = 1 } END { exit !found }' <<<"$out"
 }
 
@@ -117,7 +124,7 @@ pg_reg_key_exists() { wine reg query "$1" >/dev/null 2>&1; }
 pg_related_products() {
   local packed=$1
   local out
-  out=$(wine reg query "HKLM\\SOFTWARE\\Classes\\Installer\\UpgradeCodes\\$packed" 2>/dev/null | tr -d '\r') || { echo 0; return; }
+  out=$(wine reg query "HKLM\\SOFTWARE\\Classes\\Installer\\UpgradeCodes\\$packed" 2>>"${PG_STDERR:-/dev/null}" | tr -d '\r') || { echo 0; return; }
   grep -c -E '^ +[0-9A-F]{32} ' <<<"$out" || true
 }
 

@@ -33,18 +33,22 @@ svc_fail() {
 svc_dump() {
   echo "--- event trace ---" >&2
   svc_events >&2 || true
+  echo "--- stderr of the helper programs (last 20 lines) ---" >&2
+  tail -n 20 "${SVC_STDERR:-/dev/null}" 2>/dev/null | tr -d '\r' >&2 || true
   echo "--- file log (last 60 lines) ---" >&2
   tail -n 60 "$WINEPREFIX/drive_c/ProgramData/PortGuard/logs/portguard.log" 2>/dev/null | tr -d '\r' >&2 || true
 }
 
-svc_wine() { WINEDEBUG=-all wine "$@" 2>/dev/null | tr -d '\r'; }
+# stderr goes to a log of its own (the helper's die() messages, Wine's own complaints): shown by
+# svc_dump and checked for crashes, never mixed into the output a scenario parses.
+svc_wine() { WINEDEBUG=-all wine "$@" 2>>"${SVC_STDERR:-/dev/null}" | tr -d '\r'; }
 svc_helper() { svc_wine "$SVC_HELPER" "$@"; }
 # stderr included: the commands explain refusals there.
 portguard() { WINEDEBUG=-all wine "$PORTGUARD_EXE" "$@" 2>&1 | tr -d '\r'; }
 
 svc_cleanup() {
   local rc=$?
-  wine_fail_on_crash $rc "${SVC_TRACE:-/nonexistent}" || rc=$?
+  wine_fail_on_crash $rc "${SVC_TRACE:-/nonexistent}" "${SVC_STDERR:-/nonexistent}" || rc=$?
   if [[ -n ${WINEPREFIX:-} && -d ${WINEPREFIX:-/nonexistent} ]]; then
     wineserver -k 2>/dev/null || true
     wineserver -w 2>/dev/null || true
@@ -63,6 +67,7 @@ svc_setup() {
   export WINEPREFIX
   trap svc_cleanup EXIT
   SVC_TRACE=$WINEPREFIX/svc-trace.log
+  SVC_STDERR=$WINEPREFIX/svc-stderr.log
   SVC_DATA=$WINEPREFIX/drive_c/ProgramData/PortGuard
   : >"$SVC_TRACE"
   wineserver -p

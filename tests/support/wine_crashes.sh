@@ -4,8 +4,15 @@
 # then lingers in winedbg. A scenario can pass all its own assertions while a PortGuard process
 # died behind it, so every scenario checks its Wine output for such a line before it passes.
 
-# wine_crashes FILE...: prints the crash lines of the files; status 0 if there were any.
-wine_crashes() { grep -a -h "wine: Unhandled" "$@" 2>/dev/null; }
+# wine_crashes FILE...: prints the crash lines of the files (missing files are skipped); status 0
+# if there were any.
+wine_crashes() {
+  local f found=1
+  for f in "$@"; do
+    [[ -f $f ]] && grep -a -h "wine: Unhandled" "$f" && found=0
+  done
+  return $found
+}
 
 # wine_fail_on_crash RC FILE...: RC, or 1 with the crash lines on stderr if a process crashed.
 wine_fail_on_crash() {

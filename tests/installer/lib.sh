@@ -113,7 +113,8 @@ pg_wait_service_state() {
 # pg_reg_value 'HKLM\...' NAME: prints the data of one value (empty output + status 1 if absent).
 pg_reg_value() {
   local out
-  out=$(wine reg query "$1" /v "$2" 2>>"${PG_STDERR:-/dev/null}" | tr -d '\r') || return 1
+  out=$(wine reg query "$1" /v "$2" 2>>"${PG_STDERR:-/dev/null}" | tr -d '\r') || { echo "pg_reg_value $1 $2: rc=$? out=[$out]" >>"${PG_STDERR:-/dev/null}"; return 1; }
+  echo "pg_reg_value $1 $2: out=[$out]" >>"${PG_STDERR:-/dev/null}"
   awk -v name="$2" '$1 == name { $1 = ""; $2 = ""; sub(/^  */, ""); print; found = 1 } END { exit !found }' <<<"$out"
 }
 
@@ -169,6 +170,27 @@ pg_wait_process_exit() {
     sleep 0.1
   done
   return 1
+}
+
+# pg_wait_service_process_gone: after an uninstall, waits up to 10 s for the service's process to
+# exit (Wine's msiexec returns without waiting for it; see pg_stop_service_first). Fails otherwise.
+pg_wait_service_process_gone() {
+  local pid
+  pid=$(pg_service_pid)
+  [[ -z $pid ]] || pg_wait_process_exit "$pid" || fail "the PortGuard process $pid still runs 10 s after uninstall"
+}
+
+# pg_stop_service_first: stops PortGuard and waits until its process has exited, before an upgrade
+# or reinstall of a running service. Windows Installer's StopServices waits for SERVICE_STOPPED;
+# Wine 8's sends the STOP control and moves on (dlls/msi/action.c, stop_service), so the upgrade's
+# InstallServices raced the old service's exit and now and then found it still marked for deletion
+# (ERROR_SERVICE_MARKED_FOR_DELETE: msiexec 1603). The scenarios do the waiting Windows does.
+pg_stop_service_first() {
+  local pid
+  pid=$(pg_service_pid)
+  wine sc stop PortGuard >/dev/null 2>>"${PG_STDERR:-/dev/null}" || true
+  pg_wait_service_state PortGuard STOPPED
+  [[ -z $pid ]] || pg_wait_process_exit "$pid" || fail "the PortGuard process $pid still runs 10 s after it was stopped"
 }
 
 # Inode of the portguard.exe image a process has mapped: proves which file it is running.

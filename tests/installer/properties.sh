@@ -71,6 +71,7 @@ note "first install: POLICYFILE is the policy, MODE/PROTECT/POLICYFILE remembere
 # --- upgrade without properties: remembered choices apply ----------------------------------------
 printf '# edited after install\n' >>"$data/policy.toml"
 edited=$(cat "$data/policy.toml")
+pg_stop_service_first
 pg_msiexec /i "$msi_new" /qn
 [[ $MSI_RC == 0 ]] || fail "upgrade without properties failed with exit code $MSI_RC"
 pg_wait_service_state PortGuard RUNNING
@@ -82,6 +83,7 @@ pg_wait_service_state PortGuard RUNNING
 note "upgrade: remembered MODE/PROTECT kept, DNS still depends on PortGuard once, policy untouched"
 
 # --- a command-line value wins over the remembered one -------------------------------------------
+pg_stop_service_first
 pg_msiexec /i "$msi_new" /qn MODE=enforce REINSTALL=ALL REINSTALLMODE=omus
 [[ $MSI_RC == 0 ]] || fail "repair with MODE=enforce failed with exit code $MSI_RC"
 [[ $(pg_reg_value "$PG_SETTINGS_KEY" Mode) == enforce ]] || fail "MODE=enforce on the command line did not override the remembered audit"
@@ -90,6 +92,7 @@ note "MODE on the command line overrides the remembered value"
 # --- uninstall: the dependency goes, the policy stays --------------------------------------------
 pg_msiexec /x "$msi_new" /qn
 [[ $MSI_RC == 0 ]] || fail "uninstall failed with exit code $MSI_RC"
+pg_wait_service_process_gone
 [[ $(pg_reg_value "$dns_key" DependOnService) == 'RpcSs\0Afd' ]] \
   || fail "DNS DependOnService after uninstall is '$(pg_reg_value "$dns_key" DependOnService)', want RpcSs\\0Afd"
 [[ $(pg_service_state DNS) == STOPPED ]] || fail "the dummy DNS service is gone or changed state"
@@ -111,6 +114,7 @@ note "reinstall with POLICYFILE kept the existing policy; MODE defaulted to enfo
 # components, so on a virgin host it would leave the default policy behind; Windows removes it.)
 pg_msiexec /x "$msi" /qn
 [[ $MSI_RC == 0 ]] || fail "uninstall before the PROTECT failure case failed with $MSI_RC"
+pg_wait_service_process_gone
 pg_msiexec /i "$msi" /qn PROTECT=NoSuchService
 [[ $MSI_RC != 0 ]] || fail "install with PROTECT=NoSuchService succeeded"
 [[ -z $(pg_service_state PortGuard) ]] || fail "the rolled-back install left the service registered"

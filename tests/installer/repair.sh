@@ -37,6 +37,7 @@ note "installed on win2003 with IAS: ReservedPorts = $(tr '\n' ' ' <<<"$before_u
 
 pg_msiexec /x "$msi" /qn
 [[ $MSI_RC == 0 ]] || fail "uninstall failed with exit code $MSI_RC"
+pg_wait_service_process_gone
 [[ -z $(pg_service_state PortGuard) ]] || fail "service still registered after uninstall"
 [[ $(reserved) == "$before_uninstall" ]] || fail "uninstall changed ReservedPorts: $(reserved | tr '\n' ' ')"
 ls "$data/backups/" | grep -q . || fail "uninstall removed the backups"

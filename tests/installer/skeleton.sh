@@ -17,6 +17,7 @@ pg_wait_service_state PortGuard RUNNING
 
 pg_msiexec /x "$msi" /qn
 [[ $MSI_RC == 0 ]] || fail "uninstall failed with exit code $MSI_RC"
+pg_wait_service_process_gone
 state=$(pg_service_state PortGuard)
 [[ -z $state ]] || fail "service PortGuard still registered after uninstall (state $state)"
 ! pg_reg_key_exists "$PG_SERVICE_KEY" || fail "$PG_SERVICE_KEY still exists after uninstall"

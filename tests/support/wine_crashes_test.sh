@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The Wine crash check of the scenario libraries (wine_crashes.sh) on recorded crash lines: a crash
+# in our code fails a passing scenario, a crash in a Wine process is only noted, a failing scenario
+# keeps its own exit code, and a missing trace file does not hide a crash in another one.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/wine_crashes.sh"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+failures=0
+expect() {  # expect WANT_RC WHAT RC FILE...
+  local want=$1 what=$2 got
+  shift 2
+  set +e
+  wine_fail_on_crash "$@" 2>"$dir/stderr"
+  got=$?
+  set -e
+  if [[ $got == "$want" ]]; then echo "ok: $what -> $got"; else echo "FAIL: $what -> $got, want $want" >&2; failures=$((failures + 1)); fi
+}
+# Lines as Wine 8 prints them (kernelbase's unhandled exception filter).
+printf 'log line\r\nwine: Unhandled page fault on read access to 0000000000000040 at address 000000014019D9B2 (thread 0144), starting debugger...\r\n' >"$dir/ours.log"
+printf 'wine: Unhandled page fault on read access to 0000000000000008 at address 000000031CAA2391 (thread 007c), starting debugger...\n' >"$dir/wine.log"
+printf 'wine: Unhandled exception 0x20474343 in thread 12c at address 00006FFFFFA3B2C1 (thread 012c), starting debugger...\n' >"$dir/cxx.log"
+printf 'fixme:advapi:ReportEventW stub\n' >"$dir/clean.log"
+
+expect 1 "page fault in portguard.exe's image" 0 "$dir/ours.log"
+grep -q 'FAIL: a process crashed' "$dir/stderr" || { echo "FAIL: no explanation on stderr" >&2; failures=$((failures + 1)); }
+expect 1 "uncaught C++ exception" 0 "$dir/cxx.log"
+expect 0 "crash in a Wine DLL (noted only)" 0 "$dir/wine.log"
+grep -q 'note: a crash outside our code' "$dir/stderr" || { echo "FAIL: the Wine crash was not noted" >&2; failures=$((failures + 1)); }
+expect 0 "no crash" 0 "$dir/clean.log"
+expect 1 "crash after a missing trace file" 0 "$dir/missing.log" "$dir/ours.log"
+expect 7 "a scenario that already failed keeps its code" 7 "$dir/ours.log"
+((failures == 0)) && echo PASS

@@ -19,8 +19,9 @@
 // Exit 2 on usage or API errors, with the API name and the Win32 error text.
 #include "sim_common.hpp"
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -311,6 +312,9 @@ int cmd_boot_snapshot() {
 } // namespace
 
 int wmain(int argc, wchar_t** argv) {
+  // Unbuffered: what was printed survives if the process dies early (a scenario that sees no
+  // output at all cannot tell how far the helper got).
+  std::setvbuf(stdout, nullptr, _IONBF, 0);
   try {
     if (argc < 2) throw ApiError("usage: e2e-svc create|delete|start|stop|status|wait|list|boot-snapshot ...");
     const std::wstring cmd = argv[1];

@@ -321,6 +321,9 @@ int cmd_fight(const std::wstring& key, const std::wstring& value, const std::str
 } // namespace
 
 int wmain(int argc, wchar_t** argv) {
+  // Unbuffered: what was printed survives if the process dies early (a scenario that sees no
+  // output at all cannot tell how far the helper got).
+  std::setvbuf(stdout, nullptr, _IONBF, 0);
   const std::wstring cmd = argc > 1 ? argv[1] : L"";
   auto arg = [&](int i) { return i < argc ? std::wstring(argv[i]) : std::wstring(); };
   if (cmd == L"start" && argc == 4) return cmd_start(arg(2), _wtof(argv[3]));

@@ -147,7 +147,9 @@ private:
     }
     stopped_ = true;
     const SERVICE_STATUS_HANDLE handle = status_handle_;
-    const auto log = log_;  // outlives the host if the report fails and we log below
+    // Raw: a failed report leaves the host alive (the dispatcher has not returned), a successful
+    // one must not even release a reference.
+    spdlog::logger* const log = log_.get();
     lock.unlock();
     if (!::SetServiceStatus(handle, &s)) log->error("SetServiceStatus(SERVICE_STOPPED) failed (Win32 error {})", ::GetLastError());
   }

@@ -17,6 +17,7 @@ set -euo pipefail
 E2E_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_ROOT=$(cd "$E2E_SRC/../.." && pwd)
 source "$E2E_ROOT/tests/support/wine_crashes.sh"
+source "$E2E_ROOT/tests/support/fail_trace.sh"
 : "${PORTGUARD_BINARY_DIR:=$E2E_ROOT/build/e2e-win}"
 : "${PORTGUARD_E2E_BIN:=$PORTGUARD_BINARY_DIR/tests/e2e}"
 : "${PORTGUARD_WINE_TEMPLATE:=$PORTGUARD_BINARY_DIR/wine/template}"
@@ -29,6 +30,7 @@ E2E_TRACE_DEBUG=${E2E_TRACE_DEBUG:-"-all,fixme+advapi,+eventlog"}
 e2e_log() { printf '[e2e %s] %s\n' "${E2E_NAME:-?}" "$*"; }
 e2e_fail() {
   printf '[e2e %s] FAIL: %s\n' "${E2E_NAME:-?}" "$*" >&2
+  SCENARIO_EXPLAINED=1
   e2e_dump
   exit 1
 }
@@ -41,6 +43,7 @@ e2e_svc() { e2e_wine "$PORTGUARD_E2E_BIN/e2e-svc.exe" "$@" | tr -d '\r'; }
 
 e2e_cleanup() {
   local rc=$?
+  if scenario_report_failures; then e2e_dump; fi
   wine_fail_on_crash $rc "${E2E_TRACE:-/nonexistent}" || rc=$?
   if [[ -n ${WINEPREFIX:-} && -d ${WINEPREFIX:-/nonexistent} ]]; then
     wineserver -k 2>/dev/null || true

@@ -15,11 +15,12 @@ export WINEARCH=win64
 : "${PORTGUARD_SOURCE_DIR:?}"
 : "${PORTGUARD_BINARY_DIR:?}"
 source "$PORTGUARD_SOURCE_DIR/tests/support/wine_crashes.sh"
+source "$PORTGUARD_SOURCE_DIR/tests/support/fail_trace.sh"
 
 PG_TEST_NAME=${PG_TEST_NAME:-installer}
 PG_KEEP=${PORTGUARD_WINE_KEEP:-0}
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() { echo "FAIL: $*" >&2; SCENARIO_EXPLAINED=1; exit 1; }
 note() { echo "-- $*"; }
 
 # Creates and enters a fresh prefix; exports WINEPREFIX and PG_C (its drive_c).
@@ -47,6 +48,7 @@ pg_prefix_cleanup() {
   local rc=$?
   # Command substitutions may run the EXIT trap too: only the scenario's own shell cleans up.
   [[ $BASHPID == "${PG_MAIN_PID:-}" ]] || return $rc
+  scenario_report_failures || true
   wine_fail_on_crash $rc "${PG_WINE_LOG:-/nonexistent}" "${PG_STDERR:-/nonexistent}" || rc=$?
   if [[ -n ${PG_PREFIX:-} ]]; then
     if [[ $rc -ne 0 ]]; then

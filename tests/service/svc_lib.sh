@@ -14,6 +14,7 @@ set -euo pipefail
 SVC_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SVC_ROOT=$(cd "$SVC_SRC/../.." && pwd)
 source "$SVC_ROOT/tests/support/wine_crashes.sh"
+source "$SVC_ROOT/tests/support/fail_trace.sh"
 : "${PORTGUARD_BINARY_DIR:=$SVC_ROOT/build/service-win}"
 : "${PORTGUARD_WINE_TEMPLATE:=$PORTGUARD_BINARY_DIR/wine/template}"
 PORTGUARD_BINARY_DIR=$(cd "$PORTGUARD_BINARY_DIR" && pwd)
@@ -27,6 +28,7 @@ TCPIP='SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'
 svc_log() { printf '[%s] %s\n' "${SVC_NAME:-svc}" "$*"; }
 svc_fail() {
   printf '[%s] FAIL: %s\n' "${SVC_NAME:-svc}" "$*" >&2
+  SCENARIO_EXPLAINED=1
   svc_dump
   exit 1
 }
@@ -48,6 +50,7 @@ portguard() { WINEDEBUG=-all wine "$PORTGUARD_EXE" "$@" 2>&1 | tr -d '\r'; }
 
 svc_cleanup() {
   local rc=$?
+  if scenario_report_failures; then svc_dump; fi
   wine_fail_on_crash $rc "${SVC_TRACE:-/nonexistent}" "${SVC_STDERR:-/nonexistent}" || rc=$?
   if [[ -n ${WINEPREFIX:-} && -d ${WINEPREFIX:-/nonexistent} ]]; then
     wineserver -k 2>/dev/null || true

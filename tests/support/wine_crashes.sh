@@ -43,7 +43,14 @@ wine_crashes() {
 wine_fail_on_crash() {
   local rc=$1 crashes
   shift
-  if [[ $rc -eq 0 ]] && crashes=$(wine_crashes "$@"); then
+  if [[ $rc -ne 0 ]]; then
+    # The scenario failed anyway: any crash, ours or Wine's, may be why.
+    if crashes=$(grep -a -h "wine: Unhandled" "$@" 2>/dev/null); then
+      printf '==== crashes under Wine during the scenario ====\n%s\n' "$crashes" >&2
+    fi
+    return "$rc"
+  fi
+  if crashes=$(wine_crashes "$@"); then
     printf 'FAIL: a process crashed under Wine during the scenario:\n%s\n' "$crashes" >&2
     return 1
   fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Wine crash check of the scenario libraries (wine_crashes.sh) on recorded crash lines: a crash
 # in our code fails a passing scenario, a crash in a Wine process is only noted, a failing scenario
-# keeps its own exit code, and a missing trace file does not hide a crash in another one.
+# keeps its own exit code, and a missing trace file does not hide a crash in another one. And the
+# failure trace (fail_trace.sh): a scenario that dies silently on `set -e` names the command.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/wine_crashes.sh"
 dir=$(mktemp -d)
@@ -30,4 +31,28 @@ grep -q 'note: a crash outside our code' "$dir/stderr" || { echo "FAIL: the Wine
 expect 0 "no crash" 0 "$dir/clean.log"
 expect 1 "crash after a missing trace file" 0 "$dir/missing.log" "$dir/ours.log"
 expect 7 "a scenario that already failed keeps its code" 7 "$dir/ours.log"
+
+# fail_trace.sh: a scenario that dies on `set -e` inside a helper says which command failed, where.
+cat >"$dir/silent.sh" <<SCRIPT
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/fail_trace.sh"
+trap 'rc=\$?; scenario_report_failures || true; exit \$rc' EXIT
+run_wine_tool() { false | tr -d x; }
+reboot_prefix() { run_wine_tool; }
+set +e; false; set -e          # failures under set +e are recorded, not fatal
+run_wine_tool || echo handled  # handled failures are not recorded
+reboot_prefix
+SCRIPT
+set +e
+bash "$dir/silent.sh" >"$dir/out" 2>&1
+rc=$?
+set -e
+if ((rc == 1)) && grep -q 'run_wine_tool@silent.sh:4 reboot_prefix@silent.sh:5 main@silent.sh:8' "$dir/out" &&
+  ! grep -q 'handled.*@' "$dir/out"; then
+  echo "ok: a silent set -e exit names the failing command and its callers"
+else
+  echo "FAIL: silent exit report (rc $rc): $(cat "$dir/out")" >&2
+  failures=$((failures + 1))
+fi
+
 ((failures == 0)) && echo PASS

@@ -60,7 +60,7 @@ int wmain(int argc, wchar_t** argv) {
   e2e::Log log(L"radius-sim");
   auto& host = e2e::ServiceHost::instance();
   if (e2e::has_flag(argc, argv, L"--console")) return host.run_console(argc, argv, &start, log, true);
-  if (host.run_as_service(L"IAS", &start, log)) return 0;
+  if (host.run_as_service(L"IAS", &start, log, [] { sockets().close_all(); })) return 0;
   std::fputs("radius-sim: not started by the service control manager; use --console to run interactively\n", stderr);
   return 1;
 }

@@ -192,6 +192,7 @@ inline std::wstring service_parameters(const std::wstring& service) {
 class ServiceHost {
 public:
   using StartFn = DWORD (*)(int argc, wchar_t** argv, Log& log);
+  using ReleaseFn = void (*)();
 
   static ServiceHost& instance() {
     static ServiceHost host;
@@ -199,9 +200,13 @@ public:
   }
 
   /// Runs under the SCM. Returns false when not started by the SCM (then run_console applies).
-  bool run_as_service(const wchar_t* name, StartFn start, Log& log) {
+  /// `release` frees what `start` kept (sockets) and runs before every SERVICE_STOPPED report: a
+  /// real service closes its sockets before it reports STOPPED, and ports held until the process
+  /// exits would make a start right after the stop fail with WSAEADDRINUSE.
+  bool run_as_service(const wchar_t* name, StartFn start, Log& log, ReleaseFn release = nullptr) {
     name_ = name;
     start_ = start;
+    release_ = release;
     log_ = &log;
     SERVICE_TABLE_ENTRYW table[] = {{const_cast<wchar_t*>(name), &ServiceHost::service_main}, {nullptr, nullptr}};
     return ::StartServiceCtrlDispatcherW(table) != FALSE;
@@ -230,11 +235,13 @@ private:
       rc = ERROR_EXCEPTION_IN_SERVICE;
     }
     if (rc != 0) {
+      if (self.release_) self.release_();
       self.report(SERVICE_STOPPED, rc, 0);
       return;
     }
     self.report(SERVICE_RUNNING, 0, 0);
     ::WaitForSingleObject(self.stop_.get(), INFINITE);
+    if (self.release_) self.release_();
     self.report(SERVICE_STOPPED, 0, 0);
   }
 
@@ -266,6 +273,7 @@ private:
 
   std::wstring name_;
   StartFn start_ = nullptr;
+  ReleaseFn release_ = nullptr;
   Log* log_ = nullptr;
   SERVICE_STATUS_HANDLE status_handle_ = nullptr;
   portguard::win32::unique_handle_t stop_;
@@ -278,8 +286,10 @@ public:
   SocketSet() = default;
   SocketSet(const SocketSet&) = delete;
   SocketSet& operator=(const SocketSet&) = delete;
-  ~SocketSet() {
+  ~SocketSet() { close_all(); }
+  void close_all() {
     for (SOCKET s : sockets_) ::closesocket(s);
+    sockets_.clear();
   }
   /// Binds UDP 0.0.0.0:port. Returns 0 or the WinSock error (WSAEADDRINUSE / WSAEACCES when held).
   int bind_udp(unsigned port, bool exclusive) {

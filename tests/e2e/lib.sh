@@ -39,7 +39,7 @@ e2e_fail() {
 e2e_winpath() { printf 'Z:%s' "${1//\//\\}"; }
 
 e2e_wine() { WINEDEBUG=-all wine "$@"; }
-e2e_svc() { e2e_wine "$PORTGUARD_E2E_BIN/e2e-svc.exe" "$@" | tr -d '\r'; }
+e2e_svc() { wine_run_tool "$PORTGUARD_E2E_BIN/e2e-svc.exe" "$@" | tr -d '\r'; }
 
 e2e_cleanup() {
   local rc=$?

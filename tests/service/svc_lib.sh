@@ -43,7 +43,7 @@ svc_dump() {
 
 # stderr goes to a log of its own (the helper's die() messages, Wine's own complaints): shown by
 # svc_dump and checked for crashes, never mixed into the output a scenario parses.
-svc_wine() { WINEDEBUG=-all wine "$@" 2>>"${SVC_STDERR:-/dev/null}" | tr -d '\r'; }
+svc_wine() { wine_run_tool "$@" 2>>"${SVC_STDERR:-/dev/null}" | tr -d '\r'; }
 svc_helper() { svc_wine "$SVC_HELPER" "$@"; }
 # stderr included: the commands explain refusals there.
 portguard() { WINEDEBUG=-all wine "$PORTGUARD_EXE" "$@" 2>&1 | tr -d '\r'; }

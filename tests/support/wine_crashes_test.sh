@@ -55,4 +55,28 @@ else
   failures=$((failures + 1))
 fi
 
+# wine_run_tool: a silent failed launch is retried once; a tool's own failure (it printed) is not.
+echo 0 >"$dir/launches"
+wine() {  # fails silently on the first launch; runs in a subshell, so it counts in a file
+  local n=$(($(cat "$dir/launches") + 1))
+  echo "$n" >"$dir/launches"
+  ((n > 1)) || return 1
+  echo "started"
+}
+out=$(wine_run_tool tool.exe start DNS 2>"$dir/stderr") && [[ $out == started && $(cat "$dir/launches") == 2 ]] &&
+  grep -q 'tool.exe exited 1 without any output' "$dir/stderr" &&
+  echo "ok: a silent failed launch is retried once, with a note" ||
+  { echo "FAIL: silent launch retry: out='$out' launches=$(cat "$dir/launches")" >&2; failures=$((failures + 1)); }
+wine() { echo "launch $*" >>"$dir/calls"; echo "pg-svc-helper: StartServiceW failed (Win32 error 1058)" >&2; return 2; }
+set +e
+out=$(wine_run_tool helper.exe start PortGuard 2>"$dir/stderr"); rc=$?
+set -e
+if ((rc == 2)) && [[ $(wc -l <"$dir/calls") == 1 ]] && grep -q 'error 1058' "$dir/stderr"; then
+  echo "ok: a tool that failed and said why is not retried; its status and stderr pass through"
+else
+  echo "FAIL: tool failure passed through wrongly: rc=$rc calls=$(wc -l <"$dir/calls")" >&2
+  failures=$((failures + 1))
+fi
+unset -f wine
+
 ((failures == 0)) && echo PASS

@@ -55,6 +55,10 @@ std::filesystem::path data_dir() {
   return dir;
 }
 
+std::filesystem::path data_dir_or(const std::string& option) {
+  return option.empty() ? data_dir() : std::filesystem::path(widen(option));
+}
+
 std::filesystem::path shell_data_dir() { return common_app_data() / L"PortGuard"; }
 std::filesystem::path policy_file() { return data_dir() / L"policy.toml"; }
 std::filesystem::path state_dir() { return data_dir() / L"state"; }

@@ -3,6 +3,7 @@
 // recorded it in HKLM\SOFTWARE\PortGuard\DataDir, else the shell's common application data folder
 // (SHGetFolderPathW) — never the environment, which a caller controls.
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 namespace portguard::win32 {
@@ -15,6 +16,8 @@ inline constexpr std::string_view data_dir_value = "DataDir";
 /// C:\ProgramData\PortGuard. Read once per process. Throws portguard::Error when DataDir is set
 /// but not an absolute local path, Win32Error when the shell cannot say.
 std::filesystem::path data_dir();
+/// A command's `--data-dir` option (UTF-8) when given, else data_dir().
+std::filesystem::path data_dir_or(const std::string& option);
 /// The shell's answer alone, ignoring DataDir (what install-service records).
 std::filesystem::path shell_data_dir();
 std::filesystem::path policy_file();     // ...\policy.toml

@@ -37,7 +37,7 @@ std::vector<std::string> service_names(const std::vector<std::string>& values) {
 }
 
 std::filesystem::path state_dir(const std::string& data_dir) {
-  return (data_dir.empty() ? win32::data_dir() : std::filesystem::path(widen(data_dir))) / L"state";
+  return data_dir_or(data_dir) / L"state";
 }
 
 } // namespace
@@ -125,7 +125,7 @@ int command_secure_data_dir(const std::vector<std::string>& args, cli::Io io) {
   desc.add_options()("help,h", "show this help")("data-dir", po::value(&dir), "default %ProgramData%\\PortGuard");
   po::variables_map vm;
   if (auto rc = cli::parse_command_line("secure-data-dir", desc, "", args, vm, io)) return *rc;
-  const std::filesystem::path target = dir.empty() ? data_dir() : std::filesystem::path(widen(dir));
+  const std::filesystem::path target = data_dir_or(dir);
   secure_data_dir(target);
   io.out << target.string() << ": SYSTEM and Administrators full control, Users read (" << narrow(data_dir_sddl) << ")\n";
   return cli::exit_ok;

@@ -229,7 +229,7 @@ int command_run(const std::vector<std::string>& args, cli::Io io) {
   // reading stderr, so it carries the error into ServiceMain (event 3010, SERVICE_STOPPED).
   std::string startup_error;
   try {
-    options.data_dir = data_dir.empty() ? win32::data_dir() : std::filesystem::path(widen(data_dir));
+    options.data_dir = data_dir_or(data_dir);
   } catch (const std::exception& e) {
     if (console) throw;
     startup_error = e.what();

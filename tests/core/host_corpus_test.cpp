@@ -89,6 +89,9 @@ TEST_CASE("every host of the corpus reads and writes back unchanged") {
     CHECK_FALSE(host.services.empty());
     CHECK_FALSE(host.ports_in_use.empty());
     CHECK(host.dynamic_ranges.size() == 4);  // UDP and TCP, IPv4 and IPv6, as the probe captures them
+    // The persistent reservation API exists from Vista / 2008 on: the probe writes a list (maybe
+    // empty) there and null on 2003.
+    CHECK(host.persistent_reservations.has_value() == (host.version.major >= 6));
   }
 }
 

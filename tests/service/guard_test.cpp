@@ -5,6 +5,7 @@
 #include "portguard/core/backup_store.hpp"
 #include "portguard/core/event_ids.hpp"
 #include "portguard/core/guard.hpp"
+#include "portguard/core/registry_value.hpp"
 #include "support/fakes.hpp"
 
 #include <catch2/catch.hpp>
@@ -188,171 +189,143 @@ TEST_CASE("Audit mode reports what enforce would do and never writes") {
   CHECK(rig.last(events::audit_finding).inserts[1] == "1645-1646, 1812-1813");
 }
 
-TEST_CASE("A registry fight ends in a back-off with an error event, not an endless rewrite loop") {
-  GuardSettings s;
-  s.fight_rounds = 5;
-  s.fight_window = 60s;
-  s.fight_backoff = 600s;
-  Rig rig({5, 2, 3790, true}, s);
-  // The other tool rewrites the value every 200 ms; the guard runs a pass after each change.
-  for (int round = 0; round < 50; ++round) {
-    rig.drift();
-    rig.clock.advance(200ms);
+TEST_CASE("Issue 18/2: an admin's edits seconds apart are repaired every time and are never a fight") {
+  Rig rig;  // default settings, as the service runs
+  rig.guard->run_pass(PassTrigger::startup);  // the guard's own start-up repair
+  for (int edit = 0; edit < 6; ++edit) {
+    rig.clock.advance(15s);
+    rig.drift({});  // an admin deletes the value
     rig.guard->run_pass(PassTrigger::registry_changed);
+    CHECK(rig.reserved() == std::vector<std::string>{"1645-1646", "1812-1813"});
   }
-  CHECK(rig.count(events::repaired) == 5);
-  REQUIRE(rig.count(events::registry_fight) == 1);
+  CHECK(rig.count(events::repaired) == 7);
+  CHECK(rig.count(events::registry_fight) == 0);
+  CHECK_FALSE(rig.guard->backoff_until(Target::reserved_ports).has_value());
+}
+
+namespace {
+/// Another program that changes the value back `delay` after every write of the guard, for as
+/// long as it is fighting. Drives the guard as the service loop does: a pass right after each
+/// change, and a pass at the guard's own deadline (back-off end, fight settle check) otherwise.
+struct OtherTool {
+  Rig& rig;
+  std::chrono::milliseconds delay{50};
+  std::vector<std::chrono::steady_clock::time_point> guard_writes;
+  bool guard_just_wrote = false;
+
+  void pass(PassTrigger trigger) {
+    const int writes = rig.registry.writes;
+    rig.guard->run_pass(trigger);
+    guard_just_wrote = rig.registry.writes != writes;
+    if (guard_just_wrote) guard_writes.push_back(rig.clock.steady);
+  }
+  void step(bool fighting) {
+    if (fighting && guard_just_wrote) {
+      rig.clock.advance(delay);
+      rig.drift();
+      pass(PassTrigger::registry_changed);
+      return;
+    }
+    const auto due = rig.guard->next_deadline();
+    rig.clock.advance(due ? std::chrono::ceil<std::chrono::milliseconds>(*due - rig.clock.steady) : std::chrono::milliseconds{60000});
+    pass(PassTrigger::fight_check);
+  }
+};
+} // namespace
+
+TEST_CASE("Issue 18/3: a program that changes the value back makes the guard back off 1 s, 2 s, 4 s ... capped, re-checking as each ends") {
+  Rig rig;
+  OtherTool tool{rig};
+  tool.pass(PassTrigger::startup);
+  REQUIRE(tool.guard_just_wrote);
+  while (tool.guard_writes.size() < 12 || tool.guard_just_wrote) tool.step(true);
+
+  REQUIRE(rig.count(events::registry_fight) == 1);  // raised once, rate limited while it lasts
   const Event& fight = rig.last(events::registry_fight);
   CHECK(fight.level == Event::Level::error);
-  CHECK(fight.inserts == std::vector<std::string>{"reserved-ports", "5", "60", "600"});
-  CHECK(rig.guard->backoff_until(Target::reserved_ports).has_value());
-  const int writes = rig.registry.writes;
+  CHECK(fight.inserts == std::vector<std::string>{"reserved-ports", "3", "5", "1", "60", ""});
+  // Three quick repairs, then one write exactly when each back-off ends (plus the other tool's
+  // 50 ms): the back-off doubles from 1 s and is capped at 60 s; never a periodic pass later.
+  std::vector<long long> gaps;
+  for (std::size_t i = 3; i < tool.guard_writes.size(); ++i)
+    gaps.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(tool.guard_writes[i] - tool.guard_writes[i - 1]).count());
+  CHECK(gaps == std::vector<long long>{1050, 2050, 4050, 8050, 16050, 32050, 60050, 60050, 60050});
+  CHECK(rig.count(events::fight_resumed) == 0);
+  REQUIRE(rig.guard->backoff_until(Target::reserved_ports).has_value());
 
-  // After the back-off the guard resumes (1005) and repairs again.
-  rig.clock.advance(600s);
-  rig.drift();
-  rig.guard->run_pass(PassTrigger::timer);
-  CHECK(rig.count(events::fight_resumed) == 1);
-  CHECK(rig.count(events::repaired) == 6);
-  CHECK(rig.registry.writes == writes + 1);
+  // The other program stops: the guard repairs when the current back-off ends, within the
+  // documented worst-case window, and once the repair has held 5 s the fight is over (1005, once).
+  const auto stopped = rig.clock.steady;
+  tool.step(false);
+  CHECK(tool.guard_just_wrote);
   CHECK(rig.reserved() == std::vector<std::string>{"1433-1434", "1645-1646", "1812-1813"});
+  CHECK(rig.clock.steady - stopped <= 60s);
+  tool.step(false);
+  REQUIRE(rig.count(events::fight_resumed) == 1);
+  CHECK(rig.last(events::fight_resumed).inserts == std::vector<std::string>{"reserved-ports", "5"});
+  CHECK_FALSE(rig.guard->next_deadline().has_value());
+  // Back to normal: a later change is repaired at once, and a new fight would be reported at once.
+  rig.clock.advance(30s);
+  rig.drift();
+  const int writes = rig.registry.writes;
+  rig.guard->run_pass(PassTrigger::registry_changed);
+  CHECK(rig.registry.writes == writes + 1);
+  for (const Event& e : rig.sink.events) CHECK(e.inserts.size() == events::find(e.id)->inserts);
 }
 
-TEST_CASE("A safety rail blocks the repair and raises its error event") {
+TEST_CASE("Issue 18/4: a different policy error is a new event, and 3003 names the last known good in force") {
   Rig rig;
   GuardPolicy p;
-  p.source = "policy.toml";
-  p.plan.targets = std::vector<Target>{Target::reserved_ports};
-  p.plan.limits.max_reserved_ports = 3;
+  p.source = "C:\\ProgramData\\PortGuard\\policy.toml";
+  p.accepted_utc = "2026-11-27T14:03:00Z";
   p.requirements = [](const HostSnapshot&) { return ias; };
   rig.guard->set_policy(p);
-  const PassResult r = rig.guard->run_pass(PassTrigger::startup);
-  CHECK_FALSE(r.compliant);
-  CHECK(rig.registry.writes == 0);
-  REQUIRE(rig.count(events::safety_rail) == 1);
-  CHECK(rig.last(events::safety_rail).inserts[1] == "rail-max-ports");
-  CHECK(rig.count(events::repaired) == 0);
+  rig.guard->report_policy_invalid("C:\\ProgramData\\PortGuard\\policy.toml", "the file does not exist");
+  rig.guard->report_policy_invalid("C:\\ProgramData\\PortGuard\\policy.toml", "policy.toml:2:8: mode: 'marge' is not one of merge, exact");
+  REQUIRE(rig.count(events::policy_invalid) == 2);
+  CHECK_THAT(rig.last(events::policy_invalid).inserts[1], Catch::Contains("marge"));
+  CHECK(rig.last(events::policy_invalid).inserts[2] ==
+        "the last known good policy (read from C:\\ProgramData\\PortGuard\\policy.toml, accepted 2026-11-27T14:03:00Z)");
+  // The same error again is the same condition: rate limited.
+  rig.guard->report_policy_invalid("C:\\ProgramData\\PortGuard\\policy.toml", "policy.toml:2:8: mode: 'marge' is not one of merge, exact");
+  CHECK(rig.count(events::policy_invalid) == 2);
 }
 
-TEST_CASE("A port held by another process is reported as the conflict ops know") {
-  Rig rig;
-  rig.probe.host.ports_in_use.push_back(PortInUse{Protocol::udp, 1645, 1816, "dns.exe", ""});
-  rig.guard->run_pass(PassTrigger::startup);
-  REQUIRE(rig.count(events::port_conflict) == 1);
-  const Event& e = rig.last(events::port_conflict);
-  CHECK(e.level == Event::Level::error);
-  CHECK(e.inserts == std::vector<std::string>{"UDP", "1645", "IAS", "dns.exe (PID 1816)", ""});
-  CHECK(rig.count(events::in_compliance) == 0);
-}
-
-TEST_CASE("A port held by an unknown process is a conflict only when the service needing it is not running") {
-  Rig rig;
-  rig.probe.host.ports_in_use.push_back(PortInUse{Protocol::udp, 1645, 0, "", ""});  // owner unknown (Wine: PID 0)
-  rig.guard->run_pass(PassTrigger::startup);
-  CHECK(rig.count(events::port_conflict) == 0);  // IAS not installed: nobody fails to bind
-
-  ServiceInfo ias_service;
-  ias_service.name = "IAS";
-  ias_service.state = ServiceState::running;
-  ias_service.pid = 900;
-  rig.probe.host.services.push_back(ias_service);
-  rig.clock.advance(1s);
-  rig.guard->run_pass(PassTrigger::timer);
-  CHECK(rig.count(events::port_conflict) == 0);  // may well be IAS itself
-
-  rig.probe.host.services.back().state = ServiceState::stopped;  // IAS failed to start: someone else holds it
-  rig.probe.host.services.back().pid = 0;
-  rig.clock.advance(1s);
-  rig.guard->run_pass(PassTrigger::timer);
-  REQUIRE(rig.count(events::port_conflict) == 1);
-  CHECK(rig.last(events::port_conflict).inserts == std::vector<std::string>{"UDP", "1645", "IAS", "an unknown process", ""});
-}
-
-TEST_CASE("A required port inside the dynamic range and unreserved is reported at risk") {
-  Rig rig({6, 3, 9600, true});
-  rig.set_policy(true, std::vector<Target>{Target::dns_socket_pool});
-  rig.probe.host.dynamic_ranges.push_back(DynamicPortRange{Protocol::udp, IpVersion::v4, PortRange::make(1025, 60000), false, "MSFT_NetUDPSetting"});
-  rig.guard->run_pass(PassTrigger::startup);
-  CHECK(rig.count(events::port_at_risk) == 2);
-  CHECK(rig.last(events::port_at_risk).inserts[3] == "1025-60000");
-}
-
-TEST_CASE("Pending reboot is reported until the host has booted after the change") {
-  Rig rig;
-  rig.guard->run_pass(PassTrigger::startup);
-  REQUIRE(rig.guard->pending().size() == 1);
-  // Another guard instance (service restart) still knows: the state survives in the state dir.
-  {
-    testing::FakeEventSink other_sink;
-    Guard restarted(rig.probe, rig.applier, other_sink, rig.clock, {}, rig.dir / "state");
-    CHECK(restarted.pending().size() == 1);
-    CHECK(load_pending_effects(rig.dir / "state").size() == 1);
+TEST_CASE("Issue 18/6: 1003 and 1002 count and word port ranges as written, in merge and exact mode") {
+  // TCP and UDP requirements of the same ports are one range of ReservedPorts (protocol-agnostic).
+  const Requirements both = {req(Protocol::udp, 1645, 1646, "IAS"), req(Protocol::tcp, 1645, 1646, "IAS"),
+                             req(Protocol::udp, 1701, 1702, "RemoteAccess"), req(Protocol::tcp, 1701, 1702, "RemoteAccess"),
+                             req(Protocol::udp, 1812, 1813, "IAS"), req(Protocol::tcp, 1812, 1813, "IAS")};
+  SECTION("merge: an entry widened to the required range is an addition, nothing is removed") {
+    Rig rig;
+    rig.drift({"1433-1434", "1701-1701"});
+    rig.set_policy(false, std::vector<Target>{Target::reserved_ports}, both);
+    rig.guard->run_pass(PassTrigger::startup);
+    REQUIRE(rig.count(events::repaired) == 1);
+    CHECK(rig.reserved() == std::vector<std::string>{"1433-1434", "1645-1646", "1701-1702", "1812-1813"});
+    const Event& r = rig.last(events::repaired);
+    CHECK(r.inserts[1] == "1645-1646, 1702-1702, 1812-1813");
+    CHECK(r.inserts[2] == "nothing");
+    REQUIRE(rig.count(events::in_compliance) == 1);
+    CHECK(rig.last(events::in_compliance).inserts[0] == "3");
   }
-  rig.clock.advance(2h);
-  rig.probe.host.boot_time_unix = rig.seconds_now() - 60;  // rebooted
-  rig.sink.events.clear();
-  rig.guard->run_pass(PassTrigger::timer);
-  CHECK(rig.guard->pending().empty());
-  CHECK(rig.count(events::pending_reboot) == 0);
-  CHECK(load_pending_effects(rig.dir / "state").empty());
-}
-
-TEST_CASE("Pending DNS restart follows the DNS service's start time") {
-  Rig rig({6, 3, 9600, true});
-  rig.set_policy(false, std::vector<Target>{Target::dns_socket_pool});
-  rig.probe.host.dns_start_time_unix = rig.seconds_now() - 600;
-  rig.guard->run_pass(PassTrigger::startup);
-  CHECK(rig.count(events::repaired) == 1);
-  REQUIRE(rig.count(events::pending_dns_restart) == 1);
-  CHECK(rig.last(events::pending_dns_restart).inserts[0] == "dns-socket-pool");
-  CHECK(rig.count(events::pending_reboot) == 0);
-  rig.clock.advance(10min);
-  rig.probe.host.dns_start_time_unix = rig.seconds_now();  // DNS restarted
-  rig.guard->run_pass(PassTrigger::timer);
-  CHECK(rig.guard->pending().empty());
-}
-
-TEST_CASE("still_pending: boot and DNS start times decide") {
-  HostSnapshot h;
-  const std::vector<PendingEffect> rec = {{Target::reserved_ports, TakesEffect::next_boot, 1000},
-                                          {Target::dns_socket_pool, TakesEffect::dns_restart, 1000}};
-  CHECK(still_pending(rec, h).size() == 1);  // boot unknown: keep; DNS not running: nothing to wait for
-  h.boot_time_unix = 999;
-  h.dns_start_time_unix = 999;
-  CHECK(still_pending(rec, h).size() == 2);
-  h.boot_time_unix = 1001;
-  h.dns_start_time_unix = 1001;
-  CHECK(still_pending(rec, h).empty());
-}
-
-TEST_CASE("A failing capture becomes the check-failed error event, not an exception") {
-  struct Broken : SystemProbe {
-    HostSnapshot capture(const std::vector<ConfiguredPortQuery>&, ServiceDetail) override { throw std::runtime_error("RegOpenKeyExW failed"); }
-    bool port_in_use(Protocol, Port) override { return false; }
-  } broken;
-  Rig rig;
-  Guard g(broken, rig.applier, rig.sink, rig.clock);
-  GuardPolicy p;
-  p.requirements = [](const HostSnapshot&) { return ias; };
-  g.set_policy(p);
-  // A startup attempt that will be retried only logs; the last one raises the event.
-  const PassResult quiet = g.run_pass(PassTrigger::startup, Guard::FailureReport::log_only);
-  CHECK_FALSE(quiet.ran);
-  CHECK(rig.count(events::check_failed) == 0);
-  CHECK_THAT(quiet.log.back(), Catch::Contains("RegOpenKeyExW failed"));
-  const PassResult r = g.run_pass(PassTrigger::startup);
-  CHECK_FALSE(r.ran);
-  REQUIRE(rig.count(events::check_failed) == 1);
-  CHECK(rig.last(events::check_failed).inserts[0] == "RegOpenKeyExW failed");
-}
-
-TEST_CASE("Without a policy the guard changes nothing") {
-  Rig rig;
-  Guard g(rig.probe, rig.applier, rig.sink, rig.clock);
-  const PassResult r = g.run_pass(PassTrigger::startup);
-  CHECK_FALSE(r.ran);
-  CHECK(rig.registry.writes == 0);
-  CHECK(rig.sink.events.empty());
+  SECTION("exact: what was removed is named as ports, once") {
+    Rig rig;
+    rig.drift({"1433-1434", "1701-1701"});
+    GuardPolicy p;
+    p.source = "policy.toml";
+    p.plan.targets = std::vector<Target>{Target::reserved_ports};
+    p.plan.mode = Mode::exact;
+    p.plan.allow.removals = true;
+    p.requirements = [both](const HostSnapshot&) { return both; };
+    rig.guard->set_policy(p);
+    rig.guard->run_pass(PassTrigger::startup);
+    REQUIRE(rig.count(events::repaired) == 1);
+    const Event& r = rig.last(events::repaired);
+    CHECK(r.inserts[1] == "1645-1646, 1702-1702, 1812-1813");
+    CHECK(r.inserts[2] == "1433-1434");
+    CHECK(rig.last(events::in_compliance).inserts[0] == "3");
+  }
 }
 
 TEST_CASE("Policy events: invalid and insecure are rate limited until a valid policy loads") {
@@ -360,7 +333,7 @@ TEST_CASE("Policy events: invalid and insecure are rate limited until a valid po
   rig.guard->report_policy_invalid("C:\\p.toml", "p.toml:3:1: unknown key 'protcol'");
   rig.guard->report_policy_invalid("C:\\p.toml", "p.toml:3:1: unknown key 'protcol'");
   CHECK(rig.count(events::policy_invalid) == 1);
-  CHECK(rig.last(events::policy_invalid).inserts[2] == "C:\\ProgramData\\PortGuard\\policy.toml");
+  CHECK(rig.last(events::policy_invalid).inserts[2] == "the last known good policy (read from C:\\ProgramData\\PortGuard\\policy.toml)");
   rig.guard->report_policy_insecure("C:\\p.toml", "Everyone");
   CHECK(rig.last(events::policy_insecure).level == Event::Level::error);
   rig.guard->report_policy_loaded("C:\\p.toml", false);

@@ -23,6 +23,17 @@ svc_wait_event 3007 5
 svc_assert_eq "$(svc_events | awk '$1==3007{print $2}' | head -n1)" error "level of 3007"
 svc_event_strings | grep -q "Everyone" || svc_fail "3007 does not name who can write the policy"
 svc_assert_eq "$(svc_reserved)" "1645-1646|1812-1813" "ReservedPorts (the refused policy's 1701 is not applied)"
+# Issue 18, defect 5: check, plan and validate give the service's verdict, not a plan from the
+# refused policy (which would say WARNING drift about 1701).
+set +e
+check_out=$(portguard check); check_rc=$?
+validate_out=$(portguard validate); validate_rc=$?
+set -e
+svc_log "check: $check_out (exit $check_rc)"
+svc_assert_eq "$check_rc" 2 "check's exit code on a refused policy (CRITICAL)"
+grep -q '^PORTGUARD CRITICAL - policy refused: writable by Everyone' <<<"$check_out" || svc_fail "check does not say the policy is refused: $check_out"
+svc_assert_eq "$validate_rc" 1 "validate's exit code on a refused policy"
+grep -q 'policy refused: writable by Everyone' <<<"$validate_out" || svc_fail "validate does not say the policy is refused: $validate_out"
 
 # Permissions fixed while running: the change notification makes the guard re-check and load it.
 chmod o-w "$SVC_DATA/policy.toml"

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Issue 18, defect 7: a ReservedPorts holding every required range but without the final NUL
+# terminator that REG_MULTI_SZ requires (Windows may misread such a value at boot, KB 812873) is
+# not "OK": check warns, and the guard backs it up and rewrites it canonically.
+source "$(dirname "$0")/svc_lib.sh"
+svc_setup malformed win2003
+
+KEY="HKLM\\$TCPIP"
+# The exact bytes of ReservedPorts (regedit /e; reg query hides a missing terminator).
+reserved_hex() {
+  rm -f "$WINEPREFIX/drive_c/export.reg"
+  WINEDEBUG=-all wine regedit /e 'C:\export.reg' "HKEY_LOCAL_MACHINE\\$TCPIP" >/dev/null 2>&1
+  iconv -f UTF-16LE -t UTF-8 "$WINEPREFIX/drive_c/export.reg" 2>/dev/null | tr -d '\r' |
+    sed -n '/^"ReservedPorts"=/,/[^\\]$/p' | tr -d '\\\n ' | sed 's/^"ReservedPorts"=hex(7)://'
+}
+
+svc_policy
+# Wine's reg.exe stores the strings without the list terminator (what an admin's tool may do).
+WINEDEBUG=-all wine reg add "$KEY" /v ReservedPorts /t REG_MULTI_SZ /d '1645-1646\01812-1813' /f >/dev/null 2>&1
+before=$(reserved_hex)
+svc_log "ReservedPorts bytes before: $before"
+[[ $before != *00,00,00,00 ]] || svc_fail "the test value has its terminator already; cannot test the defect"
+svc_assert_eq "$(svc_reserved)" "1645-1646|1812-1813" "strings of the malformed value (every required range)"
+
+set +e
+out=$(portguard check); rc=$?
+set -e
+svc_log "check: $out (exit $rc)"
+[[ $out != "PORTGUARD OK"* ]] || svc_fail "check says OK for a value without its final terminator"
+svc_assert_eq "$rc" 1 "check's exit code (WARNING)"
+grep -q 'two NUL' <<<"$out" || svc_fail "check does not say what is wrong with the value: $out"
+
+svc_install
+svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+after=$(reserved_hex)
+svc_log "ReservedPorts bytes after: $after"
+[[ $after == *00,00,00,00 ]] || svc_fail "the guard did not rewrite the value with its terminator: $after"
+svc_assert_eq "$(svc_reserved)" "1645-1646|1812-1813" "strings after the rewrite"
+svc_assert_eq "$(svc_count_event 1003)" 1 "repaired events"
+ls "$SVC_DATA"/backups/*.json >/dev/null 2>&1 || svc_fail "no backup of the malformed value"
+set +e
+out=$(portguard check); rc=$?
+set -e
+svc_log "check after the rewrite: $out (exit $rc)"
+grep -q 'two NUL' <<<"$out" && svc_fail "check still reports the terminator after the rewrite"
+svc_helper stop PortGuard 20 >/dev/null || svc_fail "the service did not stop"
+svc_log "events: $(svc_event_ids)"
+svc_log "PASS"

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Issue 18, defects 1, 4 and 6: a policy edit is picked up by its content, whatever the file time
+# and size say; every different policy error is its own 3003 naming the last known good in force;
+# 1002/1003 count and word port ranges as written.
+#
+# Each policy version is written with the SAME modification time (touch -d before the rename) and
+# the same size as the previous one: exactly what two saves within one second look like to a
+# time+size signature (the defect), deterministically.
+source "$(dirname "$0")/svc_lib.sh"
+svc_setup reload win2003
+
+stamp=$(date -d '2026-01-01 12:00:00 UTC' +%s)
+# write_policy PORT MODE: the scenario policy plus one L2TP entry, same size for one-digit changes.
+write_policy() {
+  {
+    printf '[guard]\nmode = "%s"\nenforcement = "enforce"\ntargets = ["reserved-ports"]\nrecheck_interval = "15m"\n\n' "$2"
+    printf '[catalog]\nenabled = false\n\n'
+    printf '[[reserve]]\nports = [1645, 1646, "1812-1813"]\nprotocol = "udp"\nservice = "IAS"\nreason = "RADIUS"\n\n'
+    printf '[[reserve]]\nports = [%s]\nprotocol = "udp"\nservice = "RemoteAccess"\nreason = "L2TP"\n' "$1"
+  } >"$SVC_DATA/policy.toml.tmp"
+  touch -d "@$stamp" "$SVC_DATA/policy.toml.tmp"
+  mv "$SVC_DATA/policy.toml.tmp" "$SVC_DATA/policy.toml"
+  svc_log "policy written: port $1, mode $2 ($(stat -c '%s bytes, mtime %Y' "$SVC_DATA/policy.toml"))"
+}
+
+write_policy 1701 merge
+svc_install
+svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+svc_assert_eq "$(svc_reserved)" "1645-1646|1701-1701|1812-1813" "ReservedPorts after the first start"
+# Defect 6 (1002): 1645, 1646, 1812-1813 and 1701 are three ranges once merged, not four requirements.
+grep -aq 'ReportEventW.*L"3".*L"reserved-ports"\|L"3",\? *L"reserved-ports"' "$SVC_TRACE" || svc_fail "1002 does not count 3 port ranges"
+
+# Defect 1: policy B, same size, same file time: must be applied.
+n1004=$(svc_count_event 1004)
+write_policy 1702 merge
+out=$(svc_helper wait-multi "$TCPIP" ReservedPorts "1645-1646|1701-1702|1812-1813" 8000) ||
+  svc_fail "policy B (same size, same file time) was not applied: $out"
+svc_log "policy B applied: $out"
+(($(svc_count_event 1004) > n1004)) || svc_fail "no 1004 for policy B"
+# Defect 6 (1003): in merge mode 1701-1701 became 1701-1702: 1702 was added, nothing removed.
+grep -aq 'L"1702-1702"' "$SVC_TRACE" || svc_fail "1003 does not say 1702-1702 was added"
+! grep -aq 'L"1701-1701"' "$SVC_TRACE" || svc_fail "1003 claims 1701-1701 was removed although it was merged into 1701-1702"
+
+# Defect 1 (broken after good): "marge" instead of "merge", same size, same file time: 3003.
+n3003=$(svc_count_event 3003)
+write_policy 1702 marge
+for _ in $(seq 80); do (($(svc_count_event 3003) > n3003)) && break; sleep 0.1; done
+(($(svc_count_event 3003) > n3003)) || svc_fail "a broken policy of the same size and file time raised no 3003"
+svc_event_strings | grep -aq "marge" || svc_fail "3003 does not name the error"
+
+# Defect 4: a different error on the same file is a new event, and 3003 names the last known good.
+n3003=$(svc_count_event 3003)
+rm -f "$SVC_DATA/policy.toml"
+for _ in $(seq 80); do (($(svc_count_event 3003) > n3003)) && break; sleep 0.1; done
+(($(svc_count_event 3003) > n3003)) || svc_fail "deleting the policy after a different error raised no 3003"
+n3003=$(svc_count_event 3003)
+write_policy 1702 marge
+for _ in $(seq 80); do (($(svc_count_event 3003) > n3003)) && break; sleep 0.1; done
+(($(svc_count_event 3003) > n3003)) || svc_fail "the 'marge' error after 'not found' raised no 3003 (rate limited as the same condition)"
+svc_event_strings | grep -aq 'last known good policy (read from C:\\ProgramData\\PortGuard\\policy.toml, accepted 20' ||
+  svc_fail "3003 does not name the last known good in force (source and acceptance time)"
+# Still enforced with policy B (the last known good): a delete is repaired back to it.
+out=$(svc_helper drift "$TCPIP" ReservedPorts "" "1645-1646|1701-1702|1812-1813" 5000) || svc_fail "last known good not enforced: $out"
+svc_log "with a broken policy, drift is still $out"
+
+svc_helper stop PortGuard 20 >/dev/null || svc_fail "the service did not stop"
+svc_log "events: $(svc_event_ids)"
+svc_log "PASS"

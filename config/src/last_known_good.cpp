@@ -24,6 +24,7 @@ void save_last_known_good(const Policy& policy, const std::filesystem::path& sta
       {"policy", {{"source", policy.source}, {"text", policy.text}}},
       {"catalog", {{"source", policy.catalog.source}, {"text", policy.catalog.text}}},
       {"services", {{"source", policy.services_file}, {"text", policy.services_text}}},
+      {"accepted_utc", policy.accepted_utc},
   };
   std::filesystem::create_directories(state_dir);
   const auto target = lkg_path(state_dir);
@@ -70,7 +71,9 @@ std::optional<Policy> load_last_known_good(const std::filesystem::path& state_di
     const std::string services_text = doc.at("services").at("text").get<std::string>();
     const Catalog catalog = load_catalog_text(catalog_text, catalog_source);
     const ServiceNameResolver services = ServiceNameResolver::parse(services_text, services_source);
-    return load_policy_text(text, source, services, catalog);
+    Policy policy = load_policy_text(text, source, services, catalog);
+    policy.accepted_utc = doc.value("accepted_utc", std::string());  // absent in copies older than issue 18
+    return policy;
   } catch (const nlohmann::json::exception& e) {
     throw PolicyError({{name, 0, 0, std::string("the last known good policy is damaged (") + e.what() + "); delete it, and the next valid policy replaces it"}});
   }

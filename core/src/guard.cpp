@@ -3,6 +3,7 @@
 #include "portguard/core/backup_store.hpp"
 #include "portguard/core/error.hpp"
 #include "portguard/core/event_ids.hpp"
+#include "portguard/core/port_list_codec.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -48,7 +49,6 @@ std::vector<std::string> ranges(const std::vector<RangeChange>& changes, std::op
   return out;
 }
 
-/// Entries of `a` that are not in `b`, in a's order.
 /// The entries of `a` not in `b`, in a's order. A set, not a scan of `b` per entry: a value can hold
 /// a megabyte of unrecognised entries (docs/testing.md, hostile input).
 std::vector<std::string> minus(const std::vector<std::string>& a, const std::vector<std::string>& b) {
@@ -57,6 +57,33 @@ std::vector<std::string> minus(const std::vector<std::string>& a, const std::vec
   for (const auto& x : a)
     if (!in_b.contains(x)) out.push_back(x);
   return out;
+}
+
+/// What a write changed, in ports, not in entries: "1701-1701" widened to "1701-1702" added
+/// 1702-1702 and removed nothing (merge mode rewrites entries it keeps). Entries that are not port
+/// ranges are compared verbatim.
+std::vector<std::string> ports_gained(const std::vector<std::string>& before, const std::vector<std::string>& after) {
+  const PortList b = parse_port_list(before, EntryDetail::none);
+  const PortList a = parse_port_list(after, EntryDetail::none);
+  std::vector<std::string> out = format_port_list(a.ports.minus(b.ports));
+  for (auto& x : minus(a.unrecognised, b.unrecognised)) out.push_back(std::move(x));
+  return out;
+}
+
+/// Distinct port ranges the requirements need once merged: what a protocol-agnostic value such as
+/// ReservedPorts holds for them (TCP and UDP requirements of the same ports are one range).
+std::size_t distinct_ranges(const Requirements& requirements) {
+  std::vector<PortRange> all;
+  for (const auto& r : requirements) all.push_back(r.ports);
+  return PortSet::from_ranges(std::move(all)).ranges().size();
+}
+
+/// "1", "0.5": a duration in seconds for event text.
+std::string seconds_text(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000);
+  std::ostringstream out;
+  out << static_cast<double>(d.count()) / 1000.0;
+  return out.str();
 }
 
 std::string_view effect_key(TakesEffect e) {
@@ -89,6 +116,7 @@ std::string_view to_string(PassTrigger trigger) noexcept {
     case PassTrigger::policy_changed: return "policy changed";
     case PassTrigger::timer: return "periodic timer";
     case PassTrigger::manual: return "manual";
+    case PassTrigger::fight_check: return "registry fight: back-off ended or repair settled";
   }
   return "unknown";
 }
@@ -217,7 +245,9 @@ void Guard::set_policy(GuardPolicy policy) { policy_ = std::move(policy); }
 std::string Guard::target_key(Target target, std::optional<Protocol> protocol) { return describe_target(target, protocol); }
 
 std::string Guard::policy_in_use() const {
-  return policy_ ? policy_->source : std::string("no policy (nothing is changed)");
+  if (!policy_) return "nothing (no policy has ever been valid, so nothing is changed)";
+  return "the last known good policy (read from " + policy_->source +
+         (policy_->accepted_utc.empty() ? std::string() : ", accepted " + policy_->accepted_utc) + ")";
 }
 
 void Guard::emit(std::uint32_t id, const std::string& subject, std::vector<std::string> inserts) {
@@ -252,6 +282,56 @@ std::optional<steady::time_point> Guard::backoff_until(Target target, std::optio
   auto it = fights_.find(target_key(target, protocol));
   if (it == fights_.end()) return std::nullopt;
   return it->second.backoff_until;
+}
+
+std::optional<steady::time_point> Guard::next_deadline() const {
+  std::optional<steady::time_point> out;
+  const auto earliest = [&](steady::time_point t) { out = out ? std::min(*out, t) : t; };
+  for (const auto& [key, fight] : fights_) {
+    if (fight.backoff_until) earliest(*fight.backoff_until);
+    else if (fight.fighting && fight.last_write) earliest(*fight.last_write + settings_.fight_revert_window + std::chrono::milliseconds{1});
+  }
+  return out;
+}
+
+void Guard::track_fights(const ReservationPlan& full, PassResult& result) {
+  const auto now = clock_.steady_now();
+  for (const TargetPlan& t : full.targets) {
+    auto it = fights_.find(target_key(t.target, t.protocol));
+    if (it == fights_.end()) continue;  // never written by the guard: nobody can be changing it back
+    const std::string& key = it->first;
+    FightState& fight = it->second;
+    bool resumed = false;
+    if (fight.backoff_until) {
+      if (now < *fight.backoff_until) continue;
+      fight.backoff_until.reset();  // re-check now; this pass repairs, it is not a change-back
+      resumed = true;
+      result.log.push_back("back-off of " + key + " ended: checking it again");
+    }
+    const bool soon_after_write = fight.last_write && now - *fight.last_write <= settings_.fight_revert_window;
+    if (t.has_changes() && soon_after_write && !resumed) {
+      ++fight.reverts;
+      if (!fight.fighting && fight.reverts < settings_.fight_rounds) continue;
+      fight.backoff = fight.fighting ? std::min(fight.backoff * 2, settings_.fight_backoff_max) : settings_.fight_backoff_first;
+      fight.fighting = true;
+      fight.backoff_until = now + fight.backoff;
+      emit(events::registry_fight, key,
+           {key, std::to_string(fight.reverts), seconds_text(settings_.fight_revert_window), seconds_text(fight.backoff),
+            seconds_text(settings_.fight_backoff_max)});
+      result.log.push_back("registry fight on " + key + ": changed back " + std::to_string(fight.reverts) +
+                           " times in a row; backing off " + seconds_text(fight.backoff) + " s");
+    } else if (!soon_after_write && !resumed) {
+      // The last write held for the change-back window (or was changed much later: an ordinary edit).
+      fight.reverts = 0;
+      if (fight.fighting) {
+        fight.fighting = false;
+        fight.backoff = std::chrono::milliseconds{0};
+        limiter_.forget(events::registry_fight, key);  // a later fight is news at once
+        emit(events::fight_resumed, key, {key, seconds_text(settings_.fight_revert_window)});
+        result.log.push_back("registry fight on " + key + " is over: the repair held");
+      }
+    }
+  }
 }
 
 PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
@@ -289,16 +369,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
       }
     }
 
-    // Back-offs that ended: guard those targets again.
-    const auto now = clock_.steady_now();
-    for (auto& [key, fight] : fights_) {
-      if (fight.backoff_until && now >= *fight.backoff_until) {
-        fight.backoff_until.reset();
-        fight.repairs.clear();
-        emit(events::fight_resumed, key, {key});
-        result.log.push_back("back-off of " + key + " ended");
-      }
-    }
+    track_fights(full, result);
 
     ReservationPlan effective = full;
     strip_backed_off(effective);
@@ -377,7 +448,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
     if (compliant && !error_findings) {
       std::vector<std::string> managed;
       for (const TargetPlan& t : full.targets) managed.push_back(describe_target(t.target, t.protocol));
-      emit(events::in_compliance, "", {std::to_string(requirements.size()), join(managed, "none")});
+      emit(events::in_compliance, "", {std::to_string(distinct_ranges(requirements)), join(managed, "none")});
     }
   } catch (const std::bad_alloc&) {
     throw;
@@ -422,25 +493,14 @@ bool Guard::apply(const ReservationPlan& effective, PassResult& result) {
     }
     if (!o.changed) continue;
     result.changed = true;
-    emit(events::repaired, "", {key, join(minus(o.after, o.before)), join(minus(o.before, o.after)), std::string(to_string(o.takes_effect)),
+    emit(events::repaired, "", {key, join(ports_gained(o.before, o.after)), join(ports_gained(o.after, o.before)), std::string(to_string(o.takes_effect)),
                                 o.backup_id.empty() ? std::string("(no backup needed)") : o.backup_id});
     result.log.push_back("repaired " + key + " (backup " + o.backup_id + ")");
     if (o.takes_effect != TakesEffect::immediately) {
       std::erase_if(pending_, [&](const PendingEffect& p) { return p.target == o.target; });
       pending_.push_back(PendingEffect{o.target, o.takes_effect, wall});
     }
-    // Registry fight: too many repairs of the same target in a short window.
-    FightState& fight = fights_[key];
-    fight.repairs.push_back(now);
-    std::erase_if(fight.repairs, [&](steady::time_point t) { return now - t > settings_.fight_window; });
-    if (static_cast<int>(fight.repairs.size()) >= settings_.fight_rounds) {
-      fight.backoff_until = now + settings_.fight_backoff;
-      emit(events::registry_fight, key,
-           {key, std::to_string(fight.repairs.size()), std::to_string(settings_.fight_window.count()),
-            std::to_string(settings_.fight_backoff.count())});
-      result.log.push_back("registry fight on " + key + ": backing off");
-      fight.repairs.clear();
-    }
+    fights_[key].last_write = now;  // a change-back soon after this is what a fight looks like
   }
   return all_ok;
 }
@@ -455,7 +515,7 @@ void Guard::report_started(std::string_view version) {
     targets = join(names, "none");
   }
   emit(events::service_started, "",
-       {std::string(version), policy_in_use(), policy_ ? (policy_->audit ? "audit" : "enforce") : "none", targets});
+       {std::string(version), policy_ ? policy_->source : std::string("none (no valid policy yet)"), policy_ ? (policy_->audit ? "audit" : "enforce") : "none", targets});
 }
 
 void Guard::report_stopped(std::string_view reason, std::uint32_t exit_code) {
@@ -469,16 +529,18 @@ void Guard::report_policy_loaded(const std::string& source, bool audit) {
   emit(events::policy_loaded, "", {source, audit ? "audit" : "enforce"});
 }
 
+// Policy conditions are identified by file and cause: "not found" and then "mode 'marge' is not
+// valid" are two events, the same error seen again is one (rate limited).
 void Guard::report_policy_invalid(const std::string& file, const std::string& error) {
-  emit(events::policy_invalid, file, {file, error, policy_in_use()});
+  emit(events::policy_invalid, file + "|" + error, {file, error, policy_in_use()});
 }
 
 void Guard::report_policy_insecure(const std::string& file, const std::string& writers) {
-  emit(events::policy_insecure, file, {file, writers, policy_in_use()});
+  emit(events::policy_insecure, file + "|" + writers, {file, writers, policy_in_use()});
 }
 
 void Guard::report_no_policy(const std::string& file, const std::string& error) {
-  emit(events::no_policy, file, {file, error});
+  emit(events::no_policy, file + "|" + error, {file, error});
 }
 
 } // namespace portguard

@@ -196,8 +196,8 @@ struct Planner {
 
     if (!value.type_problem.empty()) {
       add("value-type", Severity::warning, false,
-          "The " + name + " value has the wrong registry type (" + value.type_problem +
-              "); it will be backed up and rewritten as REG_MULTI_SZ.",
+          "The " + name + " value cannot be trusted as it is (" + value.type_problem +
+              "); it will be backed up and rewritten as a canonical REG_MULTI_SZ.",
           target);
     }
     if (found.blank_entries > 0) {

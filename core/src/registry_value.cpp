@@ -124,11 +124,26 @@ std::vector<std::string> split_multi_sz(const std::u16string& units) {
 }
 } // namespace
 
+// REG_MULTI_SZ documentation: "a sequence of null-terminated strings, terminated by an empty
+// string (\0)"; RegSetValueEx: "the data must be terminated with two null characters". KB 812873's
+// ReservedPorts is read by TCP/IP at boot with that rule: without the final terminator (or with a
+// stray odd byte) the reader may take the bytes after the value, or drop the last entry. Such a
+// value is not trusted as it is: it is reported and rewritten canonically (after the backup).
+std::string multi_sz_layout_problem(const std::vector<std::uint8_t>& data, const std::vector<std::string>& strings) {
+  if (data.size() % 2 != 0)
+    return "REG_MULTI_SZ value has an odd number of bytes (" + std::to_string(data.size()) +
+           "): a stray byte after the strings; Windows may misread it";
+  if (!strings.empty() && data != encode_multi_sz(strings))
+    return "REG_MULTI_SZ value does not end with two NUL characters as Windows requires; Windows may misread its last entry";
+  return {};
+}
+
 MultiStringValue decode_multi_sz(const RawRegistryValue& raw) {
   MultiStringValue v;
   v.present = true;
   if (raw.type == reg_type::multi_sz) {
     v.strings = split_multi_sz(units_of(raw.data));
+    v.type_problem = multi_sz_layout_problem(raw.data, v.strings);
     return v;
   }
   v.type_problem = "value has type " + reg_type_name(raw.type) + ", expected REG_MULTI_SZ";

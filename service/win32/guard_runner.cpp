@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <vector>
 
 namespace portguard::win32 {
@@ -29,24 +30,34 @@ public:
   steady::time_point steady_now() override { return steady::now(); }
 };
 
-/// Identity of the policy file's content, to skip reloads when a notification was about something
-/// else in the directory (our own state or log files).
-struct FileSignature {
-  bool exists = false;
-  std::filesystem::file_time_type mtime{};
-  std::uintmax_t size = 0;
-  friend bool operator==(const FileSignature&, const FileSignature&) = default;
-};
-
-FileSignature signature(const std::filesystem::path& p) {
-  std::error_code ec;
-  FileSignature s;
-  s.exists = std::filesystem::is_regular_file(p, ec);
-  if (s.exists) {
-    s.mtime = std::filesystem::last_write_time(p, ec);
-    s.size = std::filesystem::file_size(p, ec);
+/// Identity of what a policy load reads: the bytes of the policy file, of the catalog.toml beside
+/// it and of the services file. A reload happens when any of them differs, whatever the file times
+/// say: two saves of the same size within one second (the file time's resolution on FAT, and what
+/// an editor's quick fix-and-save does) must not look alike. FNV-1a over length-prefixed contents;
+/// an absent file is distinct from an empty one.
+std::uint64_t content_fingerprint(const std::vector<std::filesystem::path>& files) {
+  std::uint64_t h = 14695981039346656037ull;
+  const auto mix = [&](const char* data, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      h ^= static_cast<unsigned char>(data[i]);
+      h *= 1099511628211ull;
+    }
+  };
+  std::vector<char> buffer(64 * 1024);
+  for (const auto& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    const char marker = in ? 'F' : 'A';  // present / absent
+    mix(&marker, 1);
+    std::uint64_t length = 0;
+    while (in) {
+      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      const auto got = static_cast<std::size_t>(in.gcount());
+      mix(buffer.data(), got);
+      length += got;
+    }
+    mix(reinterpret_cast<const char*>(&length), sizeof length);
   }
-  return s;
+  return h;
 }
 
 std::string summarize(const config::PolicyError& e) {
@@ -72,9 +83,10 @@ bool installation_audit_only() {
   }
 }
 
-GuardPolicy to_guard_policy(const config::Policy& policy, const std::string& source, Win32PersistentReservationApi& reservations) {
+GuardPolicy to_guard_policy(const config::Policy& policy, Win32PersistentReservationApi& reservations) {
   GuardPolicy g;
-  g.source = source;
+  g.source = policy.source;
+  g.accepted_utc = policy.accepted_utc;
   g.audit = policy.enforcement == config::Enforcement::audit || installation_audit_only();
   g.plan = policy.plan;
   g.configured_port_queries = config::configured_port_queries(policy);
@@ -116,18 +128,19 @@ public:
       guard_.report_policy_insecure(file_.string(), writers);
       return true;
     }
-    const FileSignature now = signature(file_);
+    const std::uint64_t now = content_fingerprint({file_, file_.parent_path() / "catalog.toml", services_file()});
     if (!force && last_ && *last_ == now) return false;
     last_ = now;
     try {
       config::Policy policy = config::load_policy(file_, services_file());
+      policy.accepted_utc = iso8601_utc(std::chrono::system_clock::now());
       try {
         config::save_last_known_good(policy, state_dir_);
       } catch (const std::exception& e) {
         log_.error("cannot save the last known good policy in {}: {}", state_dir_.string(), e.what());
       }
       interval_ = policy.recheck_interval;
-      GuardPolicy in_force = to_guard_policy(policy, file_.string(), reservations_);
+      GuardPolicy in_force = to_guard_policy(policy, reservations_);
       const bool audit = in_force.audit;
       guard_.set_policy(std::move(in_force));
       log_.info("policy {} loaded ({}{}, recheck every {} s)", file_.string(), audit ? "audit" : "enforce",
@@ -151,8 +164,9 @@ private:
     try {
       if (auto lkg = config::load_last_known_good(state_dir_)) {
         interval_ = lkg->recheck_interval;
-        guard_.set_policy(to_guard_policy(*lkg, "the last known good policy (from " + lkg->source + ")", reservations_));
-        log_.warn("using the last known good policy (from {})", lkg->source);
+        guard_.set_policy(to_guard_policy(*lkg, reservations_));
+        log_.warn("using the last known good policy (read from {}, accepted {})", lkg->source,
+                  lkg->accepted_utc.empty() ? std::string("at an unknown time") : lkg->accepted_utc);
       }
     } catch (const std::exception& e) {
       log_.error("the last known good policy in {} cannot be read: {}", state_dir_.string(), e.what());
@@ -164,7 +178,7 @@ private:
   std::filesystem::path state_dir_;
   Win32PersistentReservationApi& reservations_;
   spdlog::logger& log_;
-  std::optional<FileSignature> last_;
+  std::optional<std::uint64_t> last_;  // content_fingerprint of the last load attempt
   std::chrono::seconds interval_{15 * 60};
 };
 
@@ -273,6 +287,7 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
   auto policy_settle = steady::time_point::max();  // max: none scheduled
   PassTrigger pending_trigger = PassTrigger::registry_changed;
   auto next_timer = steady::now() + policy.recheck_interval();
+  std::optional<steady::time_point> fight_handled;  // the last fight deadline a pass was run for
   DWORD exit_code = run_ok;
   try {
     for (;;) {
@@ -289,6 +304,11 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
       if (const auto d = debounce.wait(now)) wait = std::min(wait, *d);
       if (retry_at != steady::time_point::max())
         wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(std::max(retry_at - now, steady::duration::zero())));
+      // A back-off that ends (or a fight's repair that has had time to hold) is checked at that
+      // moment, not at the next periodic pass (issue 18: a 15-minute back-off became 30).
+      const auto fight_due = guard.next_deadline();
+      if (fight_due && fight_due != fight_handled)
+        wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(std::max(*fight_due - now, steady::duration::zero())));
       if (policy_settle != steady::time_point::max())
         wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(std::max(policy_settle - now, steady::duration::zero())));
       const DWORD r = ::WaitForMultipleObjects(static_cast<DWORD>(handles.size()), handles.data(), FALSE,
@@ -334,6 +354,10 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
       if (t >= policy_settle && !debounce.pending()) {
         policy_settle = steady::time_point::max();
         if (policy.reload(false)) run_pass(PassTrigger::policy_changed);
+      }
+      if (const auto due = guard.next_deadline(); due && due != fight_handled && t >= *due) {
+        fight_handled = due;  // a pass that fails before reaching the fight records must not spin
+        run_pass(PassTrigger::fight_check);
       }
       if (t >= retry_at) {
         log->info("retrying the failed pass");

@@ -96,6 +96,7 @@ struct Policy {
   std::string text;                         // the policy as loaded (UTF-8, BOM removed), for last known good
   std::string services_file;                // services file used to resolve names (empty: none needed)
   std::string services_text;                // its content when names were resolved
+  std::string accepted_utc;                 // when the service accepted it (ISO 8601 UTC), kept in last known good
 };
 
 /// Where names like "radius" are resolved: the Windows services file

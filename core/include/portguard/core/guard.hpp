@@ -10,13 +10,21 @@
 // Contracts:
 //  - Audit never writes: the Applier is not called; 2005 says what enforce would do.
 //  - A blocked plan (a safety rail fired) writes nothing: 3004 per blocking rail.
+//  - Event identity: a condition is its event ID, its subject (file, target, port) and its cause
+//    (the error text): a different error on the same file is a different condition, reported at once.
 //  - Rate limiting: a rate-limited event with the same subject is reported at most once per
 //    GuardSettings::rate_limit; the next report carries the suppressed count in its last insert.
 //    A pass-scoped condition that is absent from a pass is forgotten, so a condition that clears
 //    and comes back is reported again at once.
-//  - Registry fight: when the guard has had to repair the same target `fight_rounds` times within
-//    `fight_window`, it stops repairing that target for `fight_backoff` (3006, then 1005 when it
-//    resumes). The fight is bounded: at most fight_rounds writes per window, never a busy loop.
+//  - Registry fight (docs/service.md, "Registry fights"): a fight is another program changing a
+//    value back shortly after the guard's own write, repeatedly: `fight_rounds` change-backs in a
+//    row, each within `fight_revert_window` of the guard's write. How often anyone edits the value
+//    does not matter, and the guard's own writes never count. In a fight the guard leaves the
+//    target alone for fight_backoff_first, doubling at every further change-back up to
+//    fight_backoff_max, and re-checks exactly when each back-off ends (next_deadline). 3006 is
+//    raised when the fight starts and, rate limited, while it lasts; 1005 once the guard's repair
+//    has held for the change-back window. Worst case, a value stays unprotected for
+//    fight_backoff_max (plus one pass) after the other program stops.
 //  - Pending effects: a changed target that only takes effect at the next boot (reserved-ports) or
 //    DNS restart (dns-socket-pool) is reported (2002/2003) until the snapshot's boot time / DNS
 //    start time is later than the change. The record survives service restarts (state file).
@@ -40,15 +48,17 @@ namespace portguard {
 
 struct GuardSettings {
   std::chrono::seconds rate_limit{60 * 60};
-  int fight_rounds = 5;                            // repairs of one target ...
-  std::chrono::seconds fight_window{60};           // ... within this window mean a fight
-  std::chrono::seconds fight_backoff{15 * 60};     // how long the guard leaves that target alone
+  int fight_rounds = 3;                                     // change-backs in a row that make a fight ...
+  std::chrono::milliseconds fight_revert_window{5000};      // ... each this soon after the guard's write
+  std::chrono::milliseconds fight_backoff_first{1000};      // first back-off; doubles while the fight goes on
+  std::chrono::milliseconds fight_backoff_max{60 * 1000};   // cap: the worst-case unprotected window
 };
 
 /// What the guard enforces: the policy, already turned into something the core understands (the
 /// service builds it from config::Policy; core cannot depend on config).
 struct GuardPolicy {
   std::string source;                              // file it came from, for events ("C:\\...\\policy.toml")
+  std::string accepted_utc;                        // when it was accepted (ISO 8601 UTC); empty: unknown
   bool audit = false;                              // report, never write
   PlanSettings plan;
   std::vector<ConfiguredPortQuery> configured_port_queries;
@@ -86,6 +96,8 @@ public:
   void forget_except(const std::set<std::uint32_t>& ids, const std::set<std::string>& seen);
   static std::string key(std::uint32_t id, const std::string& subject);
   void forget_id(std::uint32_t id);
+  /// Forgets one condition: its next report goes out at once.
+  void forget(std::uint32_t id, const std::string& subject) { entries_.erase(key(id, subject)); }
   std::chrono::seconds interval() const noexcept { return interval_; }
 
 private:
@@ -117,7 +129,7 @@ private:
 };
 
 /// Why a pass runs (for logs).
-enum class PassTrigger : std::uint8_t { startup, registry_changed, policy_changed, timer, manual };
+enum class PassTrigger : std::uint8_t { startup, registry_changed, policy_changed, timer, manual, fight_check };
 std::string_view to_string(PassTrigger trigger) noexcept;
 
 struct PassResult {
@@ -154,17 +166,30 @@ public:
 
   /// Back-off state of a target (tests, logs). nullopt: not backing off.
   std::optional<std::chrono::steady_clock::time_point> backoff_until(Target target, std::optional<Protocol> protocol = std::nullopt) const;
+  /// When the guard needs a pass without any change notification: the end of a back-off (re-check
+  /// at that moment) or the end of the change-back window after a write during a fight (did the
+  /// repair hold?). nullopt: nothing scheduled. The caller runs a pass at that time.
+  std::optional<std::chrono::steady_clock::time_point> next_deadline() const;
   const std::vector<PendingEffect>& pending() const noexcept { return pending_; }
 
 private:
+  /// A target's fight record. `reverts`: change-backs in a row, each within the window after the
+  /// guard's write. `backoff` is the current back-off length once the fight started.
   struct FightState {
-    std::vector<std::chrono::steady_clock::time_point> repairs;
+    std::optional<std::chrono::steady_clock::time_point> last_write;
+    int reverts = 0;
+    bool fighting = false;
+    std::chrono::milliseconds backoff{0};
     std::optional<std::chrono::steady_clock::time_point> backoff_until;
   };
   void emit(std::uint32_t id, const std::string& subject, std::vector<std::string> inserts);
   std::string policy_in_use() const;
   ReservationPlan make_plan(const HostSnapshot& snapshot, Requirements& requirements) const;
   void strip_backed_off(ReservationPlan& plan) const;
+  /// Updates the fight records from this pass's plan before anything is written: counts
+  /// change-backs, starts or extends back-offs, ends back-offs that ran out, ends fights whose
+  /// repair held.
+  void track_fights(const ReservationPlan& full, PassResult& result);
   /// Enforce: applies the plan, reports outcomes, tracks fights and pending effects. True when
   /// every changed target was written and verified.
   bool apply(const ReservationPlan& effective, PassResult& result);

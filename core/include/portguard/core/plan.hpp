@@ -89,7 +89,8 @@ std::optional<Severity> parse_severity(std::string_view) noexcept;
 ///   rail-*             safety rails: severity error and blocks_repair, unless the matching
 ///                      Allowances member lifts it — then severity info, not blocking, and the
 ///                      message says which allowance permitted it
-///   value-type         a managed value has the wrong registry type
+///   value-type         a managed value has the wrong registry type or a malformed REG_MULTI_SZ
+///                      layout (no final double NUL, stray byte): rewritten canonically
 ///   blank-entries      a managed value contains empty strings
 ///   unrecognised-entry a managed value contains entries that are not port ranges (kept verbatim)
 ///   rail-max-ports     more than limits.max_reserved_ports would be reserved

@@ -42,7 +42,13 @@ public:
 ///   "a\0b" (no terminator at all) -> {"a","b"}, "a\0\0b\0\0" -> {"a","","b"}, "\0\0" -> {""}.
 /// Another type sets `type_problem` and recovers REG_SZ/REG_EXPAND_SZ text as one string.
 /// An odd byte count drops the last byte; invalid UTF-16 becomes U+FFFD.
+/// A REG_MULTI_SZ whose bytes are not the canonical encoding of what it decodes to (missing list
+/// or string terminator, stray odd byte) also sets `type_problem` (multi_sz_layout_problem): the
+/// planner then rewrites it canonically after the usual backup (issue 18).
 MultiStringValue decode_multi_sz(const RawRegistryValue& raw);
+/// Why REG_MULTI_SZ bytes are not a value Windows is sure to read as `strings`; "" when canonical
+/// (or an empty list in any of its encodings).
+std::string multi_sz_layout_problem(const std::vector<std::uint8_t>& data, const std::vector<std::string>& strings);
 /// Canonical REG_MULTI_SZ bytes: every string NUL-terminated, then the list terminator.
 /// Throws InputError when a string contains a NUL character (it cannot be represented).
 std::vector<std::uint8_t> encode_multi_sz(const std::vector<std::string>& strings);

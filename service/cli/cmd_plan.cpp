@@ -45,7 +45,7 @@ int command_plan(const std::vector<std::string>& args, Io io) {
   const std::string policy_file = vm["policy"].as<std::string>();
   config::Policy policy;
   try {
-    policy = config::load_policy(policy_file, vm["services-file"].as<std::string>());
+    policy = load_accepted_policy(policy_file, vm["services-file"].as<std::string>());
   } catch (const config::PolicyError& e) {
     return report_policy_error(e, "plan", policy_file, io);
   }

@@ -76,7 +76,7 @@ int command_validate(const std::vector<std::string>& args, Io io) {
   const std::string file = vm["policy"].as<std::string>();
   const bool json = vm.count("json") != 0;
   try {
-    const config::Policy p = config::load_policy(file, vm["services-file"].as<std::string>());
+    const config::Policy p = load_accepted_policy(file, vm["services-file"].as<std::string>());
     if (json) {
       io.out << nlohmann::json{{"file", file}, {"valid", true}, {"readable", true}, {"errors", nlohmann::json::array()}, {"policy", summary_json(p)}}.dump(2) << '\n';
     } else {

@@ -7,6 +7,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,5 +26,28 @@ std::optional<int> parse_command_line(std::string_view command, const boost::pro
 /// Prints every diagnostic and one line saying what to do; returns the command's exit code:
 /// exit_error for an unreadable policy, exit_failed for an invalid one.
 int report_policy_error(const config::PolicyError& e, std::string_view command, const std::string& file, Io io);
+
+/// A policy that is readable and valid but that the service refuses because accounts other than
+/// SYSTEM, Administrators and the owner can write it (event 3007).
+class PolicyRefusedError : public config::PolicyError {
+public:
+  PolicyRefusedError(const std::string& file, std::string writers);
+  const std::string& writers() const noexcept { return writers_; }
+
+private:
+  std::string writers_;
+};
+
+/// Who may write the policy file or its folder although they should not ("" when safe). Set by
+/// the Windows build (policy_write_problems, the check the service runs on every load); nullptr
+/// where there is no Windows ACL to read. Throws when the permissions cannot be read.
+using PolicyWritersFn = std::string (*)(const std::filesystem::path& policy_file);
+extern PolicyWritersFn policy_writers;
+
+/// The one acceptance of a policy file, shared by validate, plan, check and the service: readable,
+/// valid, and not writable by anyone who should not steer a SYSTEM service. Throws PolicyError
+/// (unreadable: PolicyReadError) or PolicyRefusedError. Permissions that cannot be read do not
+/// refuse the policy (the service logs them and goes on the same way).
+config::Policy load_accepted_policy(const std::filesystem::path& file, const std::filesystem::path& services_file);
 
 } // namespace portguard::cli

@@ -9,6 +9,7 @@
 #include "win32/adapter_commands.hpp"
 #include "win32/live_host.hpp"
 #include "win32/paths.hpp"
+#include "win32/policy_acl.hpp"
 
 #include "portguard/config/services_file.hpp"
 #include "portguard/core/guard.hpp"
@@ -22,6 +23,9 @@ namespace portguard::win32 {
 namespace po = boost::program_options;
 
 namespace {
+
+// check, plan and validate refuse what the service refuses: the same ACL test.
+const bool policy_writers_installed = (cli::policy_writers = &policy_write_problems, true);
 
 struct Verdict {
   int status = cli::check_ok;
@@ -87,11 +91,17 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
     return emit_unknown(io, json, std::string("cannot find the data folder: ") + e.what());
   }
 
+  // The verdict on the policy is the service's own (cli::load_accepted_policy): a policy the
+  // service refuses protects nothing, so monitoring must not compute anything from it.
   config::Policy policy;
   try {
-    policy = config::load_policy(policy_file, vm["services-file"].as<std::string>());
+    policy = cli::load_accepted_policy(policy_file, vm["services-file"].as<std::string>());
   } catch (const config::PolicyError& e) {
-    const std::string why = std::string("no usable policy: ") + e.what();
+    const auto* refused = dynamic_cast<const cli::PolicyRefusedError*>(&e);
+    const std::string why = refused != nullptr ? "policy refused: writable by " + refused->writers() +
+                                                     " (the service refuses it and protects nothing; restrict the permissions of " +
+                                                     policy_file + " and its folder)"
+                                               : std::string("no usable policy: ") + e.what();
     if (json) {
       io.out << nlohmann::json{{"status", "CRITICAL"}, {"code", cli::check_critical}, {"summary", why}}.dump(2) << '\n';
     } else {

@@ -518,7 +518,10 @@ TEST_CASE("REG_MULTI_SZ decoding never fails on random bytes, and canonical valu
     MultiStringValue v;
     REQUIRE_NOTHROW(v = decode_multi_sz({type, bytes}));
     CHECK(v.present);
-    CHECK(v.type_problem.empty() == (type == reg_type::multi_sz));
+    // Another type is a type problem; a REG_MULTI_SZ is one exactly when its bytes are not the
+    // canonical encoding of what they decode to (issue 18: missing terminator, stray byte).
+    if (type != reg_type::multi_sz) CHECK_FALSE(v.type_problem.empty());
+    else CHECK(v.type_problem.empty() == (v.strings.empty() ? bytes.size() % 2 == 0 : bytes == encode_multi_sz(v.strings)));
     if (type == reg_type::multi_sz) {
       // Decoding is a fixed point after one canonical re-encoding.
       const auto again = decode_multi_sz({type, encode_multi_sz(v.strings)});

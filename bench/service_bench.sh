@@ -7,7 +7,7 @@
 #   PORTGUARD_BINARY_DIR  Windows cross build with portguard, e2e-kit, floor_read, pg-bench [build/evidence-win]
 #   SERVICES  extra services created through the SCM [300]
 #   PAIRS   boot-path rounds, interleaved [15]      STARTS  service starts [20]
-#   DRIFTS  drifts [100]   DRIFT_GAP_MS [300]   DRIFT_BATCH  drifts per guard run [4]
+#   DRIFTS  drifts [100]   DRIFT_GAP_MS [300]   DRIFT_BATCH  drifts per guard run [2]
 #   IDLE    idle seconds [600]   STORM  drift-storm seconds [60]   STORM_RATE  writes/s [100]
 #
 # The prefix is a Windows Server 2003 "DNS server" (tests/e2e/lib.sh: DNS + IAS simulators) with
@@ -20,7 +20,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 export PORTGUARD_BINARY_DIR=${PORTGUARD_BINARY_DIR:-$SRC/build/evidence-win}
 export PORTGUARD_E2E_BIN=${PORTGUARD_E2E_BIN:-$PORTGUARD_BINARY_DIR/tests/e2e}
 export PORTGUARD_WINE_TEMPLATE=${PORTGUARD_WINE_TEMPLATE:-$PORTGUARD_BINARY_DIR/wine/template}
-PAIRS=${PAIRS:-15} STARTS=${STARTS:-20} DRIFTS=${DRIFTS:-100} DRIFT_GAP_MS=${DRIFT_GAP_MS:-300} DRIFT_BATCH=${DRIFT_BATCH:-4}
+PAIRS=${PAIRS:-15} STARTS=${STARTS:-20} DRIFTS=${DRIFTS:-100} DRIFT_GAP_MS=${DRIFT_GAP_MS:-300} DRIFT_BATCH=${DRIFT_BATCH:-2}
 IDLE=${IDLE:-600} STORM=${STORM:-60} STORM_RATE=${STORM_RATE:-100}
 parts=("$@")
 [[ ${#parts[@]} -gt 0 ]] || parts=(boot start drift steady)

@@ -7,6 +7,7 @@
 //               or no usable policy
 //   3 UNKNOWN   bad command line, or the host could not be read
 #include "win32/adapter_commands.hpp"
+#include "cli/options.hpp"
 #include "win32/live_host.hpp"
 #include "win32/paths.hpp"
 #include "win32/policy_acl.hpp"

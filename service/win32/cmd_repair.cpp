@@ -60,7 +60,7 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
   const std::string policy_file = vm["policy"].as<std::string>();
   config::Policy policy;
   try {
-    policy = config::load_policy(policy_file, vm["services-file"].as<std::string>());
+    policy = cli::load_accepted_policy(policy_file, vm["services-file"].as<std::string>());
   } catch (const config::PolicyError& e) {
     const int rc = cli::report_policy_error(e, "repair", policy_file, io);
     io.err << "portguard repair: nothing was changed\n";

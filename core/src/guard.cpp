@@ -523,6 +523,7 @@ void Guard::report_stopped(std::string_view reason, std::uint32_t exit_code) {
 }
 
 void Guard::report_policy_loaded(const std::string& source, bool audit) {
+  policy_condition_.clear();
   limiter_.forget_id(events::policy_invalid);
   limiter_.forget_id(events::policy_insecure);
   limiter_.forget_id(events::no_policy);
@@ -530,17 +531,28 @@ void Guard::report_policy_loaded(const std::string& source, bool audit) {
 }
 
 // Policy conditions are identified by file and cause: "not found" and then "mode 'marge' is not
-// valid" are two events, the same error seen again is one (rate limited).
+// valid" are two events, the same error seen again is one (rate limited). Only one policy
+// condition holds at a time, so a new one clears the others: an error that comes back after
+// another one is reported again at once.
+void Guard::report_policy_condition(std::uint32_t id, const std::string& subject, std::vector<std::string> inserts) {
+  const std::string key = RateLimiter::key(id, subject);
+  if (key != policy_condition_) {
+    for (const std::uint32_t policy_id : {events::policy_invalid, events::policy_insecure, events::no_policy}) limiter_.forget_id(policy_id);
+    policy_condition_ = key;
+  }
+  emit(id, subject, std::move(inserts));
+}
+
 void Guard::report_policy_invalid(const std::string& file, const std::string& error) {
-  emit(events::policy_invalid, file + "|" + error, {file, error, policy_in_use()});
+  report_policy_condition(events::policy_invalid, file + "|" + error, {file, error, policy_in_use()});
 }
 
 void Guard::report_policy_insecure(const std::string& file, const std::string& writers) {
-  emit(events::policy_insecure, file + "|" + writers, {file, writers, policy_in_use()});
+  report_policy_condition(events::policy_insecure, file + "|" + writers, {file, writers, policy_in_use()});
 }
 
 void Guard::report_no_policy(const std::string& file, const std::string& error) {
-  emit(events::no_policy, file + "|" + error, {file, error});
+  report_policy_condition(events::no_policy, file + "|" + error, {file, error});
 }
 
 } // namespace portguard

@@ -289,6 +289,10 @@ TEST_CASE("Issue 18/4: a different policy error is a new event, and 3003 names t
   // The same error again is the same condition: rate limited.
   rig.guard->report_policy_invalid("C:\\ProgramData\\PortGuard\\policy.toml", "policy.toml:2:8: mode: 'marge' is not one of merge, exact");
   CHECK(rig.count(events::policy_invalid) == 2);
+  // An error that comes back after another one is news again (only one policy condition holds).
+  rig.guard->report_policy_invalid("C:\\ProgramData\\PortGuard\\policy.toml", "the file does not exist");
+  rig.guard->report_policy_invalid("C:\\ProgramData\\PortGuard\\policy.toml", "policy.toml:2:8: mode: 'marge' is not one of merge, exact");
+  CHECK(rig.count(events::policy_invalid) == 4);
 }
 
 TEST_CASE("Issue 18/6: 1003 and 1002 count and word port ranges as written, in merge and exact mode") {

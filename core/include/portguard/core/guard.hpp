@@ -183,6 +183,7 @@ private:
     std::optional<std::chrono::steady_clock::time_point> backoff_until;
   };
   void emit(std::uint32_t id, const std::string& subject, std::vector<std::string> inserts);
+  void report_policy_condition(std::uint32_t id, const std::string& subject, std::vector<std::string> inserts);
   std::string policy_in_use() const;
   ReservationPlan make_plan(const HostSnapshot& snapshot, Requirements& requirements) const;
   void strip_backed_off(ReservationPlan& plan) const;
@@ -206,6 +207,7 @@ private:
   std::set<std::string> seen_;                     // rate-limit keys reported or suppressed in this pass
   std::map<std::string, FightState> fights_;
   std::vector<PendingEffect> pending_;
+  std::string policy_condition_;                   // rate-limit key of the policy problem last reported
 };
 
 /// "reserved-ports", "persistent-reservation/udp": how events and logs name a target.

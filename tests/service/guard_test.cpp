@@ -208,6 +208,7 @@ namespace {
 /// long as it is fighting. Drives the guard as the service loop does: a pass right after each
 /// change, and a pass at the guard's own deadline (back-off end, fight settle check) otherwise.
 struct OtherTool {
+  explicit OtherTool(Rig& r) : rig(r) {}
   Rig& rig;
   std::chrono::milliseconds delay{50};
   std::vector<std::chrono::steady_clock::time_point> guard_writes;

@@ -453,7 +453,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
   } catch (const std::bad_alloc&) {
     throw;
   } catch (const std::exception& e) {
-    if (failure == FailureReport::event) emit(events::check_failed, e.what(), {e.what()});  // identity: the cause
+    if (failure == FailureReport::event) emit(events::check_failed, "", {e.what()});
     result.log.push_back(std::string("pass failed: ") + e.what());
   }
   limiter_.forget_except(pass_scoped, seen_);
@@ -475,7 +475,7 @@ bool Guard::apply(const ReservationPlan& effective, PassResult& result) {
     for (const TargetPlan& t : effective.targets) {
       if (!t.has_changes()) continue;
       const std::string key = describe_target(t.target, t.protocol);
-      emit(events::repair_failed, key + "|" + e.what(), {key, e.what()});
+      emit(events::repair_failed, key, {key, e.what()});
     }
     result.log.push_back(std::string("repair refused: ") + e.what());
     return false;
@@ -487,7 +487,7 @@ bool Guard::apply(const ReservationPlan& effective, PassResult& result) {
     const std::string key = describe_target(o.target, o.protocol);
     if (!o.error.empty()) {
       all_ok = false;
-      emit(events::repair_failed, key + "|" + o.error, {key, o.error});
+      emit(events::repair_failed, key, {key, o.error});
       result.log.push_back("repair of " + key + " failed: " + o.error);
       continue;
     }

@@ -5,7 +5,6 @@
 source "$(dirname "$0")/svc_lib.sh"
 svc_setup malformed win2003
 
-KEY="HKLM\\$TCPIP"
 # The exact bytes of ReservedPorts (regedit /e; reg query hides a missing terminator).
 reserved_hex() {
   rm -f "$WINEPREFIX/drive_c/export.reg"
@@ -15,8 +14,13 @@ reserved_hex() {
 }
 
 svc_policy
-# Wine's reg.exe stores the strings without the list terminator (what an admin's tool may do).
-WINEDEBUG=-all wine reg add "$KEY" /v ReservedPorts /t REG_MULTI_SZ /d '1645-1646\01812-1813' /f >/dev/null 2>&1
+# "1645-1646\0" "1812-1813\0" without the list terminator, imported byte-exact by regedit (what a
+# tool that writes REG_MULTI_SZ with a miscounted length leaves behind; reg.exe would add it).
+{
+  printf 'REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\%s]\r\n' "$TCPIP"
+  printf '"ReservedPorts"=hex(7):31,00,36,00,34,00,35,00,2d,00,31,00,36,00,34,00,36,00,00,00,31,00,38,00,31,00,32,00,2d,00,31,00,38,00,31,00,33,00,00,00\r\n'
+} >"$WINEPREFIX/drive_c/unterminated.reg"
+WINEDEBUG=-all wine regedit /s 'C:\unterminated.reg' >/dev/null 2>&1
 before=$(reserved_hex)
 svc_log "ReservedPorts bytes before: $before"
 [[ $before != *00,00,00,00 ]] || svc_fail "the test value has its terminator already; cannot test the defect"

@@ -16,10 +16,11 @@ reserved_hex() {
 svc_policy
 # "1645-1646\0" "1812-1813\0" without the list terminator, imported byte-exact by regedit (what a
 # tool that writes REG_MULTI_SZ with a miscounted length leaves behind; reg.exe would add it).
+# Version 5 .reg files are UTF-16LE and take hex(7) as the value's bytes (REGEDIT4 would widen them).
 {
-  printf 'REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\%s]\r\n' "$TCPIP"
+  printf '\xef\xbb\xbfWindows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\%s]\r\n' "$TCPIP"
   printf '"ReservedPorts"=hex(7):31,00,36,00,34,00,35,00,2d,00,31,00,36,00,34,00,36,00,00,00,31,00,38,00,31,00,32,00,2d,00,31,00,38,00,31,00,33,00,00,00\r\n'
-} >"$WINEPREFIX/drive_c/unterminated.reg"
+} | iconv -f UTF-8 -t UTF-16LE >"$WINEPREFIX/drive_c/unterminated.reg"
 WINEDEBUG=-all wine regedit /s 'C:\unterminated.reg' >/dev/null 2>&1
 before=$(reserved_hex)
 svc_log "ReservedPorts bytes before: $before"

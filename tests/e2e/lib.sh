@@ -43,7 +43,7 @@ e2e_svc() { wine_run_tool "$PORTGUARD_E2E_BIN/e2e-svc.exe" "$@" | tr -d '\r'; }
 
 e2e_cleanup() {
   local rc=$?
-  if scenario_report_failures; then e2e_dump; fi
+  if scenario_report_failures $rc; then e2e_dump; fi
   wine_fail_on_crash $rc "${E2E_TRACE:-/nonexistent}" || rc=$?
   if [[ -n ${WINEPREFIX:-} && -d ${WINEPREFIX:-/nonexistent} ]]; then
     wineserver -k 2>/dev/null || true
@@ -64,8 +64,8 @@ e2e_setup() {
   E2E_NAME=$1
   local winver=${2:-}
   [[ -f $PORTGUARD_E2E_BIN/dns-sim.exe ]] || { echo "missing $PORTGUARD_E2E_BIN/dns-sim.exe: build target e2e-kit" >&2; exit 1; }
-  WINEPREFIX=$(mktemp -d "$(dirname "$PORTGUARD_WINE_TEMPLATE")/e2e-$E2E_NAME.XXXXXX")
-  "$E2E_ROOT/cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" --clone-to "$WINEPREFIX" >/dev/null 2>&1
+  # The template is made on first use (a fresh clone has none: the demo may be the first command).
+  WINEPREFIX=$("$E2E_ROOT/cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" --new-prefix "e2e-$E2E_NAME")
   export WINEPREFIX
   trap e2e_cleanup EXIT
   E2E_TRACE=$WINEPREFIX/e2e-trace.log
@@ -144,7 +144,7 @@ e2e_event_ids() { e2e_events | awk '{print $1}'; }
 # contains TEXT, when given).
 e2e_assert_event() {
   local id=$1 what=$2 text=${3:-}
-  local lines tries=$(( ${E2E_EVENT_WAIT:-5} * 10 ))
+  local lines tries=$(( ${E2E_EVENT_WAIT:-30} * 10 ))
   # Events are written by the service asynchronously: give it a moment.
   while :; do
     lines=$(e2e_events | awk -v id="$id" '$1 == id')
@@ -288,12 +288,15 @@ e2e_covers() {
 }
 
 E2E_RADIUS_PORTS=(1645 1646 1812 1813)
+# Bound on a repair in a scenario: the goal is 1 s on an idle machine (bench/service_bench.sh
+# measures it); a scenario on a loaded 2-core machine asserts the repair happens within this.
+E2E_REPAIR_BOUND_MS=10000
 
 # The guard RUNNING after an install (the MSI starts it; an SCM install does not).
 e2e_guard_up() {
   local out
   if [[ ${E2E_GUARD_INSTALLED:-} == msi ]]; then
-    out=$(e2e_svc wait PortGuard RUNNING 30) || e2e_fail "PortGuard not RUNNING after the MSI install: $out"
+    out=$(e2e_svc wait PortGuard RUNNING 60) || e2e_fail "PortGuard not RUNNING after the MSI install: $out"
   else
     out=$(e2e_start PortGuard) || e2e_fail "PortGuard did not start: $out"
   fi

@@ -25,10 +25,7 @@ note() { echo "-- $*"; }
 
 # Creates and enters a fresh prefix; exports WINEPREFIX and PG_C (its drive_c).
 pg_prefix_new() {
-  local root=$PORTGUARD_BINARY_DIR/tests/installer/prefixes
-  mkdir -p "$root"
-  PG_PREFIX=$(mktemp -d "$root/$PG_TEST_NAME.XXXXXX")
-  "$PORTGUARD_SOURCE_DIR/cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" --clone-to "$PG_PREFIX"
+  PG_PREFIX=$("$PORTGUARD_SOURCE_DIR/cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" --new-prefix "installer-$PG_TEST_NAME")
   export WINEPREFIX=$PG_PREFIX
   PG_C=$PG_PREFIX/drive_c
   mkdir -p "$PG_C/pgtest"
@@ -48,7 +45,7 @@ pg_prefix_cleanup() {
   local rc=$?
   # Command substitutions may run the EXIT trap too: only the scenario's own shell cleans up.
   [[ $BASHPID == "${PG_MAIN_PID:-}" ]] || return $rc
-  scenario_report_failures || true
+  scenario_report_failures $rc || true
   wine_fail_on_crash $rc "${PG_WINE_LOG:-/nonexistent}" "${PG_STDERR:-/nonexistent}" || rc=$?
   if [[ -n ${PG_PREFIX:-} ]]; then
     if [[ $rc -ne 0 ]]; then
@@ -101,10 +98,11 @@ pg_service_state() {
   sed -n 's/^ *STATE *: *[0-9]* *\([A-Z_]*\).*/\1/p' <<<"$out"
 }
 
-# Waits up to 20 s for a state (the SCM may still be starting the process when msiexec returns).
+# Waits up to 60 s for a state (the SCM may still be starting the process when msiexec returns;
+# generous for a loaded machine, and it ends as soon as the state is reached).
 pg_wait_service_state() {
   local name=$1 want=$2 i state=""
-  for i in $(seq 1 40); do
+  for i in $(seq 1 120); do
     state=$(pg_service_state "$name")
     [[ $state == "$want" ]] && return 0
     sleep 0.5
@@ -161,12 +159,12 @@ pg_service_pid() {
   done
 }
 
-# pg_wait_process_exit PID: waits up to 10 s for a process to exit. msiexec returns once the SCM
+# pg_wait_process_exit PID: waits up to 30 s for a process to exit. msiexec returns once the SCM
 # reports the service STOPPED; the process itself may still be flushing its log and exiting, and on
 # a loaded machine that takes a while. A zombie counts as exited.
 pg_wait_process_exit() {
   local pid=$1 i state
-  for i in $(seq 1 100); do
+  for i in $(seq 1 300); do
     state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) || return 0
     [[ -z $state || $state == Z ]] && return 0
     sleep 0.1
@@ -174,12 +172,12 @@ pg_wait_process_exit() {
   return 1
 }
 
-# pg_wait_service_process_gone: after an uninstall, waits up to 10 s for the service's process to
+# pg_wait_service_process_gone: after an uninstall, waits up to 30 s for the service's process to
 # exit (Wine's msiexec returns without waiting for it; see pg_stop_service_first). Fails otherwise.
 pg_wait_service_process_gone() {
   local pid
   pid=$(pg_service_pid)
-  [[ -z $pid ]] || pg_wait_process_exit "$pid" || fail "the PortGuard process $pid still runs 10 s after uninstall"
+  [[ -z $pid ]] || pg_wait_process_exit "$pid" || fail "the PortGuard process $pid still runs 30 s after uninstall"
 }
 
 # pg_stop_service_first: stops PortGuard and waits until its process has exited, before an upgrade
@@ -192,7 +190,7 @@ pg_stop_service_first() {
   pid=$(pg_service_pid)
   wine sc stop PortGuard >/dev/null 2>>"${PG_STDERR:-/dev/null}" || true
   pg_wait_service_state PortGuard STOPPED
-  [[ -z $pid ]] || pg_wait_process_exit "$pid" || fail "the PortGuard process $pid still runs 10 s after it was stopped"
+  [[ -z $pid ]] || pg_wait_process_exit "$pid" || fail "the PortGuard process $pid still runs 30 s after it was stopped"
 }
 
 # Inode of the portguard.exe image a process has mapped: proves which file it is running.

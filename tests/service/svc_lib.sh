@@ -50,7 +50,7 @@ portguard() { WINEDEBUG=-all wine "$PORTGUARD_EXE" "$@" 2>&1 | tr -d '\r'; }
 
 svc_cleanup() {
   local rc=$?
-  if scenario_report_failures; then svc_dump; fi
+  if scenario_report_failures $rc; then svc_dump; fi
   wine_fail_on_crash $rc "${SVC_TRACE:-/nonexistent}" "${SVC_STDERR:-/nonexistent}" || rc=$?
   if [[ -n ${WINEPREFIX:-} && -d ${WINEPREFIX:-/nonexistent} ]]; then
     wineserver -k 2>/dev/null || true
@@ -60,13 +60,12 @@ svc_cleanup() {
   return $rc
 }
 
-# svc_setup NAME [WINVER]: a fresh prefix cloned from the template (as cmake/wine-run does), booted.
+# svc_setup NAME [WINVER]: a fresh prefix cloned from the template by cmake/wine-run, booted.
 svc_setup() {
   SVC_NAME=$1
   local winver=${2:-}
   [[ -f $PORTGUARD_EXE && -f $SVC_HELPER ]] || { echo "build portguard and pg-svc-helper first" >&2; exit 1; }
-  WINEPREFIX=$(mktemp -d "$(dirname "$PORTGUARD_WINE_TEMPLATE")/svc-$SVC_NAME.XXXXXX")
-  "$SVC_ROOT/cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" --clone-to "$WINEPREFIX" >/dev/null 2>&1
+  WINEPREFIX=$("$SVC_ROOT/cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" --new-prefix "svc-$SVC_NAME")
   export WINEPREFIX
   trap svc_cleanup EXIT
   SVC_TRACE=$WINEPREFIX/svc-trace.log
@@ -115,7 +114,19 @@ svc_wait_event() {
   done
   svc_fail "event $id not raised within $2 s"
 }
+# svc_wait_event_count ID N: until the trace holds at least N events ID (up to 30 s: the service
+# reports asynchronously, and a loaded machine delays it); the caller then asserts the exact count.
+svc_wait_event_count() {
+  local deadline=$((SECONDS + 30))
+  while (($(svc_count_event "$1") < $2 && SECONDS <= deadline)); do sleep 0.1; done
+}
 # Insertion strings of the events (the eventlog channel), for text assertions.
 svc_event_strings() { grep -a 'eventlog:ReportEventW' "$SVC_TRACE" | tr -d '\r' || true; }
+
+# Repairs must land within this bound in a scenario. The product's goal is 1 s on an idle machine,
+# measured by bench/service_bench.sh (drift); a scenario on a 2-core machine shared with other
+# suites sees Wine process starts of up to 3 s, so it asserts that the repair happens, within a
+# bound with room for that, and prints the latency it measured.
+SVC_REPAIR_BOUND_MS=10000
 
 svc_assert_eq() { [[ $1 == "$2" ]] || svc_fail "$3: expected '$2', got '$1'"; svc_log "ok: $3 = '$1'"; }

@@ -28,9 +28,10 @@ function(portguard_add_test name)
   endif()
 endfunction()
 
-# portguard_add_wine_script_test(<name> COMMAND <cmd...> [LABELS ...] [TIMEOUT s] [PROPERTIES ...])
+# portguard_add_script_test(<name> COMMAND <cmd...> [LABELS ...] [TIMEOUT s] [PROPERTIES ...])
 # A shell-driven scenario (installer, service, end to end) that manages its own prefixes through
-# cmake/wine-run or tests/support/wine-prefix.sh.
+# cmake/wine-run. Failed Wine launches its tools retried are noted in
+# <build>/wine-launch-failures.log (tests/support/wine_crashes.sh), which scripts/soak counts.
 function(portguard_add_script_test name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "TIMEOUT" "COMMAND;LABELS;PROPERTIES")
   add_test(NAME ${name} COMMAND ${arg_COMMAND})
@@ -38,7 +39,7 @@ function(portguard_add_script_test name)
     set(arg_TIMEOUT 300)
   endif()
   set_tests_properties(${name} PROPERTIES TIMEOUT ${arg_TIMEOUT} LABELS "${arg_LABELS}"
-    ENVIRONMENT "PORTGUARD_WINE_TEMPLATE=${PORTGUARD_WINE_TEMPLATE};PORTGUARD_SOURCE_DIR=${PROJECT_SOURCE_DIR};PORTGUARD_BINARY_DIR=${PROJECT_BINARY_DIR}")
+    ENVIRONMENT "PORTGUARD_WINE_TEMPLATE=${PORTGUARD_WINE_TEMPLATE};PORTGUARD_SOURCE_DIR=${PROJECT_SOURCE_DIR};PORTGUARD_BINARY_DIR=${PROJECT_BINARY_DIR};WINE_LAUNCH_FAILURES_LOG=${PROJECT_BINARY_DIR}/wine-launch-failures.log")
   if(CMAKE_CROSSCOMPILING AND WIN32)
     set_property(TEST ${name} APPEND PROPERTY FIXTURES_REQUIRED wine_template)
   endif()

@@ -20,10 +20,12 @@ scenario_record_failure() {  # STATUS (the failing command's)
 }
 trap 'scenario_record_failure $?' ERR
 
-# scenario_report_failures: for a scenario that failed without saying why, prints the recorded
-# failing commands to stderr (most recent last). Status 0 if it printed them.
+# scenario_report_failures STATUS: for a scenario that failed (STATUS, its exit status, is not 0)
+# without saying why, prints the recorded failing commands to stderr (most recent last). Status 0
+# if it printed them. A scenario that passed prints nothing: the commands it expected to fail
+# (inside `set +e` or `||`) are recorded too, and are no failure.
 scenario_report_failures() {
-  ((!SCENARIO_EXPLAINED && ${#SCENARIO_FAILED_COMMANDS[@]} > 0)) || return 1
+  (($1 != 0 && !SCENARIO_EXPLAINED && ${#SCENARIO_FAILED_COMMANDS[@]} > 0)) || return 1
   printf '==== commands that failed (most recent last; the last one ended the scenario) ====\n' >&2
   printf '  %s\n' "${SCENARIO_FAILED_COMMANDS[@]}" >&2
 }

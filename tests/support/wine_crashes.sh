@@ -39,18 +39,23 @@ wine_crashes() {
 }
 
 # wine_run_tool CMD...: runs a Wine test tool (our helpers, reg) and passes on its stdout, stderr and
-# status. A launch that exits non-zero without printing anything, on stdout or stderr, is retried
-# once with a note on stderr. These tools always print something, so this can only be a failed Wine
-# launch: WINEDEBUG=-all hides the loader's own messages. It was seen about once in 3 full soak runs
-# (`e2e-svc start DNS` at boot 44 of the 50-boot scenario). Product commands are never retried.
+# status. The tool runs with Wine's error channel on (WINEDEBUG=-all,err+all), so a launch that Wine
+# fails says why: the loader reports a DLL that failed to load or initialise, a shared-memory
+# section it could not map, only as err: lines, and WINEDEBUG=-all hid them.
+# A launch that exits non-zero without any output of the tool itself (stdout empty, stderr empty
+# or only Wine err: lines) is retried once with a note that keeps the exit status, its meaning and
+# Wine's err: lines: our tools always print something, so that can only be a failed launch. It was
+# seen about once in 3 full soak runs (`e2e-svc start DNS` at boot 44 of the 50-boot scenario),
+# before Wine's errors were kept. The note also goes to $WINE_LAUNCH_FAILURES_LOG when set, so a
+# soak counts retries in passing tests too. Product commands are never retried.
 wine_run_tool() {
   local attempt out rc errf
   errf=$(mktemp)
   for attempt in 1 2; do
     rc=0
-    out=$(WINEDEBUG=-all wine "$@" 2>"$errf") || rc=$?
-    if ((rc != 0 && attempt == 1)) && [[ -z $out && ! -s $errf ]]; then
-      printf 'note: %s exited %s without any output (a failed Wine launch); retrying once\n' "${1##*[/\\]}" "$rc" >&2
+    out=$(WINEDEBUG=-all,err+all wine "$@" 2>"$errf") || rc=$?
+    if ((rc != 0 && attempt == 1)) && [[ -z $out ]] && ! grep -qv -E '^[0-9a-f]{4}:err:' "$errf"; then
+      wine_launch_note "${1##*[/\\]}" "$rc" "$errf"
       continue
     fi
     break
@@ -59,6 +64,25 @@ wine_run_tool() {
   rm -f "$errf"
   [[ -z $out ]] || printf '%s\n' "$out"
   return "$rc"
+}
+
+# wine_launch_note TOOL STATUS ERRFILE: the note of a failed launch, on stderr and in
+# $WINE_LAUNCH_FAILURES_LOG. The status is the low 8 bits of a Windows exit code (an NTSTATUS for a
+# process the loader ended) or 128+N for a Unix signal N.
+wine_launch_note() {
+  local tool=$1 rc=$2 errf=$3 meaning
+  case $rc in
+    53) meaning="low byte of STATUS_DLL_NOT_FOUND (0xc0000135)" ;;
+    1) meaning="the loader's exit(1) or an NTSTATUS ending in 01" ;;
+    137) meaning="killed by SIGKILL (wineserver shutdown, or outside Wine)" ;;
+    1[2-9][0-9]) meaning="killed by signal $((rc - 128))" ;;
+    *) meaning="low byte of a Windows exit code" ;;
+  esac
+  {
+    printf 'note: %s exited %s (%s) without any output of its own (a failed Wine launch); retrying once\n' "$tool" "$rc" "$meaning"
+    sed 's/^/note:   wine: /' "$errf"
+  } | tee -a "${WINE_LAUNCH_FAILURES_LOG:-/dev/null}" >&2
+  : >"$errf"
 }
 
 # wine_fail_on_crash RC FILE...: RC, or 1 with the crash lines on stderr if one of our processes

@@ -76,6 +76,10 @@ SERVICE_STATUS_PROCESS query(SC_HANDLE svc, const std::wstring& name) {
   return st;
 }
 
+/// How long start and stop wait for a service to settle: generous, because a loaded 2-core machine
+/// can take seconds to start a Wine process; the wait ends as soon as the service has settled.
+constexpr double kSettleSeconds = 60;
+
 /// Polls until the service leaves the pending states (or reaches `want`), up to `seconds`.
 SERVICE_STATUS_PROCESS wait_settled(SC_HANDLE svc, const std::wstring& name, DWORD want, double seconds) {
   const ULONGLONG deadline = tick_ms() + static_cast<ULONGLONG>(seconds * 1000);
@@ -124,7 +128,7 @@ int cmd_stop_impl(SC_HANDLE svc, const std::wstring& name) {
     SERVICE_STATUS ss{};
     if (!::ControlService(svc, SERVICE_CONTROL_STOP, &ss) && ::GetLastError() != ERROR_SERVICE_NOT_ACTIVE)
       fail("ControlService(STOP)", name);
-    st = wait_settled(svc, name, SERVICE_STOPPED, 20);
+    st = wait_settled(svc, name, SERVICE_STOPPED, kSettleSeconds);
   }
   print_status(name, st);
   return st.dwCurrentState == SERVICE_STOPPED ? 0 : 1;
@@ -151,7 +155,7 @@ int cmd_start(int argc, wchar_t** argv) {
   if (!::StartServiceW(svc.get(), static_cast<DWORD>(args.size()), args.empty() ? nullptr : args.data()) &&
       ::GetLastError() != ERROR_SERVICE_ALREADY_RUNNING)
     fail("StartServiceW", name);
-  const auto st = wait_settled(svc.get(), name, 0, 20);
+  const auto st = wait_settled(svc.get(), name, 0, kSettleSeconds);
   print_status(name, st);
   return st.dwCurrentState == SERVICE_RUNNING ? 0 : 1;
 }

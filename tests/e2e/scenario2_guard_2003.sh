@@ -41,7 +41,7 @@ t0=$(date +%s)
 for ((i = 1; i <= boots; i++)); do
   e2e_reboot
   # The guard is an auto-start service: it comes up with the "machine".
-  e2e_svc wait PortGuard RUNNING 20 >/dev/null || e2e_fail "boot $i: PortGuard not RUNNING"
+  e2e_svc wait PortGuard RUNNING 60 >/dev/null || e2e_fail "boot $i: PortGuard not RUNNING"
   first=${E2E_RADIUS_PORTS[$(( (i - 1) % 4 ))]}
   out=$(e2e_start DNS --seed "$i" --count 2500 --force-first "$first") || e2e_fail "boot $i: DNS did not start: $out"
   held=$(e2e_dns_holds "${E2E_RADIUS_PORTS[@]}")

@@ -19,6 +19,7 @@
 # guard repairs ~25 ms after a drift, so kills from 0 to 60 ms straddle the write; it was 300 when
 # repairs took 125-300 ms), PORTGUARD_BINARY_DIR (build/evidence-win).
 set -euo pipefail
+case ${1:-} in -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 export PORTGUARD_BINARY_DIR=${PORTGUARD_BINARY_DIR:-$SRC/build/evidence-win}
 export PORTGUARD_E2E_BIN=${PORTGUARD_E2E_BIN:-$PORTGUARD_BINARY_DIR/tests/e2e}

@@ -9,7 +9,7 @@ svc_policy
 sed -i 's/enforcement = "enforce"/enforcement = "audit"/' "$SVC_DATA/policy.toml"
 svc_install
 svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
-svc_wait_event 1000 5
+svc_wait_event 1000 30
 # Not repaired, so the RADIUS ports stay at risk inside the 2003 dynamic range 1025-5000: 2004 each.
 svc_assert_eq "$(svc_event_ids)" "1004 2005 2004 2004 2004 1000" "event IDs of an audit start"
 svc_assert_eq "$(svc_events | awk '$1==2005{print $2}')" warning "level of 2005"
@@ -20,5 +20,5 @@ sleep 1
 svc_assert_eq "$(svc_reserved)" "1434-1434" "ReservedPorts after drift in audit mode (untouched)"
 svc_assert_eq "$(svc_count_event 1003)" 0 "repair events in audit mode"
 [[ ! -d $SVC_DATA/backups ]] || [[ -z $(ls "$SVC_DATA/backups") ]] || svc_fail "audit mode wrote a backup"
-svc_helper stop PortGuard 20 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "PASS"

@@ -33,7 +33,7 @@ grep -q 'START_PENDING checkpoint=[1-9][0-9]* wait_hint=[1-9]' <<<"$trace" || sv
 
 # The events the first pass raised, in order: policy loaded, drift, repaired, pending reboot,
 # in compliance, started.
-svc_wait_event 1000 10
+svc_wait_event 1000 30
 svc_assert_eq "$(svc_event_ids)" "1004 2001 1003 2002 1002 1000" "event IDs in order"
 svc_assert_eq "$(svc_events | awk '$1==2001{print $2}')" warning "level of 2001"
 svc_event_strings | grep -q 'L"1645-1646, 1812-1813"' || svc_fail "the drift event does not name the missing ranges"
@@ -51,10 +51,10 @@ grep -q 'recheck requested' "$SVC_DATA/logs/portguard.log" || svc_fail "PARAMCHA
 (($(grep -c 'pass done' "$SVC_DATA/logs/portguard.log") > passes)) || svc_fail "no pass after PARAMCHANGE"
 svc_log "ok: PARAMCHANGE triggered a policy re-read and a pass"
 
-stopped=$(svc_helper stop PortGuard 20) || { echo "$stopped"; svc_fail "the service did not stop"; }
+stopped=$(svc_helper stop PortGuard 60) || { echo "$stopped"; svc_fail "the service did not stop"; }
 echo "$stopped"
 grep -q 'STOPPED win32_exit=0 service_exit=0' <<<"$stopped" || svc_fail "not a clean stop: $stopped"
-svc_wait_event 1001 5
+svc_wait_event 1001 30
 svc_assert_eq "$(svc_event_ids)" "1004 2001 1003 2002 1002 1000 1004 1001" "event IDs after PARAMCHANGE (policy re-read: 1004) and stop"
 
 # `portguard check` (monitoring) sees the change the service made as pending until the reboot.

@@ -19,8 +19,8 @@ checkpoints=$(grep -o 'START_PENDING checkpoint=[0-9]*' <<<"$trace" | sed 's/.*=
 last=$(awk '{print $NF}' <<<"$checkpoints")
 ((last >= 8)) || svc_fail "expected checkpoints to keep rising through the retries, saw: $checkpoints"
 grep -q 'first pass failed; retry 5 of 5' "$SVC_DATA/logs/portguard.log" || svc_fail "no startup retries in the log"
-svc_wait_event 1000 5
+svc_wait_event 1000 30
 svc_assert_eq "$(svc_count_event 3009)" 1 "check-failed events (only the last startup attempt raises it)"
 svc_log "3009: $(svc_event_strings | grep -m1 -i 'access\|denied\|failed' || true)"
-svc_helper stop PortGuard 20 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "PASS"

@@ -9,7 +9,7 @@ svc_setup policy win2003
 #    the policy appearing later is picked up through the directory notification.
 svc_install
 svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING without a policy"
-svc_wait_event 3008 5
+svc_wait_event 3008 30
 svc_assert_eq "$(svc_reserved)" "<absent>" "ReservedPorts without a policy (never wiped, never invented)"
 svc_policy
 out=$(svc_helper wait-multi "$TCPIP" ReservedPorts "1645-1646|1812-1813" 5000) || svc_fail "the new policy was not picked up: $out"
@@ -33,7 +33,7 @@ ports = [2883]
 protcol = "udp"
 service = "SBS"
 reason = "typo"'
-svc_wait_event 3003 5
+svc_wait_event 3003 30
 svc_assert_eq "$(svc_events | awk '$1==3003{print $2}')" error "level of 3003"
 svc_event_strings | grep -q "protcol" || svc_fail "3003 does not name the problem"
 svc_event_strings | grep -q "did you mean" || svc_fail "3003 does not suggest the fix"
@@ -42,7 +42,7 @@ out=$(svc_helper drift "$TCPIP" ReservedPorts "1433-1434" "1433-1434|1645-1646|1
 svc_log "with an invalid policy, drift is still $out"
 
 # 3. Restart with the invalid policy on disk: the last known good from the state directory is used.
-svc_helper stop PortGuard 20 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
 [[ -f $SVC_DATA/state/last-known-good.json ]] || svc_fail "no last known good in the state directory"
 WINEDEBUG=-all wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d "" /f >/dev/null 2>&1
 n3003=$(svc_count_event 3003)
@@ -56,6 +56,6 @@ n1004=$(svc_count_event 1004)
 svc_policy "$l2tp"
 for _ in $(seq 50); do (($(svc_count_event 1004) > n1004)) && break; sleep 0.1; done
 (($(svc_count_event 1004) > n1004)) || svc_fail "the fixed policy was not loaded"
-svc_helper stop PortGuard 20 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "events: $(svc_event_ids)"
 svc_log "PASS"

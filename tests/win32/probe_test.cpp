@@ -51,7 +51,8 @@ struct TestService {
   DWORD start() {
     REQUIRE(::StartServiceW(service.get(), 0, nullptr));
     SERVICE_STATUS_PROCESS ssp{};
-    for (int i = 0; i < 200; ++i) {
+    // Up to 60 s: a loaded 2-core machine can take seconds to start a Wine process.
+    for (int i = 0; i < 1200; ++i) {
       DWORD needed = 0;
       REQUIRE(::QueryServiceStatusEx(service.get(), SC_STATUS_PROCESS_INFO, reinterpret_cast<BYTE*>(&ssp), sizeof ssp, &needed));
       if (ssp.dwCurrentState == SERVICE_RUNNING) return ssp.dwProcessId;
@@ -83,7 +84,8 @@ struct PortHolder {
 };
 
 bool wait_in_use(Protocol p, Port port) {
-  for (int i = 0; i < 200; ++i) {
+  // Up to 30 s (the holder is a new Wine process; see TestService::start).
+  for (int i = 0; i < 1200; ++i) {
     if (exclusive_bind_fails(p, port)) return true;
     ::Sleep(25);
   }

@@ -4,9 +4,11 @@
 # noisy shared machine, unlike wall time (which is printed too, natively, for orientation).
 #
 #   bench/core_scaling.sh [BUILD_DIR]        (default build/evidence-linux; a native Release build)
+#   bench/core_scaling.sh --help
 #
 # Prints a Markdown table. Never fails on the numbers: it is a benchmark, not a test.
 set -euo pipefail
+case ${1:-} in -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src/build/evidence-linux}
 exe=$build/bench/scaling_bench

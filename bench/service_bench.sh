@@ -2,6 +2,7 @@
 # Service benchmarks under Wine (issue 9, performance 1-4), one command:
 #
 #   bench/service_bench.sh [PART...]        PART: boot start drift steady (default: all four)
+#   bench/service_bench.sh --help
 #
 # Environment (defaults in brackets):
 #   PORTGUARD_BINARY_DIR  Windows cross build with portguard, e2e-kit, floor_read, pg-bench [build/evidence-win]
@@ -13,8 +14,9 @@
 # The prefix is a Windows Server 2003 "DNS server" (tests/e2e/lib.sh: DNS + IAS simulators) with
 # 300 more services created through the SCM API and a 50-entry policy; PortGuard is installed as a
 # service the way tests/e2e does (SCM). Everything runs in one throwaway prefix with its own
-# wineserver (stopped with `wineserver -k` for that prefix only). Prints numbers; never fails on
-# them (exit 0), only on set-up errors.
+# wineserver (stopped with `wineserver -k` for that prefix only), cloned by cmake/wine-run from the
+# template in PORTGUARD_WINE_TEMPLATE [$PORTGUARD_BINARY_DIR/wine/template], which is made on
+# first use. Prints numbers; never fails on them (exit 0), only on set-up errors.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 export PORTGUARD_BINARY_DIR=${PORTGUARD_BINARY_DIR:-$SRC/build/evidence-win}
@@ -22,6 +24,7 @@ export PORTGUARD_E2E_BIN=${PORTGUARD_E2E_BIN:-$PORTGUARD_BINARY_DIR/tests/e2e}
 export PORTGUARD_WINE_TEMPLATE=${PORTGUARD_WINE_TEMPLATE:-$PORTGUARD_BINARY_DIR/wine/template}
 PAIRS=${PAIRS:-15} STARTS=${STARTS:-20} DRIFTS=${DRIFTS:-100} DRIFT_GAP_MS=${DRIFT_GAP_MS:-300} DRIFT_BATCH=${DRIFT_BATCH:-2}
 IDLE=${IDLE:-600} STORM=${STORM:-60} STORM_RATE=${STORM_RATE:-100}
+case ${1:-} in -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
 parts=("$@")
 [[ ${#parts[@]} -gt 0 ]] || parts=(boot start drift steady)
 want() { local p; for p in "${parts[@]}"; do [[ $p == "$1" ]] && return 0; done; return 1; }

@@ -2,10 +2,6 @@
 # Helpers of the Wine benchmarks and campaigns (bench/service_bench.sh,
 # tests/robustness/crash_consistency.sh). Source after tests/e2e/lib.sh and e2e_setup.
 
-# tests/e2e/lib.sh's e2e_msi fails under `set -o pipefail` when no MSI was built (ls of a glob
-# that matches nothing); the benchmarks install through the SCM and need no MSI.
-e2e_msi() { ls "$PORTGUARD_BINARY_DIR"/installer/portguard-*-x64.msi 2>/dev/null | head -n1 || true; }
-
 BENCH_PG_LOG() { printf '%s/logs/portguard.log' "$(E2E_PG_DATA_UNIX)"; }
 
 # bench_prepare_host SERVICES ENTRIES: SERVICES more services through the SCM API, a policy with

@@ -202,7 +202,8 @@ E2E_PG_EXE=${E2E_PG_EXE:-$PORTGUARD_BINARY_DIR/service/portguard.exe}
 E2E_PG_DIR='C:\Program Files\PortGuard'
 E2E_PG_DATA_UNIX() { printf '%s/drive_c/ProgramData/PortGuard' "$WINEPREFIX"; }
 
-e2e_msi() { ls "$PORTGUARD_BINARY_DIR"/installer/portguard-*-x64.msi 2>/dev/null | head -n1; }
+# The MSI built in PORTGUARD_BINARY_DIR, or nothing (status 0 either way: callers fall back to SCM).
+e2e_msi() { { ls "$PORTGUARD_BINARY_DIR"/installer/portguard-*-x64.msi 2>/dev/null || true; } | head -n1; }
 
 # e2e_install_guard [msi|scm] [POLICY]: install PortGuard the way ops do (the MSI, default policy
 # unless POLICY is given) or, with scm (or when no MSI was built), copy portguard.exe to Program
@@ -218,8 +219,11 @@ e2e_install_guard() {
     local props=()
     [[ -n $policy ]] && props+=("POLICYFILE=$(e2e_winpath "$policy")")
     local rc=0
-    e2e_wine msiexec /i "$(e2e_winpath "$msi")" /qn "${props[@]}" /l*v 'C:\e2e-msiexec.log' || rc=$?
+    # Its console output goes to a file: shown on failure, never into a scenario's (or the demo's) narration.
+    e2e_wine msiexec /i "$(e2e_winpath "$msi")" /qn "${props[@]}" /l*v 'C:\e2e-msiexec.log' \
+      >"$WINEPREFIX/e2e-msiexec.out" 2>&1 || rc=$?
     if ((rc != 0)); then
+      tr -d '\r' <"$WINEPREFIX/e2e-msiexec.out" | tail -n 10 >&2
       # The verbose log says which action failed: show the lines around "Return value 3".
       grep -a -B8 'Return value 3' "$WINEPREFIX/drive_c/e2e-msiexec.log" 2>/dev/null | tail -n 30 >&2 || true
       e2e_fail "msiexec /i failed ($rc); log: $WINEPREFIX/drive_c/e2e-msiexec.log"

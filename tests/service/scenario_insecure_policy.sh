@@ -38,7 +38,7 @@ grep -q 'policy refused: writable by Everyone' <<<"$validate_out" || svc_fail "v
 # Permissions fixed while running: the change notification makes the guard re-check and load it.
 chmod o-w "$SVC_DATA/policy.toml"
 touch "$SVC_DATA/policy.toml"
-out=$(svc_helper wait-multi "$TCPIP" ReservedPorts "1645-1646|1701-1701|1812-1813" 5000) || svc_fail "the fixed policy was not loaded: $out"
+out=$(svc_helper wait-multi "$TCPIP" ReservedPorts "1645-1646|1701-1701|1812-1813" 30000) || svc_fail "the fixed policy was not loaded: $out"
 svc_log "fixed policy applied: $out"
 
 # A writable policy directory is as bad as a writable file (anyone could replace the file).

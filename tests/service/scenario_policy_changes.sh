@@ -12,7 +12,7 @@ svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach 
 svc_wait_event 3008 30
 svc_assert_eq "$(svc_reserved)" "<absent>" "ReservedPorts without a policy (never wiped, never invented)"
 svc_policy
-out=$(svc_helper wait-multi "$TCPIP" ReservedPorts "1645-1646|1812-1813" 5000) || svc_fail "the new policy was not picked up: $out"
+out=$(svc_helper wait-multi "$TCPIP" ReservedPorts "1645-1646|1812-1813" 30000) || svc_fail "the new policy was not picked up: $out"
 svc_log "policy installed while running: applied ($out)"
 
 # 1. A valid edit: L2TP for RemoteAccess.
@@ -23,7 +23,7 @@ service = "RemoteAccess"
 reason = "L2TP"'
 t0=$(date +%s%N)
 svc_policy "$l2tp"
-out=$(svc_helper wait-multi "$TCPIP" ReservedPorts "1645-1646|1701-1701|1812-1813" 5000) || svc_fail "policy edit not applied: $out"
+out=$(svc_helper wait-multi "$TCPIP" ReservedPorts "1645-1646|1701-1701|1812-1813" 30000) || svc_fail "policy edit not applied: $out"
 svc_log "measured: policy edit applied $((($(date +%s%N) - t0) / 1000000)) ms after the file was written"
 svc_assert_eq "$(svc_count_event 1004)" 2 "policy-loaded events"
 
@@ -38,7 +38,7 @@ svc_assert_eq "$(svc_events | awk '$1==3003{print $2}')" error "level of 3003"
 svc_event_strings | grep -q "protcol" || svc_fail "3003 does not name the problem"
 svc_event_strings | grep -q "did you mean" || svc_fail "3003 does not suggest the fix"
 # Still enforced with the last known good: drift is repaired back to it (including 1701, excluding 2883).
-out=$(svc_helper drift "$TCPIP" ReservedPorts "1433-1434" "1433-1434|1645-1646|1701-1701|1812-1813" 5000) || svc_fail "last known good not enforced: $out"
+out=$(svc_helper drift "$TCPIP" ReservedPorts "1433-1434" "1433-1434|1645-1646|1701-1701|1812-1813" 30000) || svc_fail "last known good not enforced: $out"
 svc_log "with an invalid policy, drift is still $out"
 
 # 3. Restart with the invalid policy on disk: the last known good from the state directory is used.

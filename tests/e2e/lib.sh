@@ -44,7 +44,7 @@ e2e_svc() { wine_run_tool "$PORTGUARD_E2E_BIN/e2e-svc.exe" "$@" | tr -d '\r'; }
 e2e_cleanup() {
   local rc=$?
   if scenario_report_failures $rc; then e2e_dump; fi
-  wine_fail_on_crash $rc "${E2E_TRACE:-/nonexistent}" || rc=$?
+  wine_fail_on_crash $rc "${E2E_TRACE:-/nonexistent}" "${E2E_TOOL_STDERR:-/nonexistent}" || rc=$?
   if [[ -n ${WINEPREFIX:-} && -d ${WINEPREFIX:-/nonexistent} ]]; then
     wineserver -k 2>/dev/null || true
     wineserver -w 2>/dev/null || true
@@ -69,6 +69,7 @@ e2e_setup() {
   export WINEPREFIX
   trap e2e_cleanup EXIT
   E2E_TRACE=$WINEPREFIX/e2e-trace.log
+  E2E_TOOL_STDERR=$WINEPREFIX/e2e-tool-stderr.log
   E2E_DRIVE=$WINEPREFIX/drive_c/e2e
   : >"$E2E_TRACE"
   E2E_BOOTS=0
@@ -179,6 +180,8 @@ e2e_dump() {
   {
     echo "--- holders of the RADIUS ports on the host ---"
     e2e_port_holders || true
+    echo "--- stderr of reg queries (last 10 lines) ---"
+    tail -n 10 "${E2E_TOOL_STDERR:-/dev/null}" 2>/dev/null | tr -d '\r' || true
     echo "--- trace (last 60 lines) ---"
     tail -n 60 "$E2E_TRACE" 2>/dev/null || true
     local f
@@ -265,9 +268,13 @@ e2e_check() {
   e2e_log "ok: portguard check exit $rc: $(head -n1 <<<"$out")"
 }
 
-# Registry value as `wine reg query` shows it (last field of the value line).
+# Registry value as `wine reg query` shows it (last field of the value line); empty when absent.
+# Through wine_run_tool: a failed launch of reg is retried, not read as "value absent" (run 2 of
+# the 50-boot scenario once read '' right after the guard had written the value). reg's own
+# complaints (value not found) and any launch note go to $E2E_TOOL_STDERR, shown by e2e_dump.
 e2e_reg_value() {
-  { e2e_wine reg query "$1" /v "$2" 2>/dev/null || true; } | tr -d '\r' | awk -v n="$2" '$1 == n {$1=""; $2=""; sub(/^ +/, ""); print}'
+  { wine_run_tool reg query "$1" /v "$2" 2>>"${E2E_TOOL_STDERR:-/dev/null}" || true; } | tr -d '\r' |
+    awk -v n="$2" '$1 == n {$1=""; $2=""; sub(/^ +/, ""); print}'
 }
 
 # e2e_covers "1645-1646\01812-1813" PORT...: every PORT lies in one of the ranges (reg query's

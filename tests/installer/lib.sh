@@ -91,10 +91,13 @@ pg_msiexec() {
   note "msiexec $* -> $MSI_RC"
 }
 
+# The query commands below run through wine_run_tool (tests/support/wine_crashes.sh): a failed
+# Wine launch is retried with a note instead of reading as "not registered" or "value absent".
+
 # Service state as `sc query` reports it (RUNNING, STOPPED, ...), empty when not registered.
 pg_service_state() {
   local out
-  out=$(wine sc query "$1" 2>>"${PG_STDERR:-/dev/null}" | tr -d '\r') || true
+  out=$(wine_run_tool sc query "$1" 2>>"${PG_STDERR:-/dev/null}" | tr -d '\r') || true
   sed -n 's/^ *STATE *: *[0-9]* *\([A-Z_]*\).*/\1/p' <<<"$out"
 }
 
@@ -113,7 +116,7 @@ pg_wait_service_state() {
 # pg_reg_value 'HKLM\...' NAME: prints the data of one value (empty output + status 1 if absent).
 pg_reg_value() {
   local out
-  out=$(wine reg query "$1" /v "$2" 2>>"${PG_STDERR:-/dev/null}" | tr -d '\r') || { echo "pg_reg_value $1 $2: rc=$? out=[$out]" >>"${PG_STDERR:-/dev/null}"; return 1; }
+  out=$(wine_run_tool reg query "$1" /v "$2" 2>>"${PG_STDERR:-/dev/null}" | tr -d '\r') || { echo "pg_reg_value $1 $2: rc=$? out=[$out]" >>"${PG_STDERR:-/dev/null}"; return 1; }
   echo "pg_reg_value $1 $2: out=[$out]" >>"${PG_STDERR:-/dev/null}"
   awk -v name="$2" '$1 == name { $1 = ""; $2 = ""; sub(/^  */, ""); print; found = 1 } END { exit !found }' <<<"$out"
 }

@@ -96,6 +96,19 @@ out=$(WINE_LAUNCH_FAILURES_LOG=$dir/launch-failures wine_run_tool tool.exe statu
   ! grep -q '^0024:err' "$dir/stderr" &&
   echo "ok: a launch that only Wine's err channel explains is retried; the note keeps the reason" ||
   { echo "FAIL: err-only launch failure: out='$out' $(cat "$dir/stderr")" >&2; failures=$((failures + 1)); }
+# Wine's own programs answer on their own err channel: that is the tool's output, not retried.
+: >"$dir/calls"
+wine() { echo "launch $*" >>"$dir/calls"; echo "01d8:err:sc:query_service failed to open service 1060" >&2; return 1; }
+set +e
+out=$(wine_run_tool sc query NoSuch 2>"$dir/stderr"); rc=$?
+set -e
+if ((rc == 1)) && [[ $(wc -l <"$dir/calls") == 1 ]] && grep -q 'err:sc:query_service' "$dir/stderr" && ! grep -q retrying "$dir/stderr"; then
+  echo "ok: sc's answer on its own err channel is not taken for a failed launch"
+else
+  echo "FAIL: sc err-channel answer retried or lost: rc=$rc calls=$(wc -l <"$dir/calls")" >&2
+  failures=$((failures + 1))
+fi
+: >"$dir/calls"
 wine() { echo "launch $*" >>"$dir/calls"; echo "pg-svc-helper: StartServiceW failed (Win32 error 1058)" >&2; return 2; }
 set +e
 out=$(wine_run_tool helper.exe start PortGuard 2>"$dir/stderr"); rc=$?

@@ -78,9 +78,15 @@ bool is_backup_file(const fs::directory_entry& e) {
 
 std::string iso8601_utc(std::chrono::system_clock::time_point t) { return format_utc(t, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ"); }
 
-void write_file_atomically(const fs::path& file, std::string_view contents) {
+void write_file_atomically(const fs::path& file, std::string_view contents, ParentFolder parent) {
   static std::atomic<unsigned> counter{0};
-  if (file.has_parent_path()) fs::create_directories(file.parent_path());
+  if (file.has_parent_path()) {
+    if (parent == ParentFolder::create) {
+      fs::create_directories(file.parent_path());
+    } else if (std::error_code ec; !fs::is_directory(file.parent_path(), ec)) {
+      throw Error("cannot write " + file.string() + ": the folder " + file.parent_path().string() + " does not exist");
+    }
+  }
   fs::path temp = file;
   temp += ".tmp" + std::to_string(++counter);
   {
@@ -181,7 +187,7 @@ std::string BackupStore::save(Backup backup) {
   std::snprintf(seq_text, sizeof seq_text, "%04d", seq);
   backup.id = stamp + "-" + seq_text + "-" + name;
   backup.created_at = iso8601_utc(now);
-  write_file_atomically(directory_ / (backup.id + std::string(backup_extension)), backup_to_json(backup));
+  write_file_atomically(directory_ / (backup.id + std::string(backup_extension)), backup_to_json(backup), ParentFolder::create);
 
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(directory_)) {
@@ -249,7 +255,7 @@ void ReservationLedger::store(const std::vector<PersistentReservation>& all) con
   j["format"] = 1;
   j["created"] = json::array();
   for (const auto& r : all) j["created"].push_back(reservation_json(r));
-  write_file_atomically(file_, j.dump(2) + "\n");
+  write_file_atomically(file_, j.dump(2) + "\n", ParentFolder::create);
 }
 
 void ReservationLedger::add(const PersistentReservation& created) {

@@ -175,7 +175,7 @@ void save_pending_effects(const std::filesystem::path& state_dir, const std::vec
                               {"changed_at_unix", p.changed_at_unix},
                               {"changed_at", iso_from_unix(p.changed_at_unix)}});
   }
-  write_file_atomically(state_dir / "guard-state.json", doc.dump(2) + "\n");
+  write_file_atomically(state_dir / "guard-state.json", doc.dump(2) + "\n", ParentFolder::create);
 }
 
 // --- rate limiting, debounce ---------------------------------------------------------------------

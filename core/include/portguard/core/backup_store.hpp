@@ -78,9 +78,15 @@ private:
   std::filesystem::path file_;
 };
 
+/// Whether write_file_atomically may create the folder the file goes into. The service's own
+/// folders (state, backups) are created on first use; a file the user named (snapshot -o) goes only
+/// into a folder that exists, so a mistyped path is an error instead of a new folder tree.
+enum class ParentFolder { create, must_exist };
+
 /// Writes `contents` to `file` atomically: a temporary file in the same directory, flushed, then
-/// renamed over the target. Creates the parent directory.
-void write_file_atomically(const std::filesystem::path& file, std::string_view contents);
+/// renamed over the target. Throws Error naming the file when it cannot be written (with
+/// ParentFolder::must_exist: when its folder does not exist).
+void write_file_atomically(const std::filesystem::path& file, std::string_view contents, ParentFolder parent);
 
 /// "2026-11-26T19:05:12.123Z"
 std::string iso8601_utc(std::chrono::system_clock::time_point t);

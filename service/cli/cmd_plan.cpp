@@ -11,6 +11,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -22,13 +23,13 @@ CaptureLiveHostFn capture_live_host = nullptr;
 namespace po = boost::program_options;
 
 int command_plan(const std::vector<std::string>& args, Io io) {
-  po::options_description options("portguard plan [options]");
+  po::options_description options("Options");
   options.add_options()
       ("help,h", "show this help")
-      ("policy", po::value<std::string>()->default_value(default_policy_path()), "policy file")
-      ("snapshot", po::value<std::string>(), "host snapshot JSON (docs/snapshot.md) to plan against"
+      ("policy", po::value<std::string>()->value_name("FILE")->default_value(default_policy_path()), "policy file")
+      ("snapshot", po::value<std::string>()->value_name("HOST.json"), "host snapshot JSON (docs/snapshot.md) to plan against"
                                              "; without it the live host (Windows only)")
-      ("services-file", po::value<std::string>()->default_value(config::default_services_file().string()),
+      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(config::default_services_file().string()),
        "services file that resolves port names such as \"radius\"")
       ("json", "print the plan as JSON");
   constexpr std::string_view about =
@@ -53,6 +54,11 @@ int command_plan(const std::vector<std::string>& args, Io io) {
   HostSnapshot host;
   if (vm.count("snapshot") != 0) {
     const std::string file = vm["snapshot"].as<std::string>();
+    // A folder opens as an empty stream on some platforms: say what it is, as validate does.
+    if (std::error_code ec; std::filesystem::is_directory(file, ec)) {
+      io.err << "portguard plan: the snapshot " << file << " is a directory; name the snapshot file itself\n";
+      return exit_error;
+    }
     std::ifstream in(file, std::ios::binary);
     if (!in) {
       io.err << "portguard plan: cannot read the snapshot " << file << " (missing or not readable)\n";

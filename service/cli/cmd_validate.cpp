@@ -61,11 +61,11 @@ nlohmann::json summary_json(const config::Policy& p) {
 } // namespace
 
 int command_validate(const std::vector<std::string>& args, Io io) {
-  po::options_description options("portguard validate [options]");
+  po::options_description options("Options");
   options.add_options()
       ("help,h", "show this help")
-      ("policy", po::value<std::string>()->default_value(default_policy_path()), "policy file to check")
-      ("services-file", po::value<std::string>()->default_value(config::default_services_file().string()),
+      ("policy", po::value<std::string>()->value_name("FILE")->default_value(default_policy_path()), "policy file to check")
+      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(config::default_services_file().string()),
        "services file that resolves port names such as \"radius\"")
       ("json", "print the result as JSON (for tooling)");
   constexpr std::string_view about =
@@ -94,7 +94,8 @@ int command_validate(const std::vector<std::string>& args, Io io) {
     if (json) {
       nlohmann::json errors = nlohmann::json::array();
       for (const auto& d : e.diagnostics()) errors.push_back(to_json(d));
-      io.out << nlohmann::json{{"file", file}, {"valid", false}, {"readable", !unreadable}, {"errors", errors}}.dump(2) << '\n';
+      io.out << nlohmann::json{{"file", file}, {"valid", false}, {"readable", !unreadable}, {"errors", errors}, {"policy", nullptr}}.dump(2)
+             << '\n';
     } else {
       for (const auto& d : e.diagnostics()) io.out << d.to_string() << '\n';
       const auto n = e.diagnostics().size();

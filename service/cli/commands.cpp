@@ -1,6 +1,7 @@
 // The command table. Each command lives in its own file; add one line here to offer it.
 #include "cli/command.hpp"
 #include "cli/policy_commands.hpp"
+#include "cli/options.hpp"
 
 #ifdef _WIN32
 #include "win32/commands.hpp"
@@ -32,7 +33,10 @@ std::span<const Command> commands() {
       {"secure-data-dir", "give the data folder its permissions (the MSI does it; needed before Windows Installer 5)", &win32::command_secure_data_dir},
       {"unprotect", "undo protect for a service", &win32::command_unprotect},
 #else
-      {"run", "run the guard (Windows only)", [](const std::vector<std::string>&, Io io) {
+      {"run", "run the guard (Windows only)", [](const std::vector<std::string>& args, Io io) {
+         // Same options and --help as the Windows command, so the docs hold for both builds.
+         boost::program_options::variables_map vm;
+         if (const auto stop = parse_command_line("run", run_options(), run_about, args, vm, io)) return *stop;
          io.err << "portguard run: the guard service runs on Windows only; use 'plan' with --snapshot here.\n";
          return static_cast<int>(exit_error);
        }},

@@ -1,24 +1,92 @@
 #include "cli/options.hpp"
 
+#include <algorithm>
 #include <ostream>
 
 namespace portguard::cli {
 namespace po = boost::program_options;
 
-std::optional<int> parse_command_line(std::string_view command, const po::options_description& options, std::string_view about,
-                                      const std::vector<std::string>& args, po::variables_map& vm, Io io) {
+namespace {
+
+bool ends_with(std::string_view s, std::string_view tail) {
+  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
+}
+
+/// The option a stray argument was probably meant for: a .toml is a policy, a .json a snapshot
+/// (plan) or an output file (snapshot); otherwise the command's first option that takes a value.
+std::string probable_option(const po::options_description& options, const std::string& argument) {
+  auto offers = [&](const char* name) { return options.find_nothrow(name, false) != nullptr; };
+  if (ends_with(argument, ".toml") && offers("policy")) return "policy";
+  if (ends_with(argument, ".json") && offers("snapshot")) return "snapshot";
+  if (ends_with(argument, ".json") && offers("output")) return "output";
+  for (const auto& o : options.options())
+    if (o->semantic()->max_tokens() > 0) return o->long_name();
+  return {};
+}
+
+} // namespace
+
+std::string usage_line(std::string_view command, const po::options_description& options) {
+  std::string line = "portguard " + std::string(command);
+  for (const auto& o : options.options()) {
+    if (o->long_name() == "help") continue;
+    std::string item = "--" + o->long_name();
+    if (o->semantic()->max_tokens() > 0) {
+      std::string value = o->semantic()->name();
+      value = value.substr(0, value.find(" (="));  // Boost appends the default: "FILE (=policy.toml)"
+      item += " " + value;
+      if (o->semantic()->is_composing()) item += "...";
+    }
+    line += " [" + item + "]";
+  }
+  return line;
+}
+
+std::optional<std::string> parse_options(const po::options_description& options, const std::vector<std::string>& args,
+                                         po::variables_map& vm) {
   try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
+    const po::parsed_options parsed = po::command_line_parser(args).options(options).run();
+    // Without a positional description Boost keeps stray arguments aside instead of refusing them:
+    // `validate bad.toml` would validate ./policy.toml and say "valid".
+    const auto stray = po::collect_unrecognized(parsed.options, po::include_positional);
+    if (!stray.empty()) {
+      std::string what = "unexpected argument '" + stray.front() + "'";
+      if (const std::string meant = probable_option(options, stray.front()); !meant.empty())
+        what += "; did you mean --" + meant + " " + stray.front() + "?";
+      return what;
+    }
+    po::store(parsed, vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    io.err << "portguard " << command << ": " << e.what() << "\n" << options;
+    return std::string(e.what());
+  }
+  return std::nullopt;
+}
+
+std::optional<int> parse_command_line(std::string_view command, const po::options_description& options, std::string_view about,
+                                      const std::vector<std::string>& args, po::variables_map& vm, Io io) {
+  if (const auto wrong = parse_options(options, args, vm)) {
+    io.err << "portguard " << command << ": " << *wrong << "\nUsage: " << usage_line(command, options) << "\n"
+           << "Run 'portguard " << command << " --help' for what each option does.\n";
     return exit_usage;
   }
   if (vm.count("help") != 0) {
-    io.out << about << options;
+    io.out << "Usage: " << usage_line(command, options) << "\n\n" << about << options;
     return exit_ok;
   }
   return std::nullopt;
+}
+
+po::options_description run_options() {
+  po::options_description options("Options");
+  options.add_options()
+      ("help,h", "show this help")
+      ("console", "run in this console instead of as a service")
+      ("once", "with --console: run the first check-and-repair pass, then exit")
+      ("policy", po::value<std::string>()->value_name("FILE"), "policy file (default: policy.toml in the data folder)")
+      ("data-dir", po::value<std::string>()->value_name("DIR"),
+       "state, backups and logs folder (default: the recorded DataDir, %ProgramData%\\PortGuard)");
+  return options;
 }
 
 int report_policy_error(const config::PolicyError& e, std::string_view command, const std::string& file, Io io) {

@@ -1,6 +1,8 @@
 #pragma once
 // What every command's command line has in common: one parser with the same usage-error and
-// --help behaviour, and one way to report a policy that cannot be used.
+// --help behaviour, usage lines generated from the option definitions (docs/cli.md's usage lines
+// are generated from them too: scripts/gen_cli_docs.py), and one way to report a policy that
+// cannot be used.
 #include "cli/command.hpp"
 
 #include "portguard/config/policy.hpp"
@@ -15,13 +17,33 @@
 
 namespace portguard::cli {
 
+/// "portguard plan [--policy FILE] [--snapshot HOST.json] ...": every option but --help, in
+/// definition order, with its value name (po::value()->value_name()); a repeatable (composing)
+/// option ends in "...". The one usage line `--help` prints and docs/cli.md shows.
+std::string usage_line(std::string_view command, const boost::program_options::options_description& options);
+
+/// Parses `args` into `vm`. Returns what is wrong with the command line (an unknown option, a
+/// missing value, an argument that is not an option, e.g. `validate bad.toml`: then naming the
+/// option it probably meant), or nullopt when it is fine.
+std::optional<std::string> parse_options(const boost::program_options::options_description& options, const std::vector<std::string>& args,
+                                         boost::program_options::variables_map& vm);
+
 /// Parses `args` against `options` (which must offer "help,h"). On a bad command line prints
-/// "portguard <command>: <what>" and the options on stderr and returns exit_usage; on --help
-/// prints `about` (ending in a blank line) and the options on stdout and returns exit_ok; otherwise fills `vm` and returns
-/// nullopt: the command goes on.
+/// "portguard <command>: <what>" and the usage on stderr and returns exit_usage; on --help prints
+/// the usage line, `about` (ending in a blank line) and the options on stdout and returns exit_ok;
+/// otherwise fills `vm` and returns nullopt: the command goes on.
 std::optional<int> parse_command_line(std::string_view command, const boost::program_options::options_description& options,
                                       std::string_view about, const std::vector<std::string>& args,
                                       boost::program_options::variables_map& vm, Io io);
+
+/// The options of `portguard run`, shared by the Windows command and the Linux build's stub (which
+/// answers --help the same way and otherwise says the guard runs on Windows only).
+boost::program_options::options_description run_options();
+inline constexpr std::string_view run_about =
+    "Runs the guard: as the PortGuard service when the Service Control Manager starts it,\n"
+    "or with --console in this console (Ctrl+C stops it).\n"
+    "Exit codes: 0 normal stop, 2 the guard failed, 64 bad command line (or run without --console\n"
+    "when not started by the Service Control Manager).\n\n";
 
 /// Prints every diagnostic and one line saying what to do; returns the command's exit code:
 /// exit_error for an unreadable policy, exit_failed for an invalid one.

@@ -15,12 +15,17 @@ void print_usage(std::ostream& out) {
       << "Usage: portguard <command> [options]\n"
       << "       portguard <command> --help\n\n"
       << "Commands:\n";
-  for (const Command& c : commands()) {
-    out << "  " << c.name << std::string(c.name.size() < 12 ? 12 - c.name.size() : 1, ' ') << c.summary << '\n';
-  }
-  out << "\nGlobal options:\n"
-      << "  -h, --help     show this help\n"
-      << "  -V, --version  show the version\n\n"
+  // One column for every summary, as wide as the longest command name needs.
+  std::size_t width = std::string_view("-V, --version").size();
+  for (const Command& c : commands()) width = std::max(width, c.name.size());
+  const auto row = [&](std::string_view name, std::string_view text) {
+    out << "  " << name << std::string(width + 2 - name.size(), ' ') << text << '\n';
+  };
+  for (const Command& c : commands()) row(c.name, c.summary);
+  out << "\nGlobal options:\n";
+  row("-h, --help", "show this help");
+  row("-V, --version", "show the version");
+  out << "\n"
       << "Exit codes and every option: docs/cli.md\n";
 }
 

@@ -18,6 +18,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <ostream>
 
 namespace portguard::win32 {
@@ -28,9 +29,21 @@ namespace {
 // check, plan and validate refuse what the service refuses: the same ACL test.
 const bool policy_writers_installed = (cli::policy_writers = &policy_write_problems, true);
 
+/// The counters of the performance data and of --json. Each means what the status means:
+/// `conflicts` counts the held ports that make the check CRITICAL, `unknown_holders` the ports held
+/// by a process whose owner Windows did not name (a WARNING: it may be the right service).
+struct Counters {
+  std::size_t targets_managed = 0, targets_compliant = 0, conflicts = 0, unknown_holders = 0, at_risk = 0, pending = 0;
+};
+
+/// One check result, whatever path produced it: every output (text or JSON, OK or UNKNOWN) has the
+/// same members, so a monitoring parser never meets a different shape when it matters most.
 struct Verdict {
   int status = cli::check_ok;
+  std::string summary;
   std::vector<std::string> critical, warning;
+  std::optional<Counters> counters;   // nullopt: the host was not assessed (no policy, UNKNOWN)
+  std::optional<std::string> policy;  // the policy file, when known
 };
 
 const char* status_name(int status) {
@@ -48,43 +61,81 @@ std::string range_list(const std::vector<RangeChange>& changes, std::optional<Pr
   return join(out);
 }
 
-int emit_unknown(cli::Io io, bool json, const std::string& why) {
+std::string perfdata(const Counters& c) {
+  return "targets=" + std::to_string(c.targets_managed) + " compliant=" + std::to_string(c.targets_compliant) + " conflicts=" +
+         std::to_string(c.conflicts) + " unknown_holders=" + std::to_string(c.unknown_holders) + " at_risk=" + std::to_string(c.at_risk) +
+         " pending=" + std::to_string(c.pending);
+}
+
+int emit(cli::Io io, bool json, const Verdict& v) {
   if (json) {
-    io.out << nlohmann::json{{"status", "UNKNOWN"}, {"code", cli::check_unknown}, {"summary", why}}.dump(2) << '\n';
+    const auto counter = [&](std::size_t Counters::*member) { return v.counters ? nlohmann::json((*v.counters).*member) : nlohmann::json(nullptr); };
+    nlohmann::json j{{"status", status_name(v.status)},
+                     {"code", v.status},
+                     {"summary", v.summary},
+                     {"critical", v.critical},
+                     {"warning", v.warning},
+                     {"targets_managed", counter(&Counters::targets_managed)},
+                     {"targets_compliant", counter(&Counters::targets_compliant)},
+                     {"conflicts", counter(&Counters::conflicts)},
+                     {"unknown_holders", counter(&Counters::unknown_holders)},
+                     {"at_risk", counter(&Counters::at_risk)},
+                     {"pending", counter(&Counters::pending)},
+                     {"policy", v.policy ? nlohmann::json(*v.policy) : nlohmann::json(nullptr)}};
+    io.out << j.dump(2) << '\n';
   } else {
-    io.out << "PORTGUARD UNKNOWN - " << why << '\n';
+    io.out << "PORTGUARD " << status_name(v.status) << " - " << v.summary << (v.counters ? " | " + perfdata(*v.counters) : "") << '\n';
+    for (const auto& c : v.critical) io.out << "CRITICAL: " << c << '\n';
+    for (const auto& w : v.warning) io.out << "WARNING: " << w << '\n';
   }
-  return cli::check_unknown;
+  return v.status;
+}
+
+/// A check that could not judge the host: UNKNOWN, the reason as summary.
+int emit_unknown(cli::Io io, bool json, const std::string& why, std::optional<std::string> policy = std::nullopt) {
+  return emit(io, json, Verdict{cli::check_unknown, why, {}, {}, std::nullopt, std::move(policy)});
+}
+
+/// "drift on reserved-ports: missing 1812-1812 (and 2 other problems, listed below)": the count
+/// says problems, not ranges, so it cannot be read as more missing ranges.
+std::string summary_of(const Verdict& v, std::size_t required_ranges) {
+  if (v.status == cli::check_ok) {
+    const std::size_t compliant = v.counters ? v.counters->targets_compliant : 0;
+    return std::to_string(compliant) + (compliant == 1 ? " target" : " targets") + " compliant, " + std::to_string(required_ranges) +
+           (required_ranges == 1 ? " required port range" : " required port ranges");
+  }
+  const auto& first = v.status == cli::check_critical ? v.critical.front() : v.warning.front();
+  const std::size_t others = v.critical.size() + v.warning.size() - 1;
+  if (others == 0) return first;
+  return first + " (and " + std::to_string(others) + " other problem" + (others == 1 ? "" : "s") + ", listed below)";
 }
 
 } // namespace
 
 int command_check(const std::vector<std::string>& args, cli::Io io) {
-  po::options_description options("portguard check [options]");
+  po::options_description options("Options");
   options.add_options()
       ("help,h", "show this help")
       // Resolved after parsing: a bad DataDir must still end in an UNKNOWN line monitoring can read.
-      ("policy", po::value<std::string>(), "policy file (default: policy.toml in the data folder, %ProgramData%\\PortGuard)")
-      ("services-file", po::value<std::string>()->default_value(config::default_services_file().string()),
+      ("policy", po::value<std::string>()->value_name("FILE"), "policy file (default: policy.toml in the data folder, %ProgramData%\\PortGuard)")
+      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(config::default_services_file().string()),
        "services file that resolves port names such as \"radius\"")
       ("json", "print the result as JSON");
+  // Asked for before the command line is known to be good: a bad one is answered in JSON too.
+  const bool json = std::find(args.begin(), args.end(), "--json") != args.end();
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    io.out << "PORTGUARD UNKNOWN - bad command line: " << e.what() << '\n';
-    io.err << options;
-    return cli::check_unknown;
+  if (const auto wrong = cli::parse_options(options, args, vm)) {
+    io.err << "Usage: " << cli::usage_line("check", options) << '\n';
+    return emit_unknown(io, json, "bad command line: " + *wrong);
   }
   if (vm.count("help") != 0) {
-    io.out << "Checks this host against the policy for monitoring (Nagios / NSClient++ plugin convention).\n"
+    io.out << "Usage: " << cli::usage_line("check", options) << "\n\n"
+           << "Checks this host against the policy for monitoring (Nagios / NSClient++ plugin convention).\n"
            << "Never changes anything. Exit codes: 0 OK, 1 WARNING (drift, port at risk, pending reboot),\n"
            << "2 CRITICAL (conflict, required mechanism unavailable, repair blocked, no usable policy),\n"
            << "3 UNKNOWN (bad command line, host unreadable).\n\n" << options;
     return cli::check_ok;
   }
-  const bool json = vm.count("json") != 0;
   std::string policy_file;
   try {
     policy_file = vm.count("policy") != 0 ? vm["policy"].as<std::string>() : cli::default_policy_path();
@@ -103,12 +154,7 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
                                                      " (the service refuses it and protects nothing; restrict the permissions of " +
                                                      policy_file + " and its folder)"
                                                : std::string("no usable policy: ") + e.what();
-    if (json) {
-      io.out << nlohmann::json{{"status", "CRITICAL"}, {"code", cli::check_critical}, {"summary", why}}.dump(2) << '\n';
-    } else {
-      io.out << "PORTGUARD CRITICAL - " << why << '\n';
-    }
-    return cli::check_critical;
+    return emit(io, json, Verdict{cli::check_critical, why, {why}, {}, std::nullopt, policy_file});
   }
 
   Assessment a;
@@ -118,18 +164,19 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
     a = assess(live, policy, ServiceDetail::state);
     pending = still_pending(load_pending_effects(state_dir()), a.host);
   } catch (const std::exception& e) {
-    return emit_unknown(io, json, std::string("cannot read the host: ") + e.what());
+    return emit_unknown(io, json, std::string("cannot read the host: ") + e.what(), policy.source);
   }
 
   Verdict v;
+  v.policy = policy.source;
+  Counters n;
   const auto& forced = policy.plan.targets;
-  std::size_t compliant = 0, managed = 0;
   for (const auto& t : a.plan.targets) {
     if (!t.available || (!t.effective && !t.forced)) continue;
-    ++managed;
+    ++n.targets_managed;
     const std::string name = describe_target(t.target, t.protocol);
     if (t.added.empty() && t.removed.empty()) {
-      ++compliant;
+      ++n.targets_compliant;
       continue;
     }
     std::string text = "drift on " + name + ":";
@@ -143,42 +190,23 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
     v.warning.push_back("pending " + std::string(p.takes_effect == TakesEffect::next_boot ? "reboot" : "DNS restart") + ": " +
                         describe_target(p.target) + " was changed and takes effect at the " + std::string(to_string(p.takes_effect)));
   }
-  std::size_t conflicts = 0, at_risk = 0;
+  n.pending = pending.size();
   for (const auto& f : a.plan.findings) {
     const bool required_unavailable = f.code == "unavailable" && f.target && forced &&
                                       std::find(forced->begin(), forced->end(), *f.target) != forced->end();
-    if (f.code == "conflict") ++conflicts;
-    if (f.code == "at-risk" && f.severity != Severity::info) ++at_risk;
-    if (f.severity == Severity::error || f.blocks_repair || required_unavailable) {
+    const bool critical = f.severity == Severity::error || f.blocks_repair || required_unavailable;
+    if (f.code == "conflict") ++(critical ? n.conflicts : n.unknown_holders);
+    if (f.code == "at-risk" && f.severity != Severity::info) ++n.at_risk;
+    if (critical) {
       v.critical.push_back("[" + f.code + "] " + f.message);
     } else if (f.severity == Severity::warning) {
       v.warning.push_back("[" + f.code + "] " + f.message);
     }
   }
   v.status = !v.critical.empty() ? cli::check_critical : !v.warning.empty() ? cli::check_warning : cli::check_ok;
-
-  std::string summary;
-  if (v.status == cli::check_ok) {
-    summary = std::to_string(compliant) + (compliant == 1 ? " target" : " targets") + " compliant, " + std::to_string(a.requirements.size()) +
-              " required port ranges";
-  } else {
-    const auto& first = v.status == cli::check_critical ? v.critical.front() : v.warning.front();
-    const std::size_t more = v.critical.size() + v.warning.size() - 1;
-    summary = first + (more ? " (+" + std::to_string(more) + " more)" : "");
-  }
-  const std::string perf = "targets=" + std::to_string(managed) + " compliant=" + std::to_string(compliant) + " conflicts=" +
-                           std::to_string(conflicts) + " at_risk=" + std::to_string(at_risk) + " pending=" + std::to_string(pending.size());
-  if (json) {
-    nlohmann::json j{{"status", status_name(v.status)}, {"code", v.status}, {"summary", summary}, {"critical", v.critical},
-                     {"warning", v.warning}, {"targets_managed", managed}, {"targets_compliant", compliant}, {"conflicts", conflicts},
-                     {"at_risk", at_risk}, {"pending", pending.size()}, {"policy", policy.source}};
-    io.out << j.dump(2) << '\n';
-  } else {
-    io.out << "PORTGUARD " << status_name(v.status) << " - " << summary << " | " << perf << '\n';
-    for (const auto& c : v.critical) io.out << "CRITICAL: " << c << '\n';
-    for (const auto& w : v.warning) io.out << "WARNING: " << w << '\n';
-  }
-  return v.status;
+  v.counters = n;
+  v.summary = summary_of(v, a.requirements.size());
+  return emit(io, json, v);
 }
 
 } // namespace portguard::win32

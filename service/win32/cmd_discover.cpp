@@ -45,12 +45,12 @@ std::string pad(std::string s, std::size_t width) {
 
 int command_discover(const std::vector<std::string>& args, cli::Io io) {
   (void)plan_hook_installed;
-  po::options_description options("portguard discover [options]");
+  po::options_description options("Options");
   options.add_options()
       ("help,h", "show this help")
-      ("policy", po::value<std::string>()->default_value(cli::default_policy_path()),
+      ("policy", po::value<std::string>()->value_name("FILE")->default_value(cli::default_policy_path()),
        "policy file; when it does not exist, the built-in catalog of well-known services is used")
-      ("services-file", po::value<std::string>()->default_value(config::default_services_file().string()),
+      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(config::default_services_file().string()),
        "services file that resolves port names such as \"radius\"")
       ("all", "also list installed services that need no port")
       ("json", "print JSON instead of a table");

@@ -34,17 +34,29 @@ void record_pending(const ApplyReport& report, Clock& clock) {
   if (added) save_pending_effects(state_dir(), pending);
 }
 
+/// The --json object; a refused repair (nothing written) has the same members, with `refused` saying why.
+nlohmann::json report_json(const ApplyReport& report, bool dry_run, const std::string& refused) {
+  nlohmann::json j{{"ok", report.ok() && refused.empty()}, {"dry_run", dry_run}, {"changed", report.changed()}, {"replans", report.replans},
+                   {"refused", refused.empty() ? nlohmann::json(nullptr) : nlohmann::json(refused)}};
+  j["outcomes"] = nlohmann::json::array();
+  for (const auto& o : report.outcomes) {
+    j["outcomes"].push_back({{"target", describe_target(o.target, o.protocol)}, {"changed", o.changed}, {"backup_id", o.backup_id},
+                             {"error", o.error}, {"takes_effect", to_string(o.takes_effect)}, {"before", o.before}, {"after", o.after}});
+  }
+  return j;
+}
+
 } // namespace
 
 int command_repair(const std::vector<std::string>& args, cli::Io io) {
-  po::options_description options("portguard repair [options]");
+  po::options_description options("Options");
   options.add_options()
       ("help,h", "show this help")
       ("dry-run,n", "check everything and show what would be written; write nothing")
-      ("policy", po::value<std::string>()->default_value(cli::default_policy_path()), "policy file")
-      ("services-file", po::value<std::string>()->default_value(config::default_services_file().string()),
+      ("policy", po::value<std::string>()->value_name("FILE")->default_value(cli::default_policy_path()), "policy file")
+      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(config::default_services_file().string()),
        "services file that resolves port names such as \"radius\"")
-      ("max-replans", po::value<int>()->default_value(3), "re-plans allowed when another tool changes a value meanwhile")
+      ("max-replans", po::value<int>()->value_name("N")->default_value(3), "re-plans allowed when another tool changes a value meanwhile")
       ("json", "print the outcome as JSON");
   constexpr std::string_view about =
       "Makes this host hold the reservations the policy requires. Every change is validated,\n"
@@ -64,11 +76,13 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
   } catch (const config::PolicyError& e) {
     const int rc = cli::report_policy_error(e, "repair", policy_file, io);
     io.err << "portguard repair: nothing was changed\n";
+    if (json) io.out << report_json({}, dry_run, "the policy " + policy_file + " cannot be used: " + e.what()).dump(2) << '\n';
     return rc;
   }
   if (policy.enforcement == config::Enforcement::audit && !dry_run) {
     io.err << "portguard repair: the policy " << policy.source
            << " is in audit mode (report, never write); nothing was changed. Use --dry-run to see what enforce would do.\n";
+    if (json) io.out << report_json({}, dry_run, "the policy is in audit mode").dump(2) << '\n';
     return cli::exit_failed;
   }
 
@@ -83,19 +97,13 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
     report = live.applier.apply(first.plan, [&] { return assess(live, policy, ServiceDetail::state).plan; }, apply_options);
   } catch (const RefusedError& e) {
     io.err << "portguard repair: " << e.what() << "\nNothing was changed.\n";
-    if (json) io.out << nlohmann::json{{"ok", false}, {"refused", e.what()}}.dump(2) << '\n';
+    if (json) io.out << report_json({}, dry_run, e.what()).dump(2) << '\n';
     return cli::exit_failed;
   }
   if (!dry_run) record_pending(report, live.clock);
 
   if (json) {
-    nlohmann::json j{{"ok", report.ok()}, {"dry_run", dry_run}, {"changed", report.changed()}, {"replans", report.replans}};
-    j["outcomes"] = nlohmann::json::array();
-    for (const auto& o : report.outcomes) {
-      j["outcomes"].push_back({{"target", describe_target(o.target, o.protocol)}, {"changed", o.changed}, {"backup_id", o.backup_id},
-                               {"error", o.error}, {"takes_effect", to_string(o.takes_effect)}, {"before", o.before}, {"after", o.after}});
-    }
-    io.out << j.dump(2) << '\n';
+    io.out << report_json(report, dry_run, "").dump(2) << '\n';
   } else {
     if (report.outcomes.empty()) io.out << "Nothing to do: every managed target already holds what the policy requires.\n";
     if (report.replanned()) io.out << "Another writer changed a value meanwhile; re-planned " << report.replans << " time(s).\n";

@@ -32,11 +32,11 @@ std::string previous_text(const Backup& b) {
 } // namespace
 
 int command_rollback(const std::vector<std::string>& args, cli::Io io) {
-  po::options_description options("portguard rollback [options]");
+  po::options_description options("Options");
   options.add_options()
       ("help,h", "show this help")
       ("list,l", "list the backups, newest first (the default)")
-      ("restore", po::value<std::string>(), "restore the backup with this ID")
+      ("restore", po::value<std::string>()->value_name("ID"), "restore the backup with this ID")
       ("dry-run,n", "with --restore: show what would be restored; write nothing")
       ("json", "print JSON");
   constexpr std::string_view about =
@@ -83,17 +83,24 @@ int command_rollback(const std::vector<std::string>& args, cli::Io io) {
     return cli::exit_failed;
   }
   const std::string name = describe_target(o.target, o.protocol);
+  // A backup of a value that did not exist restores "no value": the value is deleted, not emptied.
+  const auto backup = live.backups.load(id);
+  const bool deletes_value = backup && backup->target != Target::persistent_reservation && !backup->previous.present;
+  const std::string restored = deletes_value ? ": deleted the value (it did not exist when the backup was taken)" : " [" + join(o.after) + "]";
   if (json) {
     io.out << nlohmann::json{{"ok", o.error.empty()}, {"target", name}, {"restored", id}, {"backup_of_current", o.backup_id},
-                             {"error", o.error}, {"before", o.before}, {"after", o.after}, {"dry_run", vm.count("dry-run") != 0}}
+                             {"error", o.error}, {"before", o.before}, {"after", o.after}, {"deletes_value", deletes_value},
+                             {"dry_run", vm.count("dry-run") != 0}}
                   .dump(2)
            << '\n';
   } else if (!o.error.empty()) {
     io.out << name << ": FAILED: " << o.error << '\n';
   } else if (vm.count("dry-run") != 0) {
-    io.out << name << ": would restore backup " << id << " [" << join(o.after) << "] (now [" << join(o.before) << "])\n";
+    io.out << name << ": would restore backup " << id
+           << (deletes_value ? ": would delete the value (it did not exist when the backup was taken)" : " [" + join(o.after) + "]")
+           << " (now [" << join(o.before) << "])\n";
   } else {
-    io.out << name << ": restored backup " << id << " [" << join(o.after) << "] (was [" << join(o.before) << "]; that value is in backup "
+    io.out << name << ": restored backup " << id << restored << " (was [" << join(o.before) << "]; that value is in backup "
            << o.backup_id << "); takes effect " << (o.takes_effect == TakesEffect::immediately ? "" : "at the ") << to_string(o.takes_effect) << '\n';
   }
   return o.error.empty() ? cli::exit_ok : cli::exit_error;

@@ -17,13 +17,13 @@ namespace portguard::win32 {
 namespace po = boost::program_options;
 
 int command_snapshot(const std::vector<std::string>& args, cli::Io io) {
-  po::options_description options("portguard snapshot [options]");
+  po::options_description options("Options");
   options.add_options()
       ("help,h", "show this help")
-      ("output,o", po::value<std::string>(), "write the snapshot to this file (atomically) instead of stdout")
-      ("policy", po::value<std::string>()->default_value(cli::default_policy_path()),
+      ("output,o", po::value<std::string>()->value_name("FILE"), "write the snapshot to this file (atomically) instead of stdout")
+      ("policy", po::value<std::string>()->value_name("FILE")->default_value(cli::default_policy_path()),
        "policy whose registry-configured ports to look up; when it does not exist, the built-in catalog's")
-      ("services-file", po::value<std::string>()->default_value(config::default_services_file().string()),
+      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(config::default_services_file().string()),
        "services file that resolves port names such as \"radius\"");
   constexpr std::string_view about =
       "Captures this host as the JSON snapshot of docs/snapshot.md: Windows version, services,\n"
@@ -47,7 +47,7 @@ int command_snapshot(const std::vector<std::string>& args, cli::Io io) {
     return cli::exit_ok;
   }
   const std::string file = vm["output"].as<std::string>();
-  write_file_atomically(file, json.back() == '\n' ? json : json + "\n");
+  write_file_atomically(file, json.back() == '\n' ? json : json + "\n", ParentFolder::must_exist);
   io.err << "portguard snapshot: wrote " << file << '\n';
   return cli::exit_ok;
 }

@@ -43,16 +43,19 @@ std::filesystem::path state_dir(const std::string& data_dir) {
 } // namespace
 
 int command_install_service(const std::vector<std::string>& args, cli::Io io) {
-  po::options_description desc("Usage: portguard install-service [--binary PATH] [--start]\n\n"
-                               "Registers the PortGuard service (automatic start, LocalSystem, load-order group\n"
-                               "NetworkProvider), its recovery actions and its Event Log source. The MSI does the same.\n\nOptions");
-  std::string binary;
-  desc.add_options()("help,h", "show this help")("binary", po::value(&binary), "portguard.exe to register (default: this one)")(
-      "start", "start the service afterwards");
+  po::options_description desc("Options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("binary", po::value<std::string>()->value_name("PATH"), "portguard.exe to register (default: this one)")
+      ("start", "start the service afterwards");
+  constexpr std::string_view about =
+      "Registers the PortGuard service (automatic start, LocalSystem, load-order group\n"
+      "NetworkProvider), its recovery actions and its Event Log source. The MSI does the same.\n"
+      "Exit codes: 0 done, 2 a Win32 error (e.g. the service already exists), 64 bad command line.\n\n";
   po::variables_map vm;
-  if (auto rc = cli::parse_command_line("install-service", desc, "", args, vm, io)) return *rc;
+  if (auto rc = cli::parse_command_line("install-service", desc, about, args, vm, io)) return *rc;
   InstallOptions options;
-  if (!binary.empty()) options.binary = std::filesystem::path(widen(binary));
+  if (vm.count("binary") != 0) options.binary = std::filesystem::path(widen(vm["binary"].as<std::string>()));
   options.start = vm.count("start") != 0;
   install_service(options);
   io.out << "PortGuard service installed (group " << narrow(options.group) << ")\n";
@@ -65,48 +68,84 @@ int command_install_service(const std::vector<std::string>& args, cli::Io io) {
   return cli::exit_ok;
 }
 
+namespace {
+
+/// --data-dir as every command that keeps state takes it.
+void add_data_dir_option(po::options_description& desc) {
+  desc.add_options()("data-dir", po::value<std::string>()->value_name("DIR"),
+                     "data folder (default: the recorded DataDir, %ProgramData%\\PortGuard)");
+}
+
+std::string data_dir_option(const po::variables_map& vm) {
+  return vm.count("data-dir") != 0 ? vm["data-dir"].as<std::string>() : std::string();
+}
+
+std::vector<std::string> service_option(const po::variables_map& vm) {
+  return vm.count("service") != 0 ? service_names(vm["service"].as<std::vector<std::string>>()) : std::vector<std::string>{};
+}
+
+} // namespace
+
 int command_uninstall_service(const std::vector<std::string>& args, cli::Io io) {
-  po::options_description desc("Usage: portguard uninstall-service\n\n"
-                               "Stops and deletes the PortGuard service, removes exactly the DependOnService entries\n"
-                               "'portguard protect' added, and the Event Log source. Backups, state and logs stay.\n\nOptions");
-  std::string data_dir;
-  desc.add_options()("help,h", "show this help")("data-dir", po::value(&data_dir), "default %ProgramData%\\PortGuard");
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "show this help");
+  add_data_dir_option(desc);
+  constexpr std::string_view about =
+      "Stops and deletes the PortGuard service, removes exactly the DependOnService entries\n"
+      "'portguard protect' added, and the Event Log source. Backups, state and logs stay.\n"
+      "Exit codes: 0 removed, 1 the service is not installed (nothing to remove), 2 a Win32 error,\n"
+      "64 bad command line.\n\n";
   po::variables_map vm;
-  if (auto rc = cli::parse_command_line("uninstall-service", desc, "", args, vm, io)) return *rc;
+  if (auto rc = cli::parse_command_line("uninstall-service", desc, about, args, vm, io)) return *rc;
   std::vector<std::string> log;
-  uninstall_service(state_dir(data_dir), &log);
+  const bool was_installed = uninstall_service(state_dir(data_dir_option(vm)), &log);
   for (const auto& line : log) io.out << line << '\n';
+  if (!was_installed) {
+    io.err << "portguard uninstall-service: the PortGuard service is not installed; there was no service to remove\n";
+    return cli::exit_failed;
+  }
   io.out << "PortGuard service removed\n";
   return cli::exit_ok;
 }
 
 int command_protect(const std::vector<std::string>& args, cli::Io io) {
-  po::options_description desc("Usage: portguard protect --service NAME [--service NAME...]\n"
-                               "       portguard protect --list\n\n"
-                               "Makes a service wait for PortGuard at boot: appends PortGuard to its DependOnService\n"
-                               "(read, append, write back) and records the change so that 'unprotect' and uninstall\n"
-                               "remove exactly that. Takes effect at the next start of that service.\n\nOptions");
-  std::vector<std::string> services;
-  std::string data_dir;
-  desc.add_options()("help,h", "show this help")("service", po::value(&services), "service key name, e.g. DNS (repeatable, or a comma-separated list)")(
-      "list", "list the services protect has changed")("data-dir", po::value(&data_dir), "default %ProgramData%\\PortGuard");
+  po::options_description desc("Options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("service", po::value<std::vector<std::string>>()->value_name("NAME")->composing(),
+       "service key name, e.g. DNS (repeatable, or a comma-separated list)")
+      ("list", "list the services protect has changed");
+  add_data_dir_option(desc);
+  constexpr std::string_view about =
+      "Makes a service wait for PortGuard at boot: appends PortGuard to its DependOnService\n"
+      "(read, append, write back) and records the change so that 'unprotect' and uninstall\n"
+      "remove exactly that. Takes effect at the next start of that service. Name at least one\n"
+      "--service, or --list.\n"
+      "Exit codes: 0 done, 1 refused for at least one service, 2 a Win32 error, 64 bad command line.\n\n";
   po::variables_map vm;
-  if (auto rc = cli::parse_command_line("protect", desc, "", args, vm, io)) return *rc;
-  const auto dir = state_dir(data_dir);
+  if (auto rc = cli::parse_command_line("protect", desc, about, args, vm, io)) return *rc;
+  const auto dir = state_dir(data_dir_option(vm));
   if (vm.count("list")) {
-    for (const auto& r : load_protect_records(dir)) io.out << r.service << '\n';
+    const auto records = load_protect_records(dir);
+    if (records.empty()) io.out << "No service is protected by PortGuard (nothing recorded in " << dir.string() << ").\n";
+    for (const auto& r : records) io.out << r.service << '\n';
     return cli::exit_ok;
   }
-  services = service_names(services);
+  const auto services = service_option(vm);
   if (services.empty()) {
-    io.err << "portguard protect: name at least one --service\n" << desc << '\n';
+    io.err << "portguard protect: name at least one --service, or --list\nUsage: " << cli::usage_line("protect", desc) << '\n';
     return cli::exit_usage;
   }
   int rc = cli::exit_ok;
   for (const auto& s : services) {
     try {
-      if (protect_service(s, dir)) io.out << s << ": now depends on PortGuard (effective at its next start)\n";
-      else io.out << s << ": already depends on PortGuard; nothing changed (not recorded)\n";
+      if (protect_service(s, dir)) {
+        io.out << s << ": now depends on PortGuard (effective at its next start)\n";
+      } else if (is_recorded(s, dir)) {
+        io.out << s << ": already protected by PortGuard; nothing changed ('portguard unprotect --service " << s << "' undoes it)\n";
+      } else {
+        io.out << s << ": already depends on PortGuard (set by someone else, so 'unprotect' will leave it); nothing changed\n";
+      }
     } catch (const InputError& e) {
       io.err << "portguard protect: " << e.what() << '\n';
       rc = cli::exit_failed;
@@ -116,38 +155,47 @@ int command_protect(const std::vector<std::string>& args, cli::Io io) {
 }
 
 int command_secure_data_dir(const std::vector<std::string>& args, cli::Io io) {
-  po::options_description desc("Usage: portguard secure-data-dir [--data-dir DIR]\n\n"
-                               "Gives the data folder its access control: SYSTEM and Administrators full control, Users\n"
-                               "read, not inherited from %ProgramData%. The MSI runs it on Windows Installer 4.5 and\n"
-                               "earlier (Windows Server 2003/2008), which ignore the package's own folder permissions;\n"
-                               "install-service runs it too. Needs an elevated administrator.\n\nOptions");
-  std::string dir;
-  desc.add_options()("help,h", "show this help")("data-dir", po::value(&dir), "default %ProgramData%\\PortGuard");
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "show this help");
+  add_data_dir_option(desc);
+  constexpr std::string_view about =
+      "Gives the data folder its access control: SYSTEM and Administrators full control, Users\n"
+      "read, not inherited from %ProgramData%. The MSI runs it on Windows Installer 4.5 and\n"
+      "earlier (Windows Server 2003/2008), which ignore the package's own folder permissions;\n"
+      "install-service runs it too. Needs an elevated administrator.\n"
+      "Exit codes: 0 done, 2 a Win32 error, 64 bad command line.\n\n";
   po::variables_map vm;
-  if (auto rc = cli::parse_command_line("secure-data-dir", desc, "", args, vm, io)) return *rc;
-  const std::filesystem::path target = data_dir_or(dir);
+  if (auto rc = cli::parse_command_line("secure-data-dir", desc, about, args, vm, io)) return *rc;
+  const std::filesystem::path target = data_dir_or(data_dir_option(vm));
   secure_data_dir(target);
   io.out << target.string() << ": SYSTEM and Administrators full control, Users read (" << narrow(data_dir_sddl) << ")\n";
   return cli::exit_ok;
 }
 
 int command_unprotect(const std::vector<std::string>& args, cli::Io io) {
-  po::options_description desc("Usage: portguard unprotect --service NAME [--service NAME...] | --all\n\n"
-                               "Removes PortGuard from the DependOnService of services that 'protect' changed.\n\nOptions");
-  std::vector<std::string> services;
-  std::string data_dir;
-  desc.add_options()("help,h", "show this help")("service", po::value(&services), "service key name (repeatable, or a comma-separated list)")(
-      "all", "every service protect changed")("data-dir", po::value(&data_dir), "default %ProgramData%\\PortGuard");
+  po::options_description desc("Options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("service", po::value<std::vector<std::string>>()->value_name("NAME")->composing(),
+       "service key name (repeatable, or a comma-separated list)")
+      ("all", "every service protect changed");
+  add_data_dir_option(desc);
+  constexpr std::string_view about =
+      "Removes PortGuard from the DependOnService of services that 'protect' changed. Name at\n"
+      "least one --service, or --all.\n"
+      "Exit codes: 0 done, 1 nothing recorded for at least one service, 2 a Win32 error,\n"
+      "64 bad command line.\n\n";
   po::variables_map vm;
-  if (auto rc = cli::parse_command_line("unprotect", desc, "", args, vm, io)) return *rc;
-  const auto dir = state_dir(data_dir);
+  if (auto rc = cli::parse_command_line("unprotect", desc, about, args, vm, io)) return *rc;
+  const auto dir = state_dir(data_dir_option(vm));
+  std::vector<std::string> services = service_option(vm);
   if (vm.count("all"))
     for (const auto& r : load_protect_records(dir)) services.push_back(r.service);
-  services = service_names(services);
   if (services.empty() && !vm.count("all")) {
-    io.err << "portguard unprotect: name at least one --service, or --all\n" << desc << '\n';
+    io.err << "portguard unprotect: name at least one --service, or --all\nUsage: " << cli::usage_line("unprotect", desc) << '\n';
     return cli::exit_usage;
   }
+  if (services.empty()) io.out << "No service is protected by PortGuard (nothing recorded in " << dir.string() << "); nothing changed.\n";
   int rc = cli::exit_ok;
   for (const auto& s : services) {
     if (unprotect_service(s, dir)) {

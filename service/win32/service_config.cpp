@@ -50,7 +50,7 @@ void save_records(const std::filesystem::path& state_dir, const std::vector<Prot
   doc["protected"] = nlohmann::json::array();
   for (const auto& r : records)
     doc["protected"].push_back({{"service", r.service}, {"created_value", r.created_value}, {"previous", r.previous}});
-  write_file_atomically(record_file(state_dir), doc.dump(2) + "\n");
+  write_file_atomically(record_file(state_dir), doc.dump(2) + "\n", ParentFolder::create);
 }
 
 bool portguard_installed() {
@@ -135,7 +135,7 @@ void install_service(const InstallOptions& options) {
   if (options.start && !::StartServiceW(svc.get(), 0, nullptr)) throw_last_error("StartServiceW", "PortGuard");
 }
 
-void uninstall_service(const std::filesystem::path& state_dir, std::vector<std::string>* log) {
+bool uninstall_service(const std::filesystem::path& state_dir, std::vector<std::string>* log) {
   const auto say = [&](const std::string& s) {
     if (log) log->push_back(s);
   };
@@ -160,6 +160,7 @@ void uninstall_service(const std::filesystem::path& state_dir, std::vector<std::
     throw_last_error("OpenServiceW", "PortGuard");
   }
   unregister_event_source();
+  return static_cast<bool>(svc);
 }
 
 std::vector<ProtectRecord> load_protect_records(const std::filesystem::path& state_dir) {
@@ -176,6 +177,11 @@ std::vector<ProtectRecord> load_protect_records(const std::filesystem::path& sta
     throw InputError(record_file(state_dir).string(), std::string("broken record of protected services: ") + e.what());
   }
   return out;
+}
+
+bool is_recorded(const std::string& service, const std::filesystem::path& state_dir) {
+  const auto records = load_protect_records(state_dir);
+  return std::any_of(records.begin(), records.end(), [&](const ProtectRecord& r) { return iequals(r.service, service); });
 }
 
 bool protect_service(const std::string& service, const std::filesystem::path& state_dir) {

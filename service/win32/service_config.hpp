@@ -28,8 +28,9 @@ struct InstallOptions {
 /// Throws Win32Error.
 void install_service(const InstallOptions& options);
 /// Stops the service (waits up to 30 s), removes every DependOnService entry `protect` added,
-/// deletes the service and the event source. Missing pieces are not errors.
-void uninstall_service(const std::filesystem::path& state_dir, std::vector<std::string>* log = nullptr);
+/// deletes the service and the event source. Missing pieces are not errors. Returns whether the
+/// PortGuard service was installed.
+bool uninstall_service(const std::filesystem::path& state_dir, std::vector<std::string>* log = nullptr);
 
 /// Whether `group` is listed in HKLM\SYSTEM\CurrentControlSet\Control\ServiceGroupOrder\List
 /// (nullopt when the value cannot be read).
@@ -45,6 +46,8 @@ struct ProtectRecord {
 
 /// The record lives in <state_dir>/protected-services.json; only what is recorded is removed.
 std::vector<ProtectRecord> load_protect_records(const std::filesystem::path& state_dir);
+/// Whether `protect` recorded `service` (case-insensitive), i.e. `unprotect` would undo it.
+bool is_recorded(const std::string& service, const std::filesystem::path& state_dir);
 
 /// Appends PortGuard to `service`'s DependOnService (read, append, write back) and records it.
 /// Returns false (and records nothing) when PortGuard is already listed, i.e. not added by us.

@@ -207,17 +207,10 @@ int run_console(const RunOptions& options, std::shared_ptr<spdlog::logger> log, 
 } // namespace
 
 int command_run(const std::vector<std::string>& args, cli::Io io) {
-  po::options_description desc("Usage: portguard run [--console] [--policy FILE] [--once]\n\n"
-                               "Runs the guard: as the PortGuard service when the Service Control Manager starts it,\n"
-                               "or with --console in this console (Ctrl+C stops it).\n\nOptions");
-  std::string policy;
-  std::string data_dir;
-  desc.add_options()("help,h", "show this help")("console", "run in this console instead of as a service")(
-      "policy", po::value(&policy), "policy file (default %ProgramData%\\PortGuard\\policy.toml)")(
-      "data-dir", po::value(&data_dir), "state, backups and logs directory (default %ProgramData%\\PortGuard)")(
-      "once", "with --console: run the first check-and-repair pass, then exit");
   po::variables_map vm;
-  if (const auto stop = cli::parse_command_line("run", desc, "", args, vm, io)) return *stop;
+  if (const auto stop = cli::parse_command_line("run", cli::run_options(), cli::run_about, args, vm, io)) return *stop;
+  const std::string policy = vm.count("policy") != 0 ? vm["policy"].as<std::string>() : std::string();
+  const std::string data_dir = vm.count("data-dir") != 0 ? vm["data-dir"].as<std::string>() : std::string();
   RunOptions options;
   options.once = vm.count("once") != 0;
   const bool console = vm.count("console") != 0;

@@ -24,7 +24,7 @@ svc_assert_eq "$(svc_helper read-multi "$IAS_KEY" DependOnService)" "PortGuard" 
 svc_assert_eq "$(portguard protect --list | tr '\n' ' ')" "DNS IAS " "protect --list"
 # Idempotent: a second protect changes nothing.
 out=$(portguard protect --service DNS)
-grep -q "already depends" <<<"$out" || svc_fail "second protect: $out"
+grep -q "already protected by PortGuard" <<<"$out" || svc_fail "second protect: $out"
 svc_assert_eq "$(svc_helper read-multi "$DNS_KEY" DependOnService)" "RpcSs|PortGuard" "DNS dependencies after a second protect"
 # A service that does not exist is an error, not a silent no-op.
 if portguard protect --service NoSuchService >/dev/null 2>&1; then svc_fail "protect of a missing service succeeded"; fi

@@ -11,38 +11,8 @@
 set -euo pipefail
 case_name=${1:?usage: cli_regressions.sh CASE}
 
-: "${PORTGUARD_BINARY_DIR:?}" "${PORTGUARD_WINE_TEMPLATE:?}"
-BIN=$PORTGUARD_BINARY_DIR/service/portguard.exe
-work=$(mktemp -d "$PORTGUARD_BINARY_DIR/tests/win32/cli-regression.XXXXXX")
-export WINEPREFIX=$work/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree=;mshtml=" WINEARCH=win64
-cleanup() {
-  [[ -n ${holder:-} ]] && { kill "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true; }
-  wineserver -k 2>/dev/null || true
-  wineserver -w 2>/dev/null || true
-  if [[ ${PORTGUARD_KEEP:-0} == 1 ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+source "$(dirname "$0")/cli_lib.sh" cli-regression
 
-"$(dirname "$0")/../../cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" --clone-to "$WINEPREFIX"
-wineserver -p
-wine winecfg -v win2003 >/dev/null 2>&1
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# run ARGS...: runs portguard, sets $out (stdout) and $err (stderr), CRs stripped, and $rc.
-run() {
-  set +e
-  wine "$BIN" "$@" >"$work/stdout" 2>"$work/stderr"
-  rc=$?
-  set -e
-  out=$(tr -d '\r' <"$work/stdout")
-  err=$(tr -d '\r' <"$work/stderr")
-  echo "\$ portguard $* -> exit $rc"
-  echo "$out" | sed 's/^/    /'
-  echo "$err" | sed 's/^/    stderr: /'
-}
-expect_rc() { [[ $rc == "$1" ]] || fail "expected exit $1, got $rc"; }
-expect_out() { grep -qF -- "$1" <<<"$out" || fail "expected stdout containing: $1"; }
-reject_out() { ! grep -qF -- "$1" <<<"$out" || fail "stdout must not contain: $1"; }
 # Every member docs/cli.md promises for check --json, whatever the path.
 expect_check_members() {
   python3 -c '
@@ -54,7 +24,6 @@ missing = [m for m in want if m not in j]
 sys.exit("missing members: " + ", ".join(missing) if missing else 0)' <<<"$out" || fail "check --json lacks documented members"
 }
 
-KEY='HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'
 pd="$WINEPREFIX/drive_c/ProgramData/PortGuard"
 mkdir -p "$pd"
 write_policy() {  # write_policy PORTS: one [[reserve]] entry for IAS, catalog off

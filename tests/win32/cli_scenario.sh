@@ -7,39 +7,8 @@
 #   a broken policy makes check CRITICAL and repair refuse without writing.
 set -euo pipefail
 
-: "${PORTGUARD_BINARY_DIR:?}" "${PORTGUARD_WINE_TEMPLATE:?}"
-BIN=$PORTGUARD_BINARY_DIR/service/portguard.exe
-work=$(mktemp -d "$PORTGUARD_BINARY_DIR/tests/win32/cli-scenario.XXXXXX")
-export WINEPREFIX=$work/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree=;mshtml=" WINEARCH=win64
-cleanup() {
-  wineserver -k 2>/dev/null || true
-  wineserver -w 2>/dev/null || true
-  if [[ ${PORTGUARD_KEEP:-0} == 1 ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+source "$(dirname "$0")/cli_lib.sh" cli-scenario
 
-# A private clone of the template prefix (cmake/wine-run: hard links for the bulk, copies of the hives).
-"$(dirname "$0")/../../cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" --clone-to "$WINEPREFIX"
-wineserver -p
-wine winecfg -v win2003 >/dev/null 2>&1
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { echo "--- $*"; }
-# run ARGS...: runs portguard, sets $out (stdout, CRs stripped) and $rc without tripping set -e.
-run() {
-  set +e
-  wine "$BIN" "$@" >"$work/stdout" 2>"$work/stderr"
-  rc=$?
-  set -e
-  out=$(tr -d '\r' <"$work/stdout")
-  echo "\$ portguard $* -> exit $rc"
-  echo "$out" | sed 's/^/    /'
-  tr -d '\r' <"$work/stderr" | sed 's/^/    stderr: /'
-}
-expect_rc() { [[ $rc == "$1" ]] || fail "expected exit $1, got $rc"; }
-expect_out() { grep -qF -- "$1" <<<"$out" || fail "expected output containing: $1"; }
-
-KEY='HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'
 reserved_bytes() {
   # regedit /e shows the exact bytes (reg query drops an unterminated last string).
   rm -f "$WINEPREFIX/drive_c/export.reg"

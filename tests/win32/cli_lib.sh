@@ -1,0 +1,42 @@
+# Shared by the CLI scenarios under Wine (cli_scenario.sh, cli_regressions.sh): a private Windows
+# Server 2003 prefix (winecfg -v win2003, so ReservedPorts is the effective target) and `run`,
+# which runs portguard.exe as an admin would and keeps what it printed.
+#   source cli_lib.sh NAME     NAME names the work folder (build/tests/win32/NAME.XXXXXX)
+: "${PORTGUARD_BINARY_DIR:?}" "${PORTGUARD_WINE_TEMPLATE:?}"
+BIN=$PORTGUARD_BINARY_DIR/service/portguard.exe
+work=$(mktemp -d "$PORTGUARD_BINARY_DIR/tests/win32/${1:?cli_lib.sh NAME}.XXXXXX")
+export WINEPREFIX=$work/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree=;mshtml=" WINEARCH=win64
+holder=""   # a port-holding helper a scenario started: stopped on exit
+cleanup() {
+  if [[ -n $holder ]]; then kill "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true; fi
+  wineserver -k 2>/dev/null || true
+  wineserver -w 2>/dev/null || true
+  if [[ ${PORTGUARD_KEEP:-0} == 1 ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+# A private clone of the template prefix (cmake/wine-run: hard links for the bulk, copies of the hives).
+"$(dirname "${BASH_SOURCE[0]}")/../../cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" --clone-to "$WINEPREFIX"
+wineserver -p
+wine winecfg -v win2003 >/dev/null 2>&1
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+step() { echo "--- $*"; }
+# run ARGS...: runs portguard, sets $out (stdout) and $err (stderr), CRs stripped, and $rc, without
+# tripping set -e.
+run() {
+  set +e
+  wine "$BIN" "$@" >"$work/stdout" 2>"$work/stderr"
+  rc=$?
+  set -e
+  out=$(tr -d '\r' <"$work/stdout")
+  err=$(tr -d '\r' <"$work/stderr")
+  echo "\$ portguard $* -> exit $rc"
+  echo "$out" | sed 's/^/    /'
+  echo "$err" | sed 's/^/    stderr: /'
+}
+expect_rc() { [[ $rc == "$1" ]] || fail "expected exit $1, got $rc"; }
+expect_out() { grep -qF -- "$1" <<<"$out" || fail "expected output containing: $1"; }
+reject_out() { ! grep -qF -- "$1" <<<"$out" || fail "output must not contain: $1"; }
+
+KEY='HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'

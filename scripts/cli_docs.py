@@ -43,7 +43,7 @@ class Runner:
             subprocess.run([str(wine_run), "--template", str(wine_template), "--clone-to", str(self.prefix)], env=self.env, check=True)
             subprocess.run(["wineserver", "-p"], env=self.env, check=True)
             if winver:
-                subprocess.run(["wine", "winecfg", "-v", winver], env=self.env, capture_output=True)
+                self._run(["wine", "winecfg", "-v", winver])
 
     def path(self, p):
         """A path as the program sees it (Wine maps Z: to /)."""
@@ -53,23 +53,28 @@ class Runner:
         """The data folder the Windows build uses by default (C:\\ProgramData\\PortGuard)."""
         return self.prefix / "drive_c" / "ProgramData" / "PortGuard"
 
+    def _run(self, cmd, cwd=None, timeout=180):
+        # Files, not pipes: Wine's helper processes (services.exe, winedevice) inherit the output
+        # handles and outlive the command, so reading a pipe to its end would never return.
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            p = subprocess.run(cmd, env=self.env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, timeout=timeout)
+            text = lambda f: (f.seek(0), f.read())[1].decode("utf-8", "replace").replace("\r", "")
+            return p.returncode, text(out), text(err)
+
     def run(self, args, cwd=None, timeout=180):
-        cmd = (["wine", self.exe] if self.wine else [self.exe]) + list(args)
-        p = subprocess.run(cmd, env=self.env, cwd=cwd, capture_output=True, timeout=timeout)
-        text = lambda b: b.decode("utf-8", "replace").replace("\r", "")
-        return p.returncode, text(p.stdout), text(p.stderr)
+        return self._run((["wine", self.exe] if self.wine else [self.exe]) + list(args), cwd, timeout)
 
     def tool(self, *args):
         """A Wine tool (reg, sc) in the prefix; its output is returned, its failure raised."""
-        p = subprocess.run(["wine", *args], env=self.env, capture_output=True)
-        if p.returncode != 0:
-            raise RuntimeError(f"wine {' '.join(args)} failed ({p.returncode}): {p.stderr.decode(errors='replace')}")
-        return p.stdout.decode("utf-8", "replace")
+        rc, out, err = self._run(["wine", *args])
+        if rc != 0:
+            raise RuntimeError(f"wine {' '.join(args)} failed ({rc}): {err}")
+        return out
 
     def close(self):
         if self.wine:
-            subprocess.run(["wineserver", "-k"], env=self.env, capture_output=True)
-            subprocess.run(["wineserver", "-w"], env=self.env, capture_output=True)
+            subprocess.run(["wineserver", "-k"], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(["wineserver", "-w"], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if os.environ.get("PORTGUARD_KEEP") == "1":
             print(f"kept {self.work}", file=sys.stderr)
         else:

@@ -37,6 +37,14 @@ run() {
 }
 expect_rc() { [[ $rc == "$1" ]] || fail "expected exit $1, got $rc"; }
 expect_out() { grep -qF -- "$1" <<<"$out" || fail "expected output containing: $1"; }
+# hold_port PROTO PORT: a process (pg-sleeper) binds the port, as a foreign holder would; Wine
+# shows it without an owner PID. Stopped on exit, or by the scenario with kill "$holder".
+hold_port() {
+  wine "$PORTGUARD_BINARY_DIR/tests/win32/pg-sleeper.exe" hold "$1" "$2" >"$work/holder.out" 2>&1 &
+  holder=$!
+  for _ in $(seq 600); do grep -q ready "$work/holder.out" 2>/dev/null && break; sleep 0.1; done
+  grep -q ready "$work/holder.out" || fail "the port holder did not start"
+}
 reject_out() { ! grep -qF -- "$1" <<<"$out" || fail "output must not contain: $1"; }
 
 KEY='HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'

@@ -70,10 +70,7 @@ check_summary_count)
 perfdata_unknown_holder)
   write_policy '"1812"'
   wine reg add "$KEY" /v ReservedPorts /t REG_MULTI_SZ /d '1812-1812' /f >/dev/null
-  wine "$PORTGUARD_BINARY_DIR/tests/win32/pg-sleeper.exe" hold udp 1812 >"$work/holder.out" 2>&1 &
-  holder=$!
-  for _ in $(seq 600); do grep -q ready "$work/holder.out" 2>/dev/null && break; sleep 0.1; done
-  grep -q ready "$work/holder.out" || fail "the port holder did not start"
+  hold_port udp 1812
   run check
   expect_rc 1
   expect_out "PORTGUARD WARNING - "

@@ -100,10 +100,7 @@ expect_rc 64
 
 step "discover: an installed IAS, its ports and who holds them"
 wine sc create IAS binPath= 'C:\windows\system32\svchost.exe' DisplayName= "Network Policy Server" >/dev/null
-wine "$PORTGUARD_BINARY_DIR/tests/win32/pg-sleeper.exe" hold udp 1812 >"$work/holder.out" 2>&1 &
-holder=$!
-for _ in $(seq 600); do grep -q ready "$work/holder.out" 2>/dev/null && break; sleep 0.1; done
-grep -q ready "$work/holder.out" || fail "the port holder did not start"
+hold_port udp 1812
 run discover
 expect_rc 0
 grep -E '^IAS +stopped .*1812-1813/udp +1812: an unknown process' <<<"$out" >/dev/null || fail "discover does not show IAS's 1812 held"

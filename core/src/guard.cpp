@@ -357,6 +357,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
       // dynamic range, a mechanism this version does not use) are logged, not alerted.
       if (f.code == "conflict" && f.requirement && f.holder && f.severity == Severity::error) {
         error_findings = true;
+        ++result.metrics.conflicts;
         emit(events::port_conflict, std::string(to_string(f.holder->protocol)) + "/" + std::to_string(f.holder->port),
              {upper(to_string(f.holder->protocol)), std::to_string(f.holder->port),
               f.requirement->service.empty() ? f.requirement->provenance.source : f.requirement->service, f.holder->describe_holder()});
@@ -377,6 +378,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
     for (const TargetPlan& t : full.targets) {
       if (t.has_changes() && effective.find(t.target, t.protocol) == nullptr) {
         backed_off_drift = true;
+        result.metrics.drifted.push_back(describe_target(t.target, t.protocol));
         result.log.push_back(describe_target(t.target, t.protocol) + " drifted, not repaired: backing off from a registry fight");
       }
     }
@@ -388,6 +390,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
           if (!t.has_changes()) continue;
           const std::string key = describe_target(t.target, t.protocol);
           emit(events::audit_finding, key, {key, join(ranges(t.added, t.protocol)), join(ranges(t.removed, t.protocol))});
+          result.metrics.drifted.push_back(key);
           result.log.push_back("audit: " + key + " would change");
         }
       } else if (effective.blocked()) {
@@ -395,6 +398,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
           if (!f.blocks_repair) continue;
           const std::string t = f.target ? describe_target(*f.target) : std::string("the plan");
           emit(events::safety_rail, t + "|" + f.code, {t, f.code, f.message});
+          result.metrics.rails.push_back(f.code);
         }
         result.log.push_back("repair refused: a safety rail fired");
       } else {
@@ -402,6 +406,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
           if (!t.has_changes()) continue;
           const std::string key = describe_target(t.target, t.protocol);
           emit(events::drift_detected, key, {key, join(ranges(t.added, t.protocol)), join(ranges(t.removed, t.protocol))});
+          result.metrics.drifted.push_back(key);
         }
         compliant = apply(effective, result);
       }
@@ -413,6 +418,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
       for (const Finding* f : at_risk) {
         const Requirement& r = *f->requirement;
         const auto dyn = snapshot.dynamic_range(r.protocol);
+        result.metrics.ports_at_risk += r.ports.size();
         emit(events::port_at_risk, std::string(to_string(r.protocol)) + "/" + r.ports.to_string(),
              {upper(to_string(r.protocol)), r.ports.to_string(), r.service.empty() ? r.provenance.source : r.service,
               dyn ? dyn->range.to_string() + (dyn->assumed ? " (assumed default)" : "") : std::string("(unknown)")});
@@ -445,6 +451,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
 
     result.ran = true;
     result.compliant = compliant;
+    measure_plan(full, requirements, result.metrics.repaired, result.metrics);
     if (compliant && !error_findings) {
       std::vector<std::string> managed;
       for (const TargetPlan& t : full.targets) managed.push_back(describe_target(t.target, t.protocol));
@@ -493,6 +500,7 @@ bool Guard::apply(const ReservationPlan& effective, PassResult& result) {
     }
     if (!o.changed) continue;
     result.changed = true;
+    result.metrics.repaired.push_back(key);
     emit(events::repaired, "", {key, join(ports_gained(o.before, o.after)), join(ports_gained(o.after, o.before)), std::string(to_string(o.takes_effect)),
                                 o.backup_id.empty() ? std::string("(no backup needed)") : o.backup_id});
     result.log.push_back("repaired " + key + " (backup " + o.backup_id + ")");
@@ -553,6 +561,10 @@ void Guard::report_policy_insecure(const std::string& file, const std::string& w
 
 void Guard::report_no_policy(const std::string& file, const std::string& error) {
   report_policy_condition(events::no_policy, file + "|" + error, {file, error});
+}
+
+void Guard::report_metrics_not_written(const std::string& folder, const std::string& error) {
+  emit(events::metrics_not_written, folder, {folder, error});
 }
 
 } // namespace portguard

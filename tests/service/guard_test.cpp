@@ -375,3 +375,71 @@ TEST_CASE("Debouncer: quiet period after the last change, bounded by the max del
   d.clear();
   CHECK_FALSE(d.pending());
 }
+
+// --- the pass in numbers (Prometheus textfile, core/metrics.hpp) -------------------------------
+
+TEST_CASE("Metrics of a pass: drift and repair per target, then a quiet compliant pass") {
+  Rig rig;
+  const PassResult first = rig.guard->run_pass(PassTrigger::startup);
+  CHECK(first.metrics.drifted == std::vector<std::string>{"reserved-ports"});
+  CHECK(first.metrics.repaired == std::vector<std::string>{"reserved-ports"});
+  REQUIRE(first.metrics.compliance.size() == 1);
+  CHECK(first.metrics.compliance[0].compliant);
+  REQUIRE(first.metrics.ports.size() == 2);  // ReservedPorts protects UDP and TCP
+  CHECK((first.metrics.ports[0].protocol == Protocol::udp && first.metrics.ports[0].required == 4 && first.metrics.ports[0].reserved == 4));
+  CHECK((first.metrics.ports[1].protocol == Protocol::tcp && first.metrics.ports[1].required == 0));
+
+  rig.clock.advance(1s);
+  const PassResult second = rig.guard->run_pass(PassTrigger::timer);
+  CHECK(second.metrics.drifted.empty());
+  CHECK(second.metrics.repaired.empty());
+  CHECK(second.metrics.compliance[0].compliant);
+  CHECK(second.metrics.ports[0].reserved == 4);
+}
+
+TEST_CASE("Metrics of a pass: audit drift is counted but nothing is reserved; conflicts, risk and rails are counted") {
+  SECTION("audit") {
+    Rig rig;
+    rig.set_policy(true, std::vector<Target>{Target::reserved_ports});
+    const PassResult r = rig.guard->run_pass(PassTrigger::startup);
+    CHECK(r.metrics.drifted == std::vector<std::string>{"reserved-ports"});
+    CHECK(r.metrics.repaired.empty());
+    CHECK_FALSE(r.metrics.compliance[0].compliant);
+    CHECK(r.metrics.ports[0].reserved == 0);
+  }
+  SECTION("conflict") {
+    Rig rig;
+    rig.probe.host.ports_in_use.push_back(PortInUse{Protocol::udp, 1645, 1816, "dns.exe", ""});
+    CHECK(rig.guard->run_pass(PassTrigger::startup).metrics.conflicts == 1);
+  }
+  SECTION("at risk: two ranges of two ports inside the dynamic range") {
+    Rig rig({6, 3, 9600, true});
+    rig.set_policy(true, std::vector<Target>{Target::dns_socket_pool});
+    rig.probe.host.dynamic_ranges.push_back(DynamicPortRange{Protocol::udp, IpVersion::v4, PortRange::make(1025, 60000), false, "MSFT_NetUDPSetting"});
+    CHECK(rig.guard->run_pass(PassTrigger::startup).metrics.ports_at_risk == 4);
+  }
+  SECTION("safety rail") {
+    Rig rig;
+    GuardPolicy p;
+    p.source = "policy.toml";
+    p.plan.targets = std::vector<Target>{Target::reserved_ports};
+    p.plan.limits.max_reserved_ports = 3;
+    p.requirements = [](const HostSnapshot&) { return ias; };
+    rig.guard->set_policy(p);
+    CHECK(rig.guard->run_pass(PassTrigger::startup).metrics.rails == std::vector<std::string>{"rail-max-ports"});
+  }
+}
+
+TEST_CASE("A metrics folder that cannot be written is one rate-limited warning 2006") {
+  Rig rig;
+  rig.guard->report_metrics_not_written("C:\\missing", "CreateFileW failed");
+  rig.guard->report_metrics_not_written("C:\\missing", "CreateFileW failed");
+  REQUIRE(rig.count(events::metrics_not_written) == 1);
+  const Event& e = rig.last(events::metrics_not_written);
+  CHECK(e.level == Event::Level::warning);
+  CHECK(e.inserts == std::vector<std::string>{"C:\\missing", "CreateFileW failed", ""});
+  rig.clock.advance(std::chrono::hours(2));
+  rig.guard->report_metrics_not_written("C:\\missing", "CreateFileW failed");
+  CHECK(rig.count(events::metrics_not_written) == 2);
+  CHECK_THAT(rig.last(events::metrics_not_written).inserts[2], Catch::Matchers::Contains("1 similar report suppressed"));
+}

@@ -29,6 +29,7 @@
 //    DNS restart (dns-socket-pool) is reported (2002/2003) until the snapshot's boot time / DNS
 //    start time is later than the change. The record survives service restarts (state file).
 #include "portguard/core/apply.hpp"
+#include "portguard/core/metrics.hpp"
 #include "portguard/core/plan.hpp"
 #include "portguard/core/ports.hpp"
 #include "portguard/core/requirement.hpp"
@@ -65,6 +66,9 @@ struct GuardPolicy {
   /// The requirements on this host (config::requirements_for). Must not be empty-by-accident: the
   /// policy module guarantees an invalid policy never gets here.
   std::function<Requirements(const HostSnapshot&)> requirements;
+  std::string fingerprint;                         // policy_fingerprint of its text (metrics build_info)
+  bool last_known_good = false;                    // the last known good copy, the current policy being unusable
+  std::optional<std::string> metrics_dir;          // [monitoring] textfile_dir: where portguard.prom goes
 };
 
 /// A change that is not in force yet.
@@ -138,6 +142,7 @@ struct PassResult {
   bool changed = false;             // something was written
   std::size_t requirements = 0;
   std::vector<std::string> log;     // one line per notable thing, for the file log
+  PassMetrics metrics;              // the pass in numbers (Prometheus textfile, docs/monitoring.md)
 };
 
 class Guard {
@@ -163,6 +168,8 @@ public:
   void report_policy_invalid(const std::string& file, const std::string& error);
   void report_policy_insecure(const std::string& file, const std::string& writers);
   void report_no_policy(const std::string& file, const std::string& error);
+  /// The Prometheus textfile could not be written (2006, rate limited per folder).
+  void report_metrics_not_written(const std::string& folder, const std::string& error);
 
   /// Back-off state of a target (tests, logs). nullopt: not backing off.
   std::optional<std::chrono::steady_clock::time_point> backoff_until(Target target, std::optional<Protocol> protocol = std::nullopt) const;

@@ -13,7 +13,7 @@ using detail::join_choices;
 
 namespace {
 
-const std::vector<std::string> top_keys{"guard", "reserve", "catalog", "discovery"};
+const std::vector<std::string> top_keys{"guard", "reserve", "catalog", "discovery", "monitoring"};
 const std::vector<std::string> guard_keys{"mode", "enforcement", "targets", "recheck_interval", "limits", "allow"};
 const std::vector<std::string> limit_keys{"max_reserved_ports", "min_free_dynamic_ports"};
 const std::vector<std::string> allow_keys{"removals", "large_reservations", "shrink_dynamic", "empty_value"};
@@ -21,6 +21,7 @@ const std::vector<std::string> reserve_keys{"ports", "protocol", "service", "rea
 const std::vector<std::string> catalog_keys{"enabled", "exclude", "include", "override"};
 const std::vector<std::string> override_keys{"udp", "tcp", "reason"};
 const std::vector<std::string> discovery_keys{"registry_ports", "exclude"};
+const std::vector<std::string> monitoring_keys{"textfile_dir"};
 
 constexpr std::int64_t min_recheck_seconds = 10;
 constexpr std::int64_t max_recheck_seconds = 24 * 3600;
@@ -54,6 +55,23 @@ private:
   std::optional<ServiceNameResolver> owned_;
   std::string error_;
 };
+
+} // namespace
+
+std::optional<std::string> folder_path_problem(std::string_view path) {
+  const auto drive = path.size() >= 3 && std::isalpha(static_cast<unsigned char>(path[0])) && path[1] == ':' && path[2] == '\\';
+  const auto unc = path.size() >= 5 && path.substr(0, 2) == "\\\\" && path.find('\\', 2) != std::string_view::npos;
+  if (!drive && !unc) return "is not an absolute folder path; write a path such as 'C:\\Program Files\\windows_exporter\\textfile_inputs'";
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const char ch = path[i];
+    if (static_cast<unsigned char>(ch) < 0x20 || std::string_view("<>\"|?*/").find(ch) != std::string_view::npos || (ch == ':' && i != 1)) {
+      return "contains a character Windows does not allow in a folder name ('" + std::string(1, ch >= 0x20 ? ch : '?') + "')";
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
 
 bool valid_service_name(std::string_view name) {
   if (name.empty() || name.size() > 256) return false;
@@ -461,6 +479,16 @@ struct Loader {
     }
   }
 
+  void monitoring(const toml::table& root) {
+    const toml::table* t = c.get_table(root, "monitoring", "the policy", "[monitoring]");
+    if (t == nullptr) return;
+    c.check_keys(*t, monitoring_keys, "[monitoring]");
+    if (auto dir = c.get_string(*t, "textfile_dir", "[monitoring]", "'C:\\Program Files\\windows_exporter\\textfile_inputs'")) {
+      if (auto problem = folder_path_problem(*dir)) c.error(*t->get("textfile_dir"), "textfile_dir " + squote(*dir) + " " + *problem);
+      else policy.metrics_textfile_dir = *dir;
+    }
+  }
+
   void discovery(const toml::table& root) {
     const toml::table* t = c.get_table(root, "discovery", "the policy", "[discovery]");
     if (t == nullptr) return;
@@ -513,6 +541,7 @@ Policy load(std::string_view bytes, const std::string& source, ServicesSource& s
   l.guard(*doc);
   l.catalog(*doc);
   l.discovery(*doc);
+  l.monitoring(*doc);
   l.reserve(*doc);
   if (diagnostics.empty() && !policy.use_catalog && policy.reservations.empty() && !policy.discover_registry_ports) {
     diagnostics.push_back({source, 0, 0, "the policy protects nothing: the catalog is disabled, there is no [[reserve]] section and registry discovery is off; "

@@ -5,9 +5,11 @@
 #include "portguard/core/backup_store.hpp"
 #include "portguard/core/event_ids.hpp"
 #include "portguard/core/guard.hpp"
+#include "portguard/core/metrics.hpp"
 #include "portguard/core/version.hpp"
 #include "win32/event_log.hpp"
 #include "win32/host_adapters.hpp"
+#include "win32/metrics_file.hpp"
 #include "win32/paths.hpp"
 #include "win32/policy_acl.hpp"
 #include "win32/registry_store.hpp"
@@ -90,6 +92,8 @@ GuardPolicy to_guard_policy(const config::Policy& policy, Win32PersistentReserva
   g.audit = policy.enforcement == config::Enforcement::audit || installation_audit_only();
   g.plan = policy.plan;
   g.configured_port_queries = config::configured_port_queries(policy);
+  g.fingerprint = policy_fingerprint(policy.text);
+  g.metrics_dir = policy.metrics_textfile_dir;
   g.requirements = [policy, &reservations](const HostSnapshot& host) {
     Requirements r = config::requirements_for(policy, host);
     // Windows cannot enumerate persistent reservations: the adapter looks up the blocks it is told
@@ -164,7 +168,9 @@ private:
     try {
       if (auto lkg = config::load_last_known_good(state_dir_)) {
         interval_ = lkg->recheck_interval;
-        guard_.set_policy(to_guard_policy(*lkg, reservations_));
+        GuardPolicy g = to_guard_policy(*lkg, reservations_);
+        g.last_known_good = true;
+        guard_.set_policy(std::move(g));
         log_.warn("using the last known good policy (read from {}, accepted {})", lkg->source,
                   lkg->accepted_utc.empty() ? std::string("at an unknown time") : lkg->accepted_utc);
       }
@@ -225,6 +231,7 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
                                options.policy_file.parent_path().string());
   progress();
 
+  MetricsPublisher metrics(options.data_dir / "state", std::string(version()));
   EventLogSink sink;
   sink.echo = [&](const Event& e) {
     const auto* info = events::find(e.id);
@@ -233,6 +240,7 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
                        : e.level == Event::Level::warning ? spdlog::level::warn
                                                           : spdlog::level::info;
     log->log(level, "event {}", describe_event(e));
+    metrics.observe(e);
     if (hooks.on_event) hooks.on_event(e);
   };
   sink.on_failure = [&](const std::string& why) { log->error("event not reported: {}", why); };
@@ -244,6 +252,12 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
   Applier applier(*host.registry, *host.reservations, backups, &ledger);
   Guard guard(*host.probe, applier, sink, clock, GuardSettings{}, options.data_dir / "state");
   PolicyKeeper policy(guard, options, *host.reservations, *log);
+  const auto publish_metrics = [&] {
+    if (auto problem = metrics.publish(guard)) {
+      log->warn("metrics not written: {}", *problem);
+      guard.report_metrics_not_written(narrow(metrics.folder(guard).value_or("").wstring()), *problem);
+    }
+  };
 
   policy.reload(true);
   progress();
@@ -255,6 +269,8 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
     const auto t0 = steady::now();
     const PassResult r = guard.run_pass(trigger, failure);
     log_pass(*log, r, std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0));
+    metrics.record_pass(r, steady::now() - t0, guard);
+    publish_metrics();
     watch_new_keys();
     const bool failed = !r.ran && guard.policy().has_value();
     retry_at = failed ? steady::now() + options.pass_retry_delay : steady::time_point::max();
@@ -375,6 +391,8 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
     exit_code = run_loop_failed;
     guard.report_stopped(std::string("watch loop failed: ") + e.what(), exit_code);
   }
+  metrics.stopping();
+  publish_metrics();
   log->info("PortGuard stopped (exit code {})", exit_code);
   return exit_code;
 }

@@ -316,3 +316,22 @@ TEST_CASE("a service that is not in the catalog and not close to one", "[policy]
   CHECK(errors_of("[catalog]\ninclude = [\"MyBackupAgent\"]\n") ==
         std::vector<std::string>{"policy.toml:2:12: service 'MyBackupAgent' in [catalog] include is not in the catalog (<built-in catalog>); protect it with a [[reserve]] section instead (docs/policy.md lists the catalog's services)"});
 }
+
+TEST_CASE("[monitoring] textfile_dir: an absolute folder, validated like any other setting", "[policy][monitoring]") {
+  CHECK_FALSE(load("[guard]\nmode = \"merge\"\n").metrics_textfile_dir.has_value());
+  CHECK(load("[monitoring]\ntextfile_dir = 'C:\\Program Files\\windows_exporter\\textfile_inputs'\n").metrics_textfile_dir ==
+        "C:\\Program Files\\windows_exporter\\textfile_inputs");
+  CHECK(load("[monitoring]\ntextfile_dir = '\\\\metrics01\\inputs\\dns'\n").metrics_textfile_dir == "\\\\metrics01\\inputs\\dns");
+  CHECK(errors_of("[monitoring]\ntextfile_dir = 'textfile_inputs'\n") ==
+        std::vector<std::string>{"policy.toml:2:16: textfile_dir 'textfile_inputs' is not an absolute folder path; write a path such as "
+                                 "'C:\\Program Files\\windows_exporter\\textfile_inputs'"});
+  CHECK(errors_of("[monitoring]\ntextfile_dir = 'C:\\metrics\\a|b'\n") ==
+        std::vector<std::string>{"policy.toml:2:16: textfile_dir 'C:\\metrics\\a|b' contains a character Windows does not allow in a folder name ('|')"});
+  CHECK(errors_of("[monitoring]\ntextfile_dir = 5\n") ==
+        std::vector<std::string>{"policy.toml:2:16: 'textfile_dir' in [monitoring] must be a string, not an integer; write textfile_dir = "
+                                 "'C:\\Program Files\\windows_exporter\\textfile_inputs'"});
+  CHECK(errors_of("[monitoring]\ntextfile_directory = 'C:\\x'\n") ==
+        std::vector<std::string>{"policy.toml:2:1: unknown key 'textfile_directory' in [monitoring]; did you mean 'textfile_dir'?"});
+  CHECK(folder_path_problem("C:\\x:y").has_value());
+  CHECK_FALSE(folder_path_problem("D:\\").has_value());
+}

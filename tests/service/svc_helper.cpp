@@ -29,6 +29,16 @@
 //                                 another tool that disagrees: writes DATA ('|'-separated) whenever
 //                                 the value differs from it, checking every INTERVAL_MS for SECONDS.
 //                                 Prints "fight: N rewrites, last rewrite at T ms".
+//   tick KEY VALUE COUNT INTERVAL_MS
+//                                 writes COUNT different REG_MULTI_SZ values to KEY\VALUE, INTERVAL_MS
+//                                 apart: a change the guard's registry watch sees (so it runs a pass)
+//                                 in a value it does not manage. Prints "ticks: N".
+//   read-loop FILE SECONDS LAST_PREFIX
+//                                 reads FILE whole, again and again for SECONDS, opened as Go's
+//                                 os.ReadFile (windows_exporter) opens it: FILE_SHARE_READ|WRITE, no
+//                                 FILE_SHARE_DELETE. A read is partial when it is empty, does not end
+//                                 with a newline or its last line does not start with LAST_PREFIX.
+//                                 Prints "reads N versions M partial P missing Q"; exit 1 when P > 0.
 // KEY is below HKLM ("SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters").
 #include <windows.h>
 #include <sddl.h>
@@ -318,6 +328,48 @@ int cmd_fight(const std::wstring& key, const std::wstring& value, const std::str
   return 0;
 }
 
+int cmd_tick(const std::wstring& key, const std::wstring& value, int count, DWORD interval_ms) {
+  for (int i = 1; i <= count; ++i) {
+    write_multi(key, value, "tick-" + std::to_string(i));
+    ::Sleep(interval_ms);
+  }
+  std::printf("ticks: %d\n", count);
+  return 0;
+}
+
+int cmd_read_loop(const std::wstring& file, double seconds, const std::string& last_prefix) {
+  const ULONGLONG t0 = tick_ms();
+  unsigned reads = 0, partial = 0, missing = 0, versions = 0;
+  std::string last;
+  while (tick_ms() - t0 < seconds * 1000) {
+    HANDLE h = ::CreateFileW(file.c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (h == INVALID_HANDLE_VALUE) {
+      ++missing;
+      ::Sleep(2);
+      continue;
+    }
+    std::string text;
+    char buf[4096];
+    DWORD got = 0;
+    while (::ReadFile(h, buf, sizeof buf, &got, nullptr) && got > 0) text.append(buf, got);
+    ::CloseHandle(h);
+    ++reads;
+    const auto cut = text.size() >= 2 ? text.rfind('\n', text.size() - 2) : std::string::npos;
+    const std::string last_line = cut == std::string::npos ? text : text.substr(cut + 1);
+    if (text.empty() || text.back() != '\n' || last_line.rfind(last_prefix, 0) != 0) {
+      ++partial;
+      std::printf("partial read %u (%u bytes): ...%s\n", reads, static_cast<unsigned>(text.size()), text.substr(text.size() > 80 ? text.size() - 80 : 0).c_str());
+    }
+    if (text != last) {
+      ++versions;
+      last = std::move(text);
+    }
+    ::Sleep(2);
+  }
+  std::printf("reads %u versions %u partial %u missing %u\n", reads, versions, partial, missing);
+  return partial == 0 ? 0 : 1;
+}
+
 } // namespace
 
 int wmain(int argc, wchar_t** argv) {
@@ -342,6 +394,8 @@ int wmain(int argc, wchar_t** argv) {
   if (cmd == L"observe" && argc == 7) return cmd_observe(arg(2), arg(3), narrow(arg(4)), narrow(arg(5)), _wtoi64(argv[6]));
   if (cmd == L"fight" && argc == 7)
     return cmd_fight(arg(2), arg(3), narrow(arg(4)), _wtof(argv[5]), static_cast<DWORD>(_wtoi(argv[6])));
+  if (cmd == L"tick" && argc == 6) return cmd_tick(arg(2), arg(3), _wtoi(argv[4]), static_cast<DWORD>(_wtoi(argv[5])));
+  if (cmd == L"read-loop" && argc == 5) return cmd_read_loop(arg(2), _wtof(argv[3]), narrow(arg(4)));
   std::fputs("usage: see the header of tests/service/svc_helper.cpp\n", stderr);
   return 2;
 }

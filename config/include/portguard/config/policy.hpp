@@ -97,6 +97,9 @@ struct Policy {
   std::string services_file;                // services file used to resolve names (empty: none needed)
   std::string services_text;                // its content when names were resolved
   std::string accepted_utc;                 // when the service accepted it (ISO 8601 UTC), kept in last known good
+
+  // [monitoring] (issue 17, docs/monitoring.md)
+  std::optional<std::string> metrics_textfile_dir; // folder for portguard.prom (windows_exporter textfile collector)
 };
 
 /// Where names like "radius" are resolved: the Windows services file
@@ -124,6 +127,10 @@ Requirements requirements_for(const Policy& policy, const HostSnapshot& host);
 
 /// Registry lookups discovery must do for this policy (catalog entries with a port in the registry).
 std::vector<ConfiguredPortQuery> configured_port_queries(const Policy& policy);
+
+/// Why `path` cannot be a metrics folder (absolute drive or UNC path, no characters Windows forbids),
+/// or nullopt when it can. Shared by the policy file and the installer's / Group Policy's value.
+std::optional<std::string> folder_path_problem(std::string_view path);
 
 /// Largest policy accepted, in bytes (issue 9, hostile input): a policy lists ports, so anything
 /// bigger is a mistake or an attack; refusing it up front keeps load time and memory bounded.

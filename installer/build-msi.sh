@@ -44,12 +44,14 @@ mkdir -p "$workdir" "$(dirname "$output")"
 # payload is staged under fixed names.
 cp "$exe" "$workdir/portguard.exe"
 cp "$policy" "$workdir/policy.toml"
+cp "$here/wef/portguard-subscription.xml" "$workdir/portguard-subscription.xml"
 tmp_msi=$workdir/unpatched.msi
 (
   cd "$workdir"
   # wixl prints a GLib warning for every WiX attribute it ignores (the ones patched below);
   # keep real errors visible.
   wixl -a x64 -D WIXL=1 -D "Version=$version" -D PortGuardExe=portguard.exe -D DefaultPolicy=policy.toml \
+    -D WefSubscription=portguard-subscription.xml \
     -o "$tmp_msi" "$wxs" 2>"$workdir/wixl.log"
 )
 grep -v -e "has no property named" -e '^$' "$workdir/wixl.log" >&2 || true
@@ -78,7 +80,7 @@ q "UPDATE \`ServiceInstall\` SET \`ErrorControl\` = 32769 WHERE \`ServiceInstall
 q "UPDATE \`CustomAction\` SET \`Type\` = 3410 WHERE \`Action\` = 'RollbackProtectServices'"
 
 # Public properties must be secure to reach the elevated execute sequence of a managed (GPO) install.
-q "UPDATE \`Property\` SET \`Value\` = 'WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED;MODE;PROTECT;POLICYFILE' WHERE \`Property\` = 'SecureCustomProperties'"
+q "UPDATE \`Property\` SET \`Value\` = 'WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED;MODE;PROTECT;POLICYFILE;METRICS_DIR' WHERE \`Property\` = 'SecureCustomProperties'"
 
 # Same-version rebuilds upgrade in place: make the upgrade row max-inclusive (1 MigrateFeatures
 # migrate-features + 512 VersionMaxInclusive), i.e. WiX's AllowSameVersionUpgrades. Attributes is
@@ -145,7 +147,7 @@ check Component '^BackupDir\t.*\t272\t'
 check ServiceInstall '^PortGuardService\tPortGuard\t.*\t32769\tNetworkProvider\t'
 check CustomAction '^RollbackProtectServices\t3410\t'
 check Upgrade "^\{$upgrade_code\}\t\t$version\t\t513\t\tWIX_UPGRADE_DETECTED$"
-check Property '^SecureCustomProperties\t.*MODE;PROTECT;POLICYFILE'
+check Property '^SecureCustomProperties\t.*MODE;PROTECT;POLICYFILE;METRICS_DIR'
 check Component '^PolicyFromFile\t.*\t256\t\(POLICYFILE AND NOT EXISTINGPOLICY\) OR REMOVE="ALL"\t$'
 check Component '^DefaultPolicy\t.*\tNOT POLICYFILE OR EXISTINGPOLICY\t'
 check AppSearch '^EXISTINGPOLICY\tExistingPolicySearch$'
@@ -153,6 +155,7 @@ check DrLocator '^ExistingPolicySearch\t\t\[CommonAppDataFolder\]PortGuard\t0$'
 check MoveFile '^SeedPolicy\tPolicyFromFile\t\tpolicy.toml\tPOLICYFILE\tDATADIR\t0$'
 check InstallExecuteSequence '^MoveFiles\t\t3800$'
 check CustomAction '^ValidatePolicyFile\t2\tPortGuardValidator\tvalidate --policy "\[POLICYFILE\]"\t$'
+check File '^portguard_subscription.xml\tWefSubscription\t'
 check MsiLockPermissionsEx '^LockBACKUPDIR\tBACKUPDIR\tCreateFolder\t'
 
 mv "$tmp_msi" "$output"

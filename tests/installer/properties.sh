@@ -5,6 +5,8 @@
 #   POLICYFILE=... MODE=audit PROTECT=DNS on the first install -> the ops policy is the policy,
 #     the choices are remembered in HKLM\SOFTWARE\PortGuard, DNS (a dummy service created here)
 #     has PortGuard in its DependOnService (exactly once, after its own dependencies)
+#   METRICS_DIR=... on the first install -> remembered; the service writes portguard.prom there
+#     (promtool check metrics accepts it)
 #   upgrade without any property -> the remembered choices still apply, the policy is untouched
 #   uninstall -> PortGuard removed from DNS's DependOnService again, policy kept
 #   reinstall with another POLICYFILE -> the existing policy is NOT replaced
@@ -49,7 +51,9 @@ note "broken and missing POLICYFILE refused (exit code $MSI_RC), nothing install
 
 
 # --- first install with every property -----------------------------------------------------------
-pg_msiexec /i "$msi" /qn 'POLICYFILE=C:\pgtest\ops-policy.toml' MODE=audit PROTECT=DNS
+metrics_dir=$PG_C/textfile_inputs   # as windows_exporter's folder would be: it exists before
+mkdir -p "$metrics_dir"
+pg_msiexec /i "$msi" /qn 'POLICYFILE=C:\pgtest\ops-policy.toml' MODE=audit PROTECT=DNS 'METRICS_DIR=C:\textfile_inputs'
 [[ $MSI_RC == 0 ]] || fail "install with POLICYFILE/MODE/PROTECT failed with exit code $MSI_RC"
 pg_wait_service_state PortGuard RUNNING
 cmp -s "$data/policy.toml" "$ops_policy" || fail "POLICYFILE was not installed as the policy"
@@ -66,7 +70,14 @@ grep -q "loaded (audit - the installation's MODE=audit" "$data/logs/portguard.lo
 if pg_reg_value 'HKLM\SYSTEM\CurrentControlSet\Services\DNS\Parameters' SocketPoolExcludedPortRanges >/dev/null; then
   fail "MODE=audit, yet the guard wrote SocketPoolExcludedPortRanges"
 fi
-note "first install: POLICYFILE is the policy, MODE/PROTECT/POLICYFILE remembered, DNS depends on PortGuard"
+[[ $(pg_reg_value "$PG_SETTINGS_KEY" MetricsDir) == 'C:\textfile_inputs' ]] || fail "METRICS_DIR not remembered"
+for _ in $(seq 100); do grep -q '^portguard_up 1$' "$metrics_dir/portguard.prom" 2>/dev/null && break; sleep 0.1; done
+grep -q '^portguard_up 1$' "$metrics_dir/portguard.prom" 2>/dev/null || fail "no portguard.prom in METRICS_DIR: $(ls "$metrics_dir")"
+promtool check metrics <"$metrics_dir/portguard.prom" || fail "promtool check metrics rejects the installed guard's portguard.prom"
+cmp -s "$PG_C/Program Files/PortGuard/wef/portguard-subscription.xml" "$(dirname "$0")/../../installer/wef/portguard-subscription.xml" \
+  || fail "the WEF subscription is not installed as installer/wef/portguard-subscription.xml"
+grep -q '^portguard_audit_mode 1$' "$metrics_dir/portguard.prom" || fail "portguard.prom does not show MODE=audit"
+note "first install: POLICYFILE is the policy, MODE/PROTECT/POLICYFILE/METRICS_DIR remembered, DNS depends on PortGuard, portguard.prom written"
 
 # --- upgrade without properties: remembered choices apply ----------------------------------------
 printf '# edited after install\n' >>"$data/policy.toml"
@@ -77,6 +88,7 @@ pg_msiexec /i "$msi_new" /qn
 pg_wait_service_state PortGuard RUNNING
 [[ $(pg_reg_value "$PG_SETTINGS_KEY" Mode) == audit ]] || fail "the upgrade forgot MODE=audit"
 [[ $(pg_reg_value "$PG_SETTINGS_KEY" Protect) == DNS ]] || fail "the upgrade forgot PROTECT=DNS"
+[[ $(pg_reg_value "$PG_SETTINGS_KEY" MetricsDir) == 'C:\textfile_inputs' ]] || fail "the upgrade forgot METRICS_DIR"
 [[ $(pg_reg_value "$dns_key" DependOnService) == 'RpcSs\0Afd\0PortGuard' ]] \
   || fail "DNS DependOnService after the upgrade is '$(pg_reg_value "$dns_key" DependOnService)'"
 [[ $(cat "$data/policy.toml") == "$edited" ]] || fail "the upgrade replaced the policy (POLICYFILE re-applied or default installed)"

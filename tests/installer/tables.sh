@@ -50,10 +50,14 @@ done
 grep -qF "data_dir_sddl = L\"$sddl\"" "$(dirname "$0")/../../service/win32/policy_acl.hpp" \
   || fail "service/win32/policy_acl.hpp's data_dir_sddl differs from the MSI's DataSddl"
 
+# The Windows Event Forwarding subscription (docs/monitoring.md) ships in <install folder>\wef.
+[[ $(field File portguard_subscription.xml 2) == WefSubscription ]] || fail "File portguard_subscription.xml: $(row File portguard_subscription.xml)"
+[[ $(field Directory WEFDIR 2) == INSTALLDIR ]] || fail "Directory WEFDIR: $(row Directory WEFDIR)"
+
 # Public properties reach the elevated sequence of a managed install.
-[[ $(field Property SecureCustomProperties 2) == *MODE*PROTECT*POLICYFILE* ]] || fail "MODE/PROTECT/POLICYFILE are not secure properties"
+[[ $(field Property SecureCustomProperties 2) == *MODE*PROTECT*POLICYFILE*METRICS_DIR* ]] || fail "MODE/PROTECT/POLICYFILE/METRICS_DIR are not secure properties: $(field Property SecureCustomProperties 2)"
 # Remembered in HKLM (RegLocator Type 18 = raw + 64-bit view).
-for p in Mode Protect PolicyFile; do
+for p in Mode Protect PolicyFile MetricsDir; do
   [[ $(field RegLocator Remembered$p 3)/$(field RegLocator Remembered$p 5) == 'SOFTWARE\PortGuard/18' ]] || fail "RegLocator Remembered$p: $(row RegLocator Remembered$p)"
 done
 

@@ -43,6 +43,14 @@ expect_out "PORTGUARD WARNING - drift on reserved-ports: missing 1645-1646, 1812
 run check --json
 expect_rc 1
 expect_out '"status": "WARNING"'
+# The members the Zabbix recipe's JSONPath items read (docs/monitoring.md), with the right types.
+python3 -c '
+import json, sys
+j = json.loads(sys.stdin.read())
+assert j["code"] == 1 and j["status"] == "WARNING", j
+for k in ("conflicts", "at_risk", "pending"): assert isinstance(j[k], int), k
+assert isinstance(j["summary"], str) and j["summary"], j
+' <<<"$out" || fail "check --json lacks a member the Zabbix recipe reads (code, conflicts, at_risk, pending, summary)"
 
 step "plan captures the live host (the hook the adapters give cmd_plan)"
 run plan

@@ -128,7 +128,14 @@ std::optional<std::string> MetricsPublisher::publish(const Guard& guard) {
   state_.last_known_good = policy && policy->last_known_good;
   try {
     write_metrics_file(*dir, render_prometheus(state_));
+    refused_in_a_row_ = 0;
     return std::nullopt;
+  } catch (const Win32Error& e) {
+    // A reader holding the file through all the retries is bad luck, not a broken setup: the
+    // next pass writes again. A refusal that persists over two writes is reported.
+    const bool refused = e.code() == ERROR_ACCESS_DENIED || e.code() == ERROR_SHARING_VIOLATION;
+    if (refused && ++refused_in_a_row_ < 2) return std::nullopt;
+    return e.what();
   } catch (const std::exception& e) {
     return e.what();
   }

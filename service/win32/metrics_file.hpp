@@ -9,6 +9,8 @@
 //    in one rename.
 //  - Never blocks or fails the guard: a missing or locked folder costs at most a few short retries
 //    and comes back as an error string; the caller turns it into one rate-limited warning event.
+//    A rename refused (access denied / sharing violation) is reported only when the next write is
+//    refused too: a reader that happened to hold the file is not a problem to page about.
 #include "portguard/core/guard.hpp"
 #include "portguard/core/metrics.hpp"
 
@@ -55,6 +57,7 @@ private:
   std::filesystem::path state_dir_;
   MetricsState state_;
   bool counters_dirty_ = false;
+  int refused_in_a_row_ = 0;          // writes whose rename a reader refused, in a row
 };
 
 } // namespace portguard::win32

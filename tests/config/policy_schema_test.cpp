@@ -330,8 +330,10 @@ TEST_CASE("[monitoring] textfile_dir: an absolute folder, validated like any oth
   CHECK(errors_of("[monitoring]\ntextfile_dir = 5\n") ==
         std::vector<std::string>{"policy.toml:2:16: 'textfile_dir' in [monitoring] must be a string, not an integer; write textfile_dir = "
                                  "'C:\\Program Files\\windows_exporter\\textfile_inputs'"});
+  CHECK(errors_of("[monitoring]\ntextfile_dri = 'C:\\x'\n") ==
+        std::vector<std::string>{"policy.toml:2:1: unknown key 'textfile_dri' in [monitoring]; did you mean 'textfile_dir'?"});
   CHECK(errors_of("[monitoring]\ntextfile_directory = 'C:\\x'\n") ==
-        std::vector<std::string>{"policy.toml:2:1: unknown key 'textfile_directory' in [monitoring]; did you mean 'textfile_dir'?"});
+        std::vector<std::string>{"policy.toml:2:1: unknown key 'textfile_directory' in [monitoring]; the keys allowed here are 'textfile_dir'"});
   CHECK(folder_path_problem("C:\\x:y").has_value());
   CHECK_FALSE(folder_path_problem("D:\\").has_value());
 }

@@ -418,7 +418,7 @@ TEST_CASE("Metrics of a pass: audit drift is counted but nothing is reserved; co
     rig.probe.host.dynamic_ranges.push_back(DynamicPortRange{Protocol::udp, IpVersion::v4, PortRange::make(1025, 60000), false, "MSFT_NetUDPSetting"});
     CHECK(rig.guard->run_pass(PassTrigger::startup).metrics.ports_at_risk == 4);
   }
-  SECTION("safety rail") {
+  SECTION("safety rail: the repair is refused and counted") {
     Rig rig;
     GuardPolicy p;
     p.source = "policy.toml";
@@ -426,7 +426,10 @@ TEST_CASE("Metrics of a pass: audit drift is counted but nothing is reserved; co
     p.plan.limits.max_reserved_ports = 3;
     p.requirements = [](const HostSnapshot&) { return ias; };
     rig.guard->set_policy(p);
-    CHECK(rig.guard->run_pass(PassTrigger::startup).metrics.rails == std::vector<std::string>{"rail-max-ports"});
+    const PassResult r = rig.guard->run_pass(PassTrigger::startup);
+    CHECK(r.metrics.rails == std::vector<std::string>{"rail-max-ports"});
+    CHECK(r.metrics.repaired.empty());
+    CHECK_FALSE(r.metrics.compliance.at(0).compliant);
   }
 }
 

@@ -156,7 +156,7 @@ void save_metric_counters(const std::filesystem::path& state_dir, const MetricCo
                            {"repairs", to_json(c.repairs)},
                            {"drift_detections", to_json(c.drifts)},
                            {"rail_blocks", to_json(c.rail_blocks)}};
-  write_file_atomically(state_dir / metric_counters_file_name, doc.dump(2) + "\n");
+  write_file_atomically(state_dir / metric_counters_file_name, doc.dump(2) + "\n", ParentFolder::create);
 }
 
 std::string policy_fingerprint(std::string_view text) {

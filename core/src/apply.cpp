@@ -27,6 +27,17 @@ std::string target_label(Target target, std::optional<Protocol> protocol) {
 
 PortRange block_range(const PersistentReservation& r) { return PortRange::make(r.start, long{r.start} + r.count - 1); }
 
+/// The blocks a persistent-reservation plan was made from or touches (found, to create, to
+/// delete): the candidates the adapter looks up, so the compare step sees what the plan saw.
+std::vector<PortRange> plan_blocks(const TargetPlan& t) {
+  std::vector<PortRange> out;
+  for (const auto& c : t.current)
+    for (const auto& r : parse_port_list(std::vector<std::string>{c}).ports) out.push_back(r);
+  for (const auto& a : t.added) out.push_back(a.range);
+  for (const auto& r : t.removed) out.push_back(r.range);
+  return out;
+}
+
 PortSet block_set(const std::vector<PersistentReservation>& blocks) {
   PortSet set;
   for (const auto& r : blocks) {
@@ -230,7 +241,8 @@ TargetOutcome Applier::apply_persistent(const TargetPlan& t, const ApplyOptions&
       out.error = label + " is unavailable on this host; nothing was written";
       return out;
     }
-    const std::vector<PersistentReservation> live = reservations_.list(protocol);
+    const std::vector<PortRange> candidates = plan_blocks(t);
+    const std::vector<PersistentReservation> live = reservations_.list(protocol, candidates);
     out.before = describe_reservations(live);
     if (block_set(live) != parse_port_list(t.current).ports) {
       conflict = true;
@@ -288,7 +300,7 @@ TargetOutcome Applier::apply_persistent(const TargetPlan& t, const ApplyOptions&
         problems.push_back("creating " + a.range.to_string() + ": " + e.what());
       }
     }
-    const auto now = reservations_.list(protocol);
+    const auto now = reservations_.list(protocol, candidates);
     out.after = describe_reservations(now);
     for (const auto& a : t.added) {
       const bool there = std::any_of(now.begin(), now.end(), [&](const auto& b) { return block_range(b) == a.range; });
@@ -383,7 +395,9 @@ TargetOutcome Applier::restore(const std::string& backup_id, bool dry_run) {
     out.error = "persistent port reservations are unavailable on this host; backup " + backup_id + " cannot be restored here";
     return out;
   }
-  const auto live = reservations_.list(protocol);
+  std::vector<PortRange> candidates;
+  for (const auto& r : b.previous_reservations) candidates.push_back(block_range(r));
+  const auto live = reservations_.list(protocol, candidates);
   out.before = describe_reservations(live);
   auto same_block = [](const PersistentReservation& x, const PersistentReservation& y) { return x.start == y.start && x.count == y.count; };
   if (dry_run) {
@@ -419,7 +433,7 @@ TargetOutcome Applier::restore(const std::string& backup_id, bool dry_run) {
       }
     }
   }
-  out.after = describe_reservations(reservations_.list(protocol));
+  out.after = describe_reservations(reservations_.list(protocol, candidates));
   for (const auto& p : problems) out.error += (out.error.empty() ? "" : "; ") + p;
   if (out.error.empty() && out.after != describe_reservations(b.previous_reservations))
     out.error = "verification failed: the persistent reservations do not match backup " + backup_id + " after restoring it";

@@ -18,7 +18,7 @@
 
 namespace portguard::cli {
 
-CaptureLiveHostFn capture_live_host = nullptr;
+AssessLiveHostFn assess_live_host = nullptr;
 
 namespace po = boost::program_options;
 
@@ -38,7 +38,7 @@ int command_plan(const std::vector<std::string>& args, Io io) {
       "Exit codes: 0 plan printed, 1 policy invalid, 2 unreadable input, 64 bad command line.\n\n";
   po::variables_map vm;
   if (const auto stop = parse_command_line("plan", options, about, args, vm, io)) return *stop;
-  if (vm.count("snapshot") == 0 && capture_live_host == nullptr) {
+  if (vm.count("snapshot") == 0 && assess_live_host == nullptr) {
     io.err << "portguard plan: --snapshot FILE is required in this build (capturing the live host needs Windows)\n";
     return exit_usage;
   }
@@ -51,7 +51,8 @@ int command_plan(const std::vector<std::string>& args, Io io) {
     return report_policy_error(e, "plan", policy_file, io);
   }
 
-  HostSnapshot host;
+  // The snapshot file, or the live host: either way the one assessment the guard and `check` run.
+  Assessment assessment;
   if (vm.count("snapshot") != 0) {
     const std::string file = vm["snapshot"].as<std::string>();
     // A folder opens as an empty stream on some platforms: say what it is, as validate does.
@@ -67,16 +68,17 @@ int command_plan(const std::vector<std::string>& args, Io io) {
     std::ostringstream text;
     text << in.rdbuf();
     try {
-      host = snapshot_from_json(text.str(), file);
+      SnapshotProbe host(snapshot_from_json(text.str(), file));
+      assessment = assess(host, config::PolicyRequirements(policy), policy.plan, ServiceDetail::state);
     } catch (const SnapshotError& e) {
       io.err << "portguard plan: " << e.what() << '\n';
       return exit_error;
     }
   } else {
-    host = capture_live_host(config::configured_port_queries(policy));
+    assessment = assess_live_host(policy);
   }
 
-  const ReservationPlan result = plan(host, config::requirements_for(policy, host), policy.plan);
+  const ReservationPlan& result = assessment.plan;
   io.out << (vm.count("json") != 0 ? render_json(result) : render_text(result));
   if (vm.count("json") != 0) io.out << '\n';
   return exit_ok;

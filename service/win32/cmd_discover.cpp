@@ -26,7 +26,7 @@ namespace {
 
 // `portguard plan` on Windows captures the live host through this file's object: it is linked
 // whenever the command table is, so the hook is set before main runs.
-const bool plan_hook_installed = (cli::capture_live_host = &capture_for_plan, true);
+const bool plan_hook_installed = (cli::assess_live_host = &assess_for_plan, true);
 
 std::vector<PortInUse> holders(const HostSnapshot& host, const Requirement& r) {
   std::vector<PortInUse> out;

@@ -85,32 +85,23 @@ bool installation_audit_only() {
   }
 }
 
-GuardPolicy to_guard_policy(const config::Policy& policy, Win32PersistentReservationApi& reservations) {
+GuardPolicy to_guard_policy(const config::Policy& policy) {
   GuardPolicy g;
   g.source = policy.source;
   g.accepted_utc = policy.accepted_utc;
   g.audit = policy.enforcement == config::Enforcement::audit || installation_audit_only();
   g.plan = policy.plan;
-  g.configured_port_queries = config::configured_port_queries(policy);
   g.fingerprint = policy_fingerprint(policy.text);
   g.metrics_dir = policy.metrics_textfile_dir;
-  g.requirements = [policy, &reservations](const HostSnapshot& host) {
-    Requirements r = config::requirements_for(policy, host);
-    // Windows cannot enumerate persistent reservations: the adapter looks up the blocks it is told
-    // about, so the next capture also confirms the ranges this policy needs.
-    std::vector<PortRange> candidates;
-    for (const auto& q : r) candidates.push_back(q.ports);
-    reservations.set_candidates(std::move(candidates));
-    return r;
-  };
+  g.requirements = std::make_shared<config::PolicyRequirements>(policy);
   return g;
 }
 
 /// The policy half of the loop: which policy is in force, and the events about it.
 class PolicyKeeper {
 public:
-  PolicyKeeper(Guard& guard, const RunOptions& options, Win32PersistentReservationApi& reservations, spdlog::logger& log)
-      : guard_(guard), file_(options.policy_file), state_dir_(options.data_dir / "state"), reservations_(reservations), log_(log) {}
+  PolicyKeeper(Guard& guard, const RunOptions& options, spdlog::logger& log)
+      : guard_(guard), file_(options.policy_file), state_dir_(options.data_dir / "state"), log_(log) {}
 
   std::chrono::seconds recheck_interval() const noexcept { return interval_; }
 
@@ -144,7 +135,7 @@ public:
         log_.error("cannot save the last known good policy in {}: {}", state_dir_.string(), e.what());
       }
       interval_ = policy.recheck_interval;
-      GuardPolicy in_force = to_guard_policy(policy, reservations_);
+      GuardPolicy in_force = to_guard_policy(policy);
       const bool audit = in_force.audit;
       guard_.set_policy(std::move(in_force));
       log_.info("policy {} loaded ({}{}, recheck every {} s)", file_.string(), audit ? "audit" : "enforce",
@@ -168,7 +159,7 @@ private:
     try {
       if (auto lkg = config::load_last_known_good(state_dir_)) {
         interval_ = lkg->recheck_interval;
-        GuardPolicy g = to_guard_policy(*lkg, reservations_);
+        GuardPolicy g = to_guard_policy(*lkg);
         g.last_known_good = true;
         guard_.set_policy(std::move(g));
         log_.warn("using the last known good policy (read from {}, accepted {})", lkg->source,
@@ -182,7 +173,6 @@ private:
   Guard& guard_;
   std::filesystem::path file_;
   std::filesystem::path state_dir_;
-  Win32PersistentReservationApi& reservations_;
   spdlog::logger& log_;
   std::optional<std::uint64_t> last_;  // content_fingerprint of the last load attempt
   std::chrono::seconds interval_{15 * 60};
@@ -251,7 +241,7 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
   BackupStore backups(options.data_dir / "backups", clock);
   Applier applier(*host.registry, *host.reservations, backups, &ledger);
   Guard guard(*host.probe, applier, sink, clock, GuardSettings{}, options.data_dir / "state");
-  PolicyKeeper policy(guard, options, *host.reservations, *log);
+  PolicyKeeper policy(guard, options, *log);
   const auto publish_metrics = [&] {
     if (auto problem = metrics.publish(guard)) {
       log->warn("metrics not written: {}", *problem);

@@ -1,10 +1,11 @@
 #pragma once
-// What the ops commands (discover, snapshot, check, repair, rollback) share: the live host behind
-// the core's interfaces, the policy they run against, and one "assess" step
-// (capture -> requirements -> confirm ports in use -> plan).
+// What the ops commands (discover, snapshot, check, plan, repair, rollback) share: the live host
+// behind the core's interfaces and the policy they run against. The assessment itself is the
+// core's (portguard/core/assess.hpp), the same one the guard's pass runs.
 #include "cli/command.hpp"
 #include "portguard/config/policy.hpp"
 #include "portguard/core/apply.hpp"
+#include "portguard/core/assess.hpp"
 #include "portguard/core/backup_store.hpp"
 #include "portguard/core/plan.hpp"
 #include "win32/persistent_reservations.hpp"
@@ -46,20 +47,11 @@ struct PolicyChoice {
 /// catalog. Throws config::PolicyError (invalid / unreadable) otherwise.
 PolicyChoice choose_policy(const std::string& file, const std::string& services_file, bool optional);
 
-struct Assessment {
-  HostSnapshot host;
-  Requirements requirements;
-  ReservationPlan plan;
-};
-
-/// Captures the host for this policy, completes what capture alone cannot know (persistent blocks
-/// matching the requirements; required ports confirmed in use by an exclusive bind) and plans.
-/// `detail`: ServiceDetail::full only where the services' registry settings are shown to people
-/// (snapshot, discover); checks and repairs need the state alone and run on the boot path.
+/// The core's assessment of the live host for this policy (portguard/core/assess.hpp).
 Assessment assess(LiveHost& live, const config::Policy& policy, ServiceDetail detail);
 
-/// The capture `portguard plan` uses on Windows (cli::capture_live_host): state only, as planning needs.
-HostSnapshot capture_for_plan(const std::vector<ConfiguredPortQuery>& queries);
+/// `portguard plan` without --snapshot on Windows (cli::assess_live_host): the same assessment.
+Assessment assess_for_plan(const config::Policy& policy);
 
 
 std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");

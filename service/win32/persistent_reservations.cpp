@@ -80,7 +80,7 @@ std::optional<std::uint64_t> Win32PersistentReservationApi::lookup(Protocol prot
   return token;
 }
 
-std::vector<PersistentReservation> Win32PersistentReservationApi::list(Protocol protocol) {
+std::vector<PersistentReservation> Win32PersistentReservationApi::list(Protocol protocol, std::span<const PortRange> candidates) {
   require_available();
   std::vector<PersistentReservation> blocks;
   auto consider = [&](Port start, std::uint16_t count) {
@@ -94,7 +94,7 @@ std::vector<PersistentReservation> Win32PersistentReservationApi::list(Protocol 
       if (r.protocol == protocol) consider(r.start, r.count);
     }
   }
-  for (const auto& c : candidates_) consider(c.first(), static_cast<std::uint16_t>(c.size()));
+  for (const auto& c : candidates) consider(c.first(), static_cast<std::uint16_t>(c.size()));
   std::sort(blocks.begin(), blocks.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
   return blocks;
 }

@@ -6,8 +6,8 @@
 //
 // Windows documents no way to enumerate persistent reservations (netsh's "show excludedportrange"
 // reads undocumented NSI state). list() therefore returns the blocks PortGuard knows about — the
-// ledger of blocks it created plus candidate blocks the caller names (the ranges the policy
-// needs) — confirmed one by one with Lookup*. Reservations made by others with other bounds are
+// ledger of blocks it created plus the candidate blocks each call names (the ranges the pass
+// needs) — confirmed one by one with Lookup*. No candidate outlives the call. Reservations made by others with other bounds are
 // not seen; Create* still refuses to overlap them (ERROR_SHARING_VIOLATION).
 #include "portguard/core/backup_store.hpp"
 #include "portguard/core/ports.hpp"
@@ -22,19 +22,16 @@ public:
   explicit Win32PersistentReservationApi(const ReservationLedger* ledger = nullptr);
 
   bool available() const override;
-  std::vector<PersistentReservation> list(Protocol protocol) override;
+  std::vector<PersistentReservation> list(Protocol protocol, std::span<const PortRange> candidates) override;
   /// Throws PortsInUseError naming the holder(s) on ERROR_SHARING_VIOLATION.
   std::uint64_t create(Protocol protocol, Port start, std::uint16_t count) override;
   void remove(Protocol protocol, Port start, std::uint16_t count) override;
 
-  /// Blocks list() should also look up (e.g. every range the policy requires).
-  void set_candidates(std::vector<PortRange> candidates) { candidates_ = std::move(candidates); }
   /// nullopt: no reservation with exactly this start and count.
   std::optional<std::uint64_t> lookup(Protocol protocol, Port start, std::uint16_t count);
 
 private:
   const ReservationLedger* ledger_;
-  std::vector<PortRange> candidates_;
 };
 
 } // namespace portguard::win32

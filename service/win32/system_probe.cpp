@@ -579,9 +579,7 @@ HostSnapshot Win32SystemProbe::capture(const std::vector<ConfiguredPortQuery>& q
   s.reserved_ports = registry_.read_multi_string(registry_paths::tcpip_parameters, registry_paths::reserved_ports_value);
   s.dns_socket_pool_excluded = registry_.read_multi_string(registry_paths::dns_parameters, registry_paths::socket_pool_excluded_value);
   if (reservations_.available()) {
-    std::vector<PersistentReservation> all = reservations_.list(Protocol::udp);
-    for (auto& r : reservations_.list(Protocol::tcp)) all.push_back(r);
-    s.persistent_reservations = std::move(all);
+    s.persistent_reservations = look_up_reservations({});
   }
   s.dynamic_ranges = dynamic_port_ranges(s.version, registry_);
   const ProcessNames names = process_names();
@@ -597,5 +595,12 @@ HostSnapshot Win32SystemProbe::capture(const std::vector<ConfiguredPortQuery>& q
 }
 
 bool Win32SystemProbe::port_in_use(Protocol protocol, Port port) { return exclusive_bind_fails(protocol, port); }
+
+std::optional<std::vector<PersistentReservation>> Win32SystemProbe::look_up_reservations(std::span<const PortRange> candidates) {
+  if (!reservations_.available()) return std::nullopt;
+  std::vector<PersistentReservation> all = reservations_.list(Protocol::udp, candidates);
+  for (auto& r : reservations_.list(Protocol::tcp, candidates)) all.push_back(r);
+  return all;
+}
 
 } // namespace portguard::win32

@@ -15,6 +15,8 @@ public:
 
   HostSnapshot capture(const std::vector<ConfiguredPortQuery>& configured_ports, ServiceDetail detail) override;
   bool port_in_use(Protocol protocol, Port port) override;
+  /// The blocks PortGuard created (ledger) and the candidates, looked up one by one.
+  std::optional<std::vector<PersistentReservation>> look_up_reservations(std::span<const PortRange> candidates) override;
 
 private:
   RegistryStore& registry_;

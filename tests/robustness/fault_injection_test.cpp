@@ -105,7 +105,7 @@ struct Rig {
     GuardPolicy p;
     p.source = "C:\\ProgramData\\PortGuard\\policy.toml";
     p.plan.targets = std::vector<Target>{Target::reserved_ports};
-    p.requirements = [reqs](const HostSnapshot&) { return reqs; };
+    p.requirements = std::make_shared<RequirementFunction>([reqs](const HostSnapshot&) { return reqs; });
     guard->set_policy(std::move(p));
   }
   std::optional<RawRegistryValue> raw() { return registry.read_raw(tcpip, reserved); }
@@ -399,7 +399,7 @@ GuardPolicy guard_policy(const config::Policy& p) {
   g.source = p.source;
   g.audit = p.enforcement == config::Enforcement::audit;
   g.plan = p.plan;
-  g.requirements = [p](const HostSnapshot& host) { return config::requirements_for(p, host); };
+  g.requirements = std::make_shared<config::PolicyRequirements>(p);
   return g;
 }
 

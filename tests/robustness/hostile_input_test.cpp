@@ -146,9 +146,9 @@ TEST_CASE("garbage REG_MULTI_SZ in ReservedPorts: kept verbatim, never half-pars
   GuardPolicy policy;
   policy.source = "policy.toml";
   policy.plan.targets = std::vector<Target>{Target::reserved_ports};
-  policy.requirements = [](const HostSnapshot&) {
+  policy.requirements = std::make_shared<RequirementFunction>([](const HostSnapshot&) {
     return Requirements{Requirement{Protocol::udp, PortRange::make(1645, 1646), "IAS", {Provenance::Kind::catalog, "catalog:IAS", "RADIUS"}}};
-  };
+  });
   guard.set_policy(policy);
 
   const PassResult pass = guard.run_pass(PassTrigger::startup);

@@ -73,7 +73,7 @@ struct Rig {
     p.source = "C:\\ProgramData\\PortGuard\\policy.toml";
     p.audit = audit;
     p.plan.targets = std::move(targets);
-    p.requirements = [reqs](const HostSnapshot&) { return reqs; };
+    p.requirements = std::make_shared<RequirementFunction>([reqs](const HostSnapshot&) { return reqs; });
     guard->set_policy(std::move(p));
   }
   std::vector<std::string> reserved() {
@@ -279,7 +279,7 @@ TEST_CASE("Issue 18/4: a different policy error is a new event, and 3003 names t
   GuardPolicy p;
   p.source = "C:\\ProgramData\\PortGuard\\policy.toml";
   p.accepted_utc = "2026-11-27T14:03:00Z";
-  p.requirements = [](const HostSnapshot&) { return ias; };
+  p.requirements = std::make_shared<RequirementFunction>([](const HostSnapshot&) { return ias; });
   rig.guard->set_policy(p);
   rig.guard->report_policy_invalid("C:\\ProgramData\\PortGuard\\policy.toml", "the file does not exist");
   rig.guard->report_policy_invalid("C:\\ProgramData\\PortGuard\\policy.toml", "policy.toml:2:8: mode: 'marge' is not one of merge, exact");
@@ -322,7 +322,7 @@ TEST_CASE("Issue 18/6: 1003 and 1002 count and word port ranges as written, in m
     p.plan.targets = std::vector<Target>{Target::reserved_ports};
     p.plan.mode = Mode::exact;
     p.plan.allow.removals = true;
-    p.requirements = [both](const HostSnapshot&) { return both; };
+    p.requirements = std::make_shared<RequirementFunction>([both](const HostSnapshot&) { return both; });
     rig.guard->set_policy(p);
     rig.guard->run_pass(PassTrigger::startup);
     REQUIRE(rig.count(events::repaired) == 1);

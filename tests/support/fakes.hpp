@@ -162,7 +162,8 @@ public:
   int creates = 0, removes = 0;
 
   bool available() const override { return is_available; }
-  std::vector<PersistentReservation> list(Protocol protocol) override {
+  /// Enumerates, as the netsh view would: every reservation, whatever the candidates.
+  std::vector<PersistentReservation> list(Protocol protocol, std::span<const PortRange>) override {
     require();
     if (hook) hook(protocol);
     std::vector<PersistentReservation> out;
@@ -225,8 +226,8 @@ public:
     }
     if (reservations != nullptr) {
       if (reservations->available()) {
-        std::vector<PersistentReservation> all = reservations->list(Protocol::udp);
-        for (const auto& r : reservations->list(Protocol::tcp)) all.push_back(r);
+        std::vector<PersistentReservation> all = reservations->list(Protocol::udp, {});
+        for (const auto& r : reservations->list(Protocol::tcp, {})) all.push_back(r);
         s.persistent_reservations = all;
       } else {
         s.persistent_reservations.reset();

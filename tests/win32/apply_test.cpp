@@ -350,7 +350,7 @@ TEST_CASE("persistent reservations: created blocks are recorded, in-use ports na
     CHECK(rig.reservations.creates == 1);
   }
   SECTION("removal deletes exactly a whole block and forgets it; partial blocks are refused") {
-    auto live = rig.reservations.list(Protocol::udp);
+    auto live = rig.reservations.list(Protocol::udp, {});
     auto bad = persistent_target(Protocol::udp, live, {}, PortSet{PortRange::single(1645)});
     bad.desired = {"1646-1646"};
     const auto refused = rig.applier.apply(plan_of({bad}), nullptr);
@@ -367,11 +367,11 @@ TEST_CASE("persistent reservations: created blocks are recorded, in-use ports na
     int replans = 0;
     const auto again = rig.applier.apply(plan_of({stale}), [&] {
       ++replans;
-      return plan_of({persistent_target(Protocol::udp, rig.reservations.list(Protocol::udp), PortSet{PortRange::make(2000, 2001)})});
+      return plan_of({persistent_target(Protocol::udp, rig.reservations.list(Protocol::udp, {}), PortSet{PortRange::make(2000, 2001)})});
     });
     CHECK(replans == 1);
     CHECK(again.ok());
-    CHECK(rig.reservations.list(Protocol::udp).size() == 2);
+    CHECK(rig.reservations.list(Protocol::udp, {}).size() == 2);
   }
 }
 
@@ -415,10 +415,10 @@ TEST_CASE("rollback of a value that did not exist deletes it; persistent backups
   CHECK(rig.registry.has_value(dns, pool));
   CHECK(rig.applier.restore(report.outcomes[0].backup_id).error.empty());
   CHECK_FALSE(rig.registry.has_value(dns, pool));
-  CHECK(rig.reservations.list(Protocol::tcp).size() == 1);
+  CHECK(rig.reservations.list(Protocol::tcp, {}).size() == 1);
   const auto o = rig.applier.restore(report.outcomes[1].backup_id);
   CHECK(o.error.empty());
-  CHECK(rig.reservations.list(Protocol::tcp).empty());
+  CHECK(rig.reservations.list(Protocol::tcp, {}).empty());
   CHECK(rig.ledger.load().empty());
 }
 

@@ -227,7 +227,7 @@ TEST_CASE("persistent reservations are absent under Wine: not available, not in 
     return;
   }
   CHECK_THROWS_WITH(api.create(Protocol::udp, 1645, 2), Catch::Contains("unavailable on this host"));
-  CHECK_THROWS_WITH(api.list(Protocol::tcp), Catch::Contains("unavailable on this host"));
+  CHECK_THROWS_WITH(api.list(Protocol::tcp, {}), Catch::Contains("unavailable on this host"));
   Win32RegistryStore registry;
   Win32SystemProbe probe(registry, api);
   CHECK_FALSE(probe.capture({}, ServiceDetail::state).persistent_reservations.has_value());

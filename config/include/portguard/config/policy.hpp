@@ -4,6 +4,7 @@
 // empty requirement set — load_policy throws PolicyError and the caller keeps the last known good.
 #include "portguard/config/catalog.hpp"
 #include "portguard/config/services_file.hpp"
+#include "portguard/core/assess.hpp"
 #include "portguard/core/error.hpp"
 #include "portguard/core/plan.hpp"
 #include "portguard/core/ports.hpp"
@@ -131,6 +132,19 @@ std::vector<ConfiguredPortQuery> configured_port_queries(const Policy& policy);
 /// Why `path` cannot be a metrics folder (absolute drive or UNC path, no characters Windows forbids),
 /// or nullopt when it can. Shared by the policy file and the installer's / Group Policy's value.
 std::optional<std::string> folder_path_problem(std::string_view path);
+/// A policy as the core's assessment reads it (portguard/core/assess.hpp). Holds its own copy:
+/// the guard keeps it across passes while the file is reloaded.
+class PolicyRequirements : public RequirementSource {
+public:
+  explicit PolicyRequirements(Policy policy) : policy_(std::move(policy)), queries_(config::configured_port_queries(policy_)) {}
+  std::vector<ConfiguredPortQuery> configured_port_queries() const override { return queries_; }
+  Requirements requirements_for(const HostSnapshot& host) const override { return config::requirements_for(policy_, host); }
+  const Policy& policy() const noexcept { return policy_; }
+
+private:
+  Policy policy_;
+  std::vector<ConfiguredPortQuery> queries_;
+};
 
 /// Largest policy accepted, in bytes (issue 9, hostile input): a policy lists ports, so anything
 /// bigger is a mistake or an attack; refusing it up front keeps load time and memory bounded.

@@ -3,8 +3,9 @@
 // monitoring hears about it. Portable (no <windows.h>): the service's watch loop calls it, tests
 // drive it with the fakes of tests/support/fakes.hpp and a FakeClock.
 //
-// One pass:  capture -> requirements -> plan -> report findings -> (enforce) apply -> report
-//            outcomes -> track pending reboot / DNS restart -> report compliance.
+// One pass:  assess (portguard/core/assess.hpp: the same step `check`, `plan` and `repair` run)
+//            -> report findings -> (enforce) apply -> report outcomes -> track pending reboot /
+//            DNS restart -> report compliance.
 // Events are chosen from the stable IDs of docs/events.md (portguard/core/event_ids.hpp).
 //
 // Contracts:
@@ -30,6 +31,7 @@
 //    start time is later than the change. The record survives service restarts (state file).
 #include "portguard/core/apply.hpp"
 #include "portguard/core/metrics.hpp"
+#include "portguard/core/assess.hpp"
 #include "portguard/core/plan.hpp"
 #include "portguard/core/ports.hpp"
 #include "portguard/core/requirement.hpp"
@@ -40,6 +42,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -62,10 +65,9 @@ struct GuardPolicy {
   std::string accepted_utc;                        // when it was accepted (ISO 8601 UTC); empty: unknown
   bool audit = false;                              // report, never write
   PlanSettings plan;
-  std::vector<ConfiguredPortQuery> configured_port_queries;
-  /// The requirements on this host (config::requirements_for). Must not be empty-by-accident: the
+  /// What the policy demands (config::PolicyRequirements). Must not be empty-by-accident: the
   /// policy module guarantees an invalid policy never gets here.
-  std::function<Requirements(const HostSnapshot&)> requirements;
+  std::shared_ptr<const RequirementSource> requirements;
   std::string fingerprint;                         // policy_fingerprint of its text (metrics build_info)
   bool last_known_good = false;                    // the last known good copy, the current policy being unusable
   std::optional<std::string> metrics_dir;          // [monitoring] textfile_dir: where portguard.prom goes
@@ -143,6 +145,9 @@ struct PassResult {
   std::size_t requirements = 0;
   std::vector<std::string> log;     // one line per notable thing, for the file log
   PassMetrics metrics;              // the pass in numbers (Prometheus textfile, docs/monitoring.md)
+  /// The pass's assessment, before back-offs and repairs: the plan `check` and `plan` compute for
+  /// the same host (tests/core/assess_test.cpp). nullopt when the pass failed before planning.
+  std::optional<ReservationPlan> plan;
 };
 
 class Guard {
@@ -192,7 +197,7 @@ private:
   void emit(std::uint32_t id, const std::string& subject, std::vector<std::string> inserts);
   void report_policy_condition(std::uint32_t id, const std::string& subject, std::vector<std::string> inserts);
   std::string policy_in_use() const;
-  ReservationPlan make_plan(const HostSnapshot& snapshot, Requirements& requirements) const;
+  Assessment assess_host() const;
   void strip_backed_off(ReservationPlan& plan) const;
   /// Updates the fight records from this pass's plan before anything is written: counts
   /// change-backs, starts or extends back-offs, ends back-offs that ran out, ends fights whose

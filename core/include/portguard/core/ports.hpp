@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,7 +41,11 @@ class PersistentReservationApi {
 public:
   virtual ~PersistentReservationApi() = default;
   virtual bool available() const = 0;
-  virtual std::vector<PersistentReservation> list(Protocol protocol) = 0;
+  /// The reservations of `protocol`. Windows documents no way to enumerate them, so an adapter that
+  /// cannot may return only those it knows (the blocks PortGuard created) plus each of `candidates`
+  /// that exists with exactly those bounds. The caller names the candidates on every call (the
+  /// ranges its pass needs): no look-up depends on what an earlier pass asked for.
+  virtual std::vector<PersistentReservation> list(Protocol protocol, std::span<const PortRange> candidates) = 0;
   /// Returns the reservation token. Throws PortsInUseError when a port of the block is in use.
   virtual std::uint64_t create(Protocol protocol, Port start, std::uint16_t count) = 0;
   virtual void remove(Protocol protocol, Port start, std::uint16_t count) = 0;
@@ -80,6 +85,13 @@ public:
   virtual HostSnapshot capture(const std::vector<ConfiguredPortQuery>& configured_ports, ServiceDetail detail) = 0;
   /// True when binding the port exclusively fails with "in use" (WSAEADDRINUSE or WSAEACCES).
   virtual bool port_in_use(Protocol protocol, Port port) = 0;
+  /// The host's persistent reservations, looked up for `candidates` (see
+  /// PersistentReservationApi::list). nullopt: capture() already lists every reservation there is
+  /// (a snapshot file, a fake that enumerates) or the API is unavailable; keep the capture's list.
+  virtual std::optional<std::vector<PersistentReservation>> look_up_reservations(std::span<const PortRange> candidates) {
+    (void)candidates;
+    return std::nullopt;
+  }
 };
 
 /// An alert for monitoring (the Windows Event Log in the service). IDs are documented in

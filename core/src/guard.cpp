@@ -99,7 +99,17 @@ std::string_view effect_key(TakesEffect e) {
 const std::set<std::uint32_t> pass_scoped = {
     events::in_compliance, events::drift_detected, events::pending_reboot, events::pending_dns_restart,
     events::port_at_risk,  events::audit_finding,  events::port_conflict,  events::repair_failed,
-    events::safety_rail,   events::mechanism_unavailable, events::check_failed};
+    events::safety_rail,   events::mechanism_unavailable, events::check_failed, events::reservations_hazard};
+
+/// Who needs the ports of a finding, every requirement named once: "IAS", "IAS, policy.toml:12".
+std::string needed_by(const Finding& f) {
+  std::vector<std::string> names;
+  for (const auto& r : f.requirements) {
+    std::string n = r.service.empty() ? r.provenance.source : r.service;
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(std::move(n));
+  }
+  return join(names, "(unknown)");
+}
 
 } // namespace
 
@@ -265,9 +275,8 @@ void Guard::emit(std::uint32_t id, const std::string& subject, std::vector<std::
   events_.report(Event{id, info->level, std::move(inserts)});
 }
 
-ReservationPlan Guard::make_plan(const HostSnapshot& snapshot, Requirements& requirements) const {
-  requirements = policy_->requirements(snapshot);
-  return plan(snapshot, requirements, policy_->plan);
+Assessment Guard::assess_host() const {
+  return assess(probe_, *policy_->requirements, policy_->plan, ServiceDetail::state);
 }
 
 void Guard::strip_backed_off(ReservationPlan& p) const {
@@ -344,10 +353,12 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
   }
   const std::vector<PendingEffect> before = pending_;  // what the state file holds
   try {
-    const HostSnapshot snapshot = probe_.capture(policy_->configured_port_queries, ServiceDetail::state);
-    Requirements requirements;
-    const ReservationPlan full = make_plan(snapshot, requirements);
+    const Assessment assessment = assess_host();
+    const HostSnapshot& snapshot = assessment.host;
+    const Requirements& requirements = assessment.requirements;
+    const ReservationPlan& full = assessment.plan;
     result.requirements = requirements.size();
+    result.plan = full;
 
     bool error_findings = false;
     std::vector<const Finding*> at_risk;
@@ -359,9 +370,13 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
         error_findings = true;
         ++result.metrics.conflicts;
         emit(events::port_conflict, std::string(to_string(f.holder->protocol)) + "/" + std::to_string(f.holder->port),
-             {upper(to_string(f.holder->protocol)), std::to_string(f.holder->port),
-              f.requirement->service.empty() ? f.requirement->provenance.source : f.requirement->service, f.holder->describe_holder()});
-      } else if (f.code == "at-risk" && f.severity != Severity::info && f.requirement) {
+             {upper(to_string(f.holder->protocol)), std::to_string(f.holder->port), needed_by(f), f.holder->describe_holder()});
+      } else if (f.code == "starves-dynamic-range" || f.code == "too-many-reserved") {
+        if (f.severity != Severity::error) continue;
+        error_findings = true;
+        const std::string t = f.target ? describe_target(*f.target) : std::string("the reservations");
+        emit(events::reservations_hazard, t + "|" + f.code, {t, f.code, f.message});
+      } else if (f.code == "at-risk" && f.severity != Severity::info && f.protocol && f.range) {
         at_risk.push_back(&f);  // reported below, unless this pass's repair covers it
       } else if (f.code == "unavailable" && f.severity != Severity::info) {
         error_findings = true;
@@ -385,6 +400,15 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
 
     bool compliant = !effective.has_changes() && !backed_off_drift;
     if (effective.has_changes()) {
+      if (effective.blocked()) {
+        // A blocked plan is an error in audit mode too: `check` says CRITICAL for it either way.
+        for (const Finding& f : effective.findings) {
+          if (!f.blocks_repair) continue;
+          const std::string t = f.target ? describe_target(*f.target) : std::string("the plan");
+          emit(events::safety_rail, t + "|" + f.code, {t, f.code, f.message});
+          result.metrics.rails.push_back(f.code);
+        }
+      }
       if (policy_->audit) {
         for (const TargetPlan& t : effective.targets) {
           if (!t.has_changes()) continue;
@@ -394,12 +418,6 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
           result.log.push_back("audit: " + key + " would change");
         }
       } else if (effective.blocked()) {
-        for (const Finding& f : effective.findings) {
-          if (!f.blocks_repair) continue;
-          const std::string t = f.target ? describe_target(*f.target) : std::string("the plan");
-          emit(events::safety_rail, t + "|" + f.code, {t, f.code, f.message});
-          result.metrics.rails.push_back(f.code);
-        }
         result.log.push_back("repair refused: a safety rail fired");
       } else {
         for (const TargetPlan& t : effective.targets) {
@@ -413,14 +431,15 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
     }
 
     // A port at risk that this pass reserved is not at risk any more (a pending reboot / DNS
-    // restart is reported as such below); otherwise the risk stands.
-    if (!compliant) {
+    // restart is reported as such below); otherwise the risk stands, also when the plan has
+    // nothing to write for it (a persistent block deferred while the port is bound).
+    const bool repaired_now = effective.has_changes() && compliant;
+    if (!repaired_now) {
       for (const Finding* f : at_risk) {
-        const Requirement& r = *f->requirement;
-        const auto dyn = snapshot.dynamic_range(r.protocol);
-        result.metrics.ports_at_risk += r.ports.size();
-        emit(events::port_at_risk, std::string(to_string(r.protocol)) + "/" + r.ports.to_string(),
-             {upper(to_string(r.protocol)), r.ports.to_string(), r.service.empty() ? r.provenance.source : r.service,
+        const auto dyn = snapshot.dynamic_range(*f->protocol);
+        result.metrics.ports_at_risk += f->range->size();
+        emit(events::port_at_risk, std::string(to_string(*f->protocol)) + "/" + f->range->to_string(),
+             {upper(to_string(*f->protocol)), f->range->to_string(), needed_by(*f),
               dyn ? dyn->range.to_string() + (dyn->assumed ? " (assumed default)" : "") : std::string("(unknown)")});
       }
     }
@@ -469,9 +488,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
 
 bool Guard::apply(const ReservationPlan& effective, PassResult& result) {
   const auto replan = [this]() {
-    const HostSnapshot fresh = probe_.capture(policy_->configured_port_queries, ServiceDetail::state);
-    Requirements rq;
-    ReservationPlan p = make_plan(fresh, rq);
+    ReservationPlan p = assess_host().plan;
     strip_backed_off(p);
     return p;
   };

@@ -35,6 +35,14 @@ std::optional<Severity> parse_severity(std::string_view text) noexcept {
   return std::nullopt;
 }
 
+bool RangeChange::broader_than_required() const {
+  if (why.empty()) return false;
+  std::vector<PortRange> needed;
+  needed.reserve(why.size());
+  for (const auto& r : why) needed.push_back(r.ports);
+  return !PortSet::from_ranges(std::move(needed)).contains(range);
+}
+
 bool ReservationPlan::has_changes() const noexcept {
   return std::any_of(targets.begin(), targets.end(), [](const TargetPlan& t) { return t.has_changes(); });
 }
@@ -52,6 +60,102 @@ const TargetPlan* ReservationPlan::find(Target target, std::optional<Protocol> p
 namespace {
 
 using ReqRefs = std::vector<const Requirement*>;
+
+/// No Windows version hands out a port below this one at random: 2003 allocates from
+/// 1025..MaxUserPort, Vista/2008 and later from a dynamic range that starts at 1025 or higher. So a
+/// reservation below it protects nothing, and no target receives one.
+constexpr Port first_random_port = 1025;
+
+/// The service whose own random allocations a target steers: its own ports never need excluding
+/// from that allocator (DNS binds 53 itself; its socket pool never hands it out).
+std::string_view allocator_service(Target target) {
+  return target == Target::dns_socket_pool ? std::string_view("DNS") : std::string_view();
+}
+
+/// The part of a requirement that `target` receives (docs/policy.md, "What each target holds"):
+///  - nothing below 1025, in any target;
+///  - nothing the target's own allocator service needs (DNS's ports in DNS's socket pool);
+///  - dns-socket-pool: UDP only;
+///  - reserved-ports: 1025 and up, also outside today's dynamic range (1025..MaxUserPort). The
+///    value takes effect only at the next boot, the same boot that applies a MaxUserPort widening:
+///    written after the widening is seen, it would leave the port exposed for a whole boot;
+///  - dns-socket-pool and persistent-reservation: only the part inside today's dynamic range, the
+///    only ports these allocators hand out. DNS starts after PortGuard (DependOnService), so a
+///    widening that takes effect at boot is seen before DNS reads its exclusions; a block takes
+///    effect at once, and one over a port its owner holds cannot even be created
+///    (ERROR_SHARING_VIOLATION).
+PortSet receivable(Target target, const Requirement& r, const std::optional<DynamicPortRange>& dynamic) {
+  if (r.ports.last() < first_random_port) return {};
+  const std::string_view own = allocator_service(target);
+  if (!own.empty() && detail::iequals_ascii(r.service, own)) return {};
+  if (target == Target::dns_socket_pool && r.protocol != Protocol::udp) return {};
+  PortSet ports{PortRange::make(std::max<long>(r.ports.first(), first_random_port), r.ports.last())};
+  if (target != Target::reserved_ports && dynamic) return ports.intersected(PortSet{dynamic->range});
+  return ports;
+}
+
+/// "IAS (catalog: RADIUS legacy auth/accounting); IAS (policy policy.toml:9: RADIUS)": every reason
+/// of a condition, each once, in requirement order.
+std::string describe_all(const ReqRefs& reqs) {
+  std::string out;
+  std::vector<std::string> seen;
+  for (const Requirement* r : reqs) {
+    std::string d = describe(*r);
+    if (std::find(seen.begin(), seen.end(), d) != seen.end()) continue;
+    out += (out.empty() ? "" : "; ") + d;
+    seen.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : std::string(separator)) + item;
+  return out;
+}
+
+std::vector<Requirement> copies(const ReqRefs& reqs) {
+  std::vector<Requirement> out;
+  out.reserve(reqs.size());
+  for (const Requirement* r : reqs) out.push_back(*r);
+  return out;
+}
+
+/// The requirements of `protocol` whose ports overlap `range`, in requirement order.
+ReqRefs overlapping(const Requirements& reqs, Protocol protocol, PortRange range) {
+  ReqRefs out;
+  for (const auto& r : reqs)
+    if (r.protocol == protocol && r.ports.overlaps(range)) out.push_back(&r);
+  return out;
+}
+
+/// Whether the holder's process hosts `service`: the probe writes every service a shared process
+/// hosts ("kdc,KeyIso,Netlogon,NTDS,SamSs").
+bool hosts_service(const PortInUse& holder, std::string_view service) {
+  if (service.empty()) return false;
+  std::string_view rest = holder.service;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    if (detail::iequals_ascii(rest.substr(0, comma), service)) return true;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+/// Services whose ports the kernel binds on their behalf, as System (PID 4): SMB and NetBT for the
+/// file-sharing services, HTTP.sys URLs for WinRM and IIS. System holding their ports is them.
+bool kernel_listener_of(const PortInUse& holder, std::string_view service) {
+  if (holder.pid != 4) return false;
+  for (std::string_view s : {"LanmanServer", "Netlogon", "Browser", "WinRM", "W3SVC"})
+    if (detail::iequals_ascii(s, service)) return true;
+  return false;
+}
+
+std::string ports_text(Protocol protocol, PortRange range) {
+  return std::string(protocol == Protocol::udp ? "UDP " : "TCP ") +
+         (range.first() == range.last() ? std::to_string(range.first()) : range.to_string());
+}
 
 std::string protocol_upper(Protocol p) { return p == Protocol::udp ? "UDP" : "TCP"; }
 
@@ -107,10 +211,29 @@ struct Planner {
     return *reserved_cache;
   }
 
-  void add(std::string code, Severity severity, bool blocks, std::string message,
-           std::optional<Target> target = std::nullopt, std::optional<Requirement> req = std::nullopt,
-           std::optional<PortInUse> holder = std::nullopt) {
-    out.findings.push_back({std::move(code), severity, blocks, std::move(message), target, std::move(req), std::move(holder)});
+  void add(std::string code, Severity severity, bool blocks, std::string message, std::optional<Target> target = std::nullopt) {
+    Finding f;
+    f.code = std::move(code);
+    f.severity = severity;
+    f.blocks_repair = blocks;
+    f.message = std::move(message);
+    f.target = target;
+    out.findings.push_back(std::move(f));
+  }
+
+  /// A condition about required ports: one finding, every requirement that explains it.
+  void add_condition(std::string code, Severity severity, std::string message, Protocol protocol, PortRange range,
+                     const ReqRefs& why, std::optional<PortInUse> holder = std::nullopt) {
+    Finding f;
+    f.code = std::move(code);
+    f.severity = severity;
+    f.message = std::move(message);
+    f.requirements = copies(why);
+    if (!f.requirements.empty()) f.requirement = f.requirements.front();
+    f.holder = std::move(holder);
+    f.protocol = protocol;
+    f.range = range;
+    out.findings.push_back(std::move(f));
   }
 
   /// A safety rail fired: blocking error unless the policy's allowance lifts it.
@@ -124,6 +247,14 @@ struct Planner {
               std::string(allowance) + " = true.",
           target);
     }
+  }
+
+  /// What `target` receives of these requirements (see receivable()).
+  PortSet receivable_union(Target target, const ReqRefs& refs) const {
+    std::vector<PortRange> ranges;
+    for (const Requirement* r : refs)
+      for (const auto& part : receivable(target, *r, snap.dynamic_range(r->protocol))) ranges.push_back(part);
+    return PortSet::from_ranges(std::move(ranges));
   }
 
   ReqRefs relevant(Target target, std::optional<Protocol> protocol) const {
@@ -180,15 +311,18 @@ struct Planner {
     }
 
     const ReqRefs refs = relevant(target, std::nullopt);
-    const PortSet required = union_of(refs);
+    const PortSet required = receivable_union(target, refs);
     PortSet after;
     if (settings.mode == Mode::merge) {
       after = found.ports.united(required);
       tp.kept = explain(found.ports, refs);
     } else {
-      after = required;
-      tp.kept = explain(found.ports.intersected(required), refs);
-      tp.removed = explain(found.ports.minus(required), refs);
+      // Exact mode removes what nobody in the policy owns; an entry a requirement covers stays even
+      // where the target would not receive it today (a 53 entry protects nothing, but is not wrong).
+      const PortSet keep = found.ports.intersected(required.united(union_of(refs)));
+      after = required.united(keep);
+      tp.kept = explain(keep, refs);
+      tp.removed = explain(found.ports.minus(keep), refs);
     }
     tp.added = explain(required.minus(found.ports), refs);
     tp.desired = format_port_list(after, found.unrecognised);
@@ -215,7 +349,9 @@ struct Planner {
         if (shown++ == 5) { list += ", ..."; break; }
         list += (list.empty() ? "" : ", ") + ("\"" + e.raw + "\" (" + e.problem + ")");
       }
-      add("unrecognised-entry", Severity::warning, false,
+      // Informational: the entries are kept and harm nothing; a port they were meant to reserve is
+      // reported as missing by the plan itself.
+      add("unrecognised-entry", Severity::info, false,
           "The " + name + " value has " + std::to_string(found.unrecognised.size()) +
               (found.unrecognised.size() == 1 ? " entry that is not a port range" : " entries that are not port ranges") +
               ", kept as they are: " + list + ".",
@@ -261,8 +397,7 @@ struct Planner {
     // which draws from the dynamic range alone, so a port outside it needs none; and creating one
     // for a port its owner holds (53, 445, 1433 ...) fails with ERROR_SHARING_VIOLATION on every pass.
     const PortSet owned = union_of(refs);
-    PortSet required = owned;
-    if (const auto dynamic = snap.dynamic_range(protocol)) required = owned.intersected(PortSet{dynamic->range});
+    const PortSet required = receivable_union(tp.target, refs);
     // A block cannot be created while one of its ports is bound; those ports are deferred to a
     // later pass (at boot the guard runs before the services it protects), and the conflict or
     // in-use finding says who holds them.
@@ -323,7 +458,8 @@ struct Planner {
       const bool effective = is_effective(t, snap.version);
       const std::size_t first_new = out.targets.size();
       if (!effective) {
-        add("not-effective", Severity::warning, false,
+        // Informational: the admin asked for it explicitly; saying so once per plan is enough.
+        add("not-effective", Severity::info, false,
             "The policy forces " + std::string(to_string(t)) + ", but " + snap.version.describe() +
                 " does not honour it; it is managed anyway and protects nothing here.",
             t);
@@ -359,6 +495,9 @@ struct Planner {
     }
   }
 
+  /// The rails judge the plan's result AND what the host holds now: a value that already starves
+  /// the dynamic range, or already reserves more than the limit, is an error even when the plan
+  /// adds nothing (the host cannot open outbound connections; PortGuard is the tool that sees it).
   void check_dynamic_rail() {
     for (Protocol p : {Protocol::udp, Protocol::tcp}) {
       const auto dyn = snap.dynamic_range(p);
@@ -366,6 +505,7 @@ struct Planner {
       const PortSet range{dyn->range};
       PortSet before;
       PortSet after;
+      std::vector<std::string> holders;
       bool changed = false;
       for (const auto& h : holdings) {
         // The DNS socket pool exclusions do not take ports out of the dynamic range for others.
@@ -375,17 +515,48 @@ struct Planner {
         before.insert(h.before);
         after.insert(h.after);
         changed = changed || h.before != h.after;
+        if (h.before.intersects(dyn->range)) holders.push_back(target_label(h.target, h.protocol));
       }
-      if (!changed) continue;
       const std::uint32_t free_before = dyn->range.size() - before.intersected(range).count();
       const std::uint32_t free_after = dyn->range.size() - after.intersected(range).count();
-      if (free_after < settings.limits.min_free_dynamic_ports && free_after < free_before) {
+      const std::string minimum = " (at least " + std::to_string(settings.limits.min_free_dynamic_ports) + " must stay free)";
+      if (free_before < settings.limits.min_free_dynamic_ports) {
+        current_value_problem("starves-dynamic-range", settings.allow.shrink_dynamic, "shrink_dynamic",
+                              "What " + join(holders, " and ") + " reserve" + (holders.size() == 1 ? "s" : "") +
+                                  " now leaves only " + std::to_string(free_before) + " free " + protocol_upper(p) +
+                                  " ports in the dynamic range " + dyn->range.to_string() + minimum +
+                                  ": programs on this host can run out of ports for outbound connections.",
+                              "Reserve only the ports services need (portguard plan lists them with the reason for each): remove the "
+                              "broad entries from the value, or roll back to an earlier backup (portguard rollback --list)",
+                              std::nullopt);
+      }
+      if (changed && free_after < settings.limits.min_free_dynamic_ports && free_after < free_before) {
         rail("rail-dynamic-range", settings.allow.shrink_dynamic, "shrink_dynamic",
              "The plan would leave only " + std::to_string(free_after) + " free " + protocol_upper(p) +
-                 " ports in the dynamic range " + dyn->range.to_string() + " (at least " +
-                 std::to_string(settings.limits.min_free_dynamic_ports) + " must stay free).",
+                 " ports in the dynamic range " + dyn->range.to_string() + minimum + ".",
              std::nullopt);
       }
+    }
+    for (const auto& h : holdings) {
+      if (!is_effective(h.target, snap.version) || h.before.count() <= settings.limits.max_reserved_ports) continue;
+      current_value_problem("too-many-reserved", settings.allow.large_reservations, "large_reservations",
+                            target_label(h.target, h.protocol) + " holds " + std::to_string(h.before.count()) +
+                                " ports now, more than the limit of " + std::to_string(settings.limits.max_reserved_ports) + ".",
+                            "Reserve only the ports services need (portguard plan lists them with the reason for each), or raise "
+                            "[guard.limits] max_reserved_ports if this is intended",
+                            h.target);
+    }
+  }
+
+  /// A rail broken by the value as it is now: an error (not blocking: the plan may still add what is
+  /// needed), or info when the policy's allowance says it is intended.
+  void current_value_problem(std::string code, bool allowed, std::string_view allowance, std::string message,
+                             std::string_view what_to_do, std::optional<Target> target) {
+    if (allowed) {
+      add(std::move(code), Severity::info, false,
+          message + " Permitted by the policy ([guard.allow] " + std::string(allowance) + " = true).", target);
+    } else {
+      add(std::move(code), Severity::error, false, message + " " + std::string(what_to_do) + ".", target);
     }
   }
 
@@ -406,84 +577,163 @@ struct Planner {
     return held;
   }
 
-  void analyse_risks() {
-    std::vector<PortInUse> in_use = snap.ports_in_use;
-    std::sort(in_use.begin(), in_use.end(), [](const PortInUse& a, const PortInUse& b) {
-      return std::tie(a.protocol, a.port, a.pid) < std::tie(b.protocol, b.port, b.pid);
-    });
-    const auto held = protected_now();
+  /// Ports below 1025 that a required range straddles are left out of every target: said once per
+  /// (protocol, range), with every requirement concerned. Ranges wholly below 1025 (53, 88, 123 ...)
+  /// are simply not reservation material and are not mentioned: a healthy DC stays quiet.
+  void report_left_out() {
+    for (Protocol p : {Protocol::udp, Protocol::tcp}) {
+      std::vector<PortRange> left;
+      for (const auto& r : reqs)
+        if (r.protocol == p && r.ports.first() < first_random_port && r.ports.last() >= first_random_port)
+          left.push_back(PortRange::make(r.ports.first(), first_random_port - 1));
+      for (const auto& range : PortSet::from_ranges(std::move(left))) {
+        ReqRefs why;
+        for (const Requirement* r : overlapping(reqs, p, range))
+          if (r->ports.last() >= first_random_port) why.push_back(r);
+        add_condition("left-out", Severity::info,
+                      ports_text(p, range) + " of the range needed by " + describe_all(why) +
+                          " is left out of every target: no Windows version hands out a port below 1025 at random, so "
+                          "reserving it would protect nothing. The ports from 1025 up are planned.",
+                      p, range, why);
+      }
+    }
+  }
+
+  void report_invalid_ports() {
     for (const auto& r : reqs) {
       // PortRange cannot hold port 0 today; the rail stays so that a future widening of the type
       // (or a corrupted value) can never reach a registry write.
-      if (r.ports.first() == 0) {
-        add("rail-invalid-port", Severity::error, true,
-            "The requirement " + describe(r) + " covers port 0, which is not a port that can be reserved.", std::nullopt, r);
-        continue;
-      }
-      const std::string ports = protocol_upper(r.protocol) + " " +
-                                (r.ports.first() == r.ports.last() ? std::to_string(r.ports.first()) : r.ports.to_string());
+      if (r.ports.first() != 0) continue;
+      add_condition("rail-invalid-port", Severity::error,
+                    "The requirement " + describe(r) + " covers port 0, which is not a port that can be reserved.", r.protocol,
+                    r.ports, ReqRefs{&r});
+      out.findings.back().blocks_repair = true;
+    }
+  }
 
-      if (const auto dyn = snap.dynamic_range(r.protocol); dyn && dyn->range.overlaps(r.ports)) {
-        const bool safe = held[static_cast<std::size_t>(r.protocol)].contains(r.ports);
-        add("at-risk", safe ? Severity::info : Severity::warning, false,
-            ports + " needed by " + describe(r) + " lies inside the dynamic port range " + dyn->range.to_string() +
-                (dyn->source.empty() ? std::string() : " (" + dyn->source + (dyn->assumed ? ", assumed" : "") + ")") +
-                (safe ? "; it is reserved already." : "; any program asking for a random port, such as the DNS socket pool, can take it."),
-            std::nullopt, r);
-      }
-
-      auto it = std::lower_bound(in_use.begin(), in_use.end(), std::pair{r.protocol, r.ports.first()},
-                                 [](const PortInUse& u, const std::pair<Protocol, Port>& key) {
-                                   return std::tie(u.protocol, u.port) < std::tie(key.first, key.second);
-                                 });
-      for (; it != in_use.end() && it->protocol == r.protocol && it->port <= r.ports.last(); ++it) {
-        PortInUse holder = *it;
-        const ServiceInfo* needing = r.service.empty() ? nullptr : snap.find_service(r.service);
-        if (holder.service.empty() && holder.pid != 0) {
-          // Name the holder from the service table when exactly one service runs in that process.
-          const ServiceInfo* match = nullptr;
-          int matches = 0;
-          for (const auto& s : snap.services)
-            if (s.pid == holder.pid) { match = &s; ++matches; }
-          if (matches == 1) holder.service = match->name;
-        }
-        bool owner = false;
-        bool known = true;
-        if (!holder.service.empty() && !r.service.empty() && detail::iequals_ascii(holder.service, r.service)) owner = true;
-        else if (holder.pid != 0 && needing != nullptr && needing->pid == holder.pid) owner = true;
-        else if (holder.pid == 0 && holder.service.empty() && holder.process.empty()) known = false;
-
-        const std::string port_text = protocol_upper(r.protocol) + " " + std::to_string(holder.port);
-        if (owner) {
-          add("in-use-by-owner", Severity::info, false,
-              port_text + " is in use by " + holder.describe_holder() + ", the service that needs it (" + describe(r) + ").",
-              std::nullopt, r, holder);
-        } else if (!known && needing != nullptr && needing->state != ServiceState::running &&
-                   needing->state != ServiceState::start_pending) {
-          // The owner cannot be read (e.g. under Wine), but the service that needs the port is
-          // installed and not running, so the holder cannot be it: a real conflict, typically the
-          // reason that service failed to start.
-          add("conflict", Severity::error, false,
-              port_text + " needed by " + describe(r) + " is held by " + holder.describe_holder() + " while " + r.service +
-                  " is not running; " + r.service + " cannot bind it until that process releases it.",
-              std::nullopt, r, holder);
-        } else if (!known) {
-          add("conflict", Severity::warning, false,
-              port_text + " needed by " + describe(r) + " is in use by an unknown process (the owner could not be read); "
-              "if it is not " + (r.service.empty() ? std::string("the intended service") : r.service) + ", that service cannot bind it.",
-              std::nullopt, r, holder);
-        } else {
-          add("conflict", Severity::error, false,
-              port_text + " needed by " + describe(r) + " is held by " + holder.describe_holder() +
-                  (r.service.empty() ? std::string() : "; " + r.service + " cannot bind it until that process releases it") +
-                  (is_effective(Target::persistent_reservation, snap.version)
-                       ? std::string("; a persistent reservation covering it cannot be created while it is held")
-                       : std::string()) +
-                  ".",
-              std::nullopt, r, holder);
-        }
+  /// A required port inside the dynamic range: one finding per maximal range of required ports that
+  /// is either reserved already (info) or not (warning), with every requirement it serves.
+  void report_at_risk() {
+    const auto held = protected_now();
+    for (Protocol p : {Protocol::udp, Protocol::tcp}) {
+      const auto dyn = snap.dynamic_range(p);
+      if (!dyn) continue;
+      std::vector<PortRange> needed;
+      for (const auto& r : reqs)
+        if (r.protocol == p && r.ports.first() != 0) needed.push_back(r.ports);
+      const PortSet exposed = PortSet::from_ranges(std::move(needed)).intersected(PortSet{dyn->range});
+      const PortSet& reserved = held[static_cast<std::size_t>(p)];
+      std::vector<std::pair<PortRange, bool>> parts;
+      for (const auto& range : exposed.intersected(reserved)) parts.emplace_back(range, true);
+      for (const auto& range : exposed.minus(reserved)) parts.emplace_back(range, false);
+      std::sort(parts.begin(), parts.end());
+      for (const auto& [range, safe] : parts) {
+        const ReqRefs why = overlapping(reqs, p, range);
+        add_condition("at-risk", safe ? Severity::info : Severity::warning,
+                      ports_text(p, range) + " needed by " + describe_all(why) + " lies inside the dynamic port range " +
+                          dyn->range.to_string() +
+                          (dyn->source.empty() ? std::string() : " (" + dyn->source + (dyn->assumed ? ", assumed" : "") + ")") +
+                          (safe ? "; it is reserved already."
+                                : "; any program asking for a random port, such as the DNS socket pool, can take it."),
+                      p, range, why);
       }
     }
+  }
+
+  /// The holder with its service named from the service table when exactly one service runs in
+  /// that process.
+  PortInUse named_holder(PortInUse holder) const {
+    if (!holder.service.empty() || holder.pid == 0) return holder;
+    const ServiceInfo* match = nullptr;
+    int matches = 0;
+    for (const auto& s : snap.services)
+      if (s.pid == holder.pid) { match = &s; ++matches; }
+    if (matches == 1) holder.service = match->name;
+    return holder;
+  }
+
+  /// Required ports bound right now: one finding per (protocol, port, holder) — a port bound over
+  /// IPv4 and IPv6 by the same process, or needed by two requirements, is one condition.
+  void report_holders() {
+    std::vector<PortInUse> in_use;
+    for (const auto& u : snap.ports_in_use) {
+      PortInUse h = named_holder(u);
+      if (std::find(in_use.begin(), in_use.end(), h) == in_use.end()) in_use.push_back(std::move(h));
+    }
+    std::stable_sort(in_use.begin(), in_use.end(), [](const PortInUse& a, const PortInUse& b) {
+      return std::tie(a.protocol, a.port, a.pid) < std::tie(b.protocol, b.port, b.pid);
+    });
+    for (const auto& holder : in_use) {
+      const ReqRefs why = overlapping(reqs, holder.protocol, PortRange::single(holder.port));
+      if (why.empty()) continue;
+      report_holder(holder, why);
+    }
+  }
+
+  void report_holder(const PortInUse& holder, const ReqRefs& why) {
+    // The service that needs the port: the first requirement naming one (a port has one owner:
+    // the policy module rejects two services for the same port).
+    const Requirement* r = why.front();
+    for (const Requirement* q : why)
+      if (!q->service.empty()) { r = q; break; }
+    const ServiceInfo* needing = r->service.empty() ? nullptr : snap.find_service(r->service);
+    // In use by its owner when the holder is (or hosts, or is the kernel listener of) any service
+    // that needs the port: IKEEXT's svchost holding UDP 4500, which PolicyAgent also needs.
+    bool owner = false;
+    for (const Requirement* q : why) {
+      const ServiceInfo* s = q->service.empty() ? nullptr : snap.find_service(q->service);
+      if (hosts_service(holder, q->service) || kernel_listener_of(holder, q->service) ||
+          (holder.pid != 0 && s != nullptr && s->pid == holder.pid)) {
+        owner = true;
+        break;
+      }
+    }
+    const bool known = !(holder.pid == 0 && holder.service.empty() && holder.process.empty());
+
+    const PortRange port = PortRange::single(holder.port);
+    const std::string port_text = ports_text(holder.protocol, port);
+    const std::string reasons = describe_all(why);
+    if (owner) {
+      add_condition("in-use-by-owner", Severity::info, (port_text + " is in use by " + holder.describe_holder() +
+                                                                     ", the service that needs it (" + reasons + ")."),
+                    holder.protocol, port, why, holder);
+    } else if (!known && needing != nullptr && needing->state != ServiceState::running &&
+               needing->state != ServiceState::start_pending) {
+      // The owner cannot be read (e.g. under Wine), but the service that needs the port is
+      // installed and not running, so the holder cannot be it: a real conflict, typically the
+      // reason that service failed to start.
+      add_condition("conflict", Severity::error,
+                    port_text + " needed by " + reasons + " is held by " + holder.describe_holder() + " while " + r->service +
+                        " is not running; " + r->service + " cannot bind it until that process releases it.",
+                    holder.protocol, port, why, holder);
+    } else if (!known) {
+      // The owner cannot be read and nothing shows it is someone else: the service that needs the
+      // port is running (most likely it is the holder), or not installed (nothing fails now).
+      // Informational, so a healthy host stays quiet where owners cannot be read (Wine).
+      const std::string who = r->service.empty() ? std::string("the intended service") : r->service;
+      add_condition("conflict", Severity::info,
+                    port_text + " needed by " + reasons + " is in use by an unknown process (the owner could not be read); " +
+                        (needing != nullptr ? who + " is running, so it is most likely " + who + " itself."
+                                            : who + " is not installed, so nothing fails now; if the holder is not " + who +
+                                                  ", " + who + " cannot bind it once installed."),
+                    holder.protocol, port, why, holder);
+    } else {
+      add_condition("conflict", Severity::error,
+                    port_text + " needed by " + reasons + " is held by " + holder.describe_holder() +
+                        (r->service.empty() ? std::string() : "; " + r->service + " cannot bind it until that process releases it") +
+                        (is_effective(Target::persistent_reservation, snap.version)
+                             ? std::string("; a persistent reservation covering it cannot be created while it is held")
+                             : std::string()) +
+                        ".",
+                    holder.protocol, port, why, holder);
+    }
+  }
+
+  void analyse_risks() {
+    report_invalid_ports();
+    report_left_out();
+    report_at_risk();
+    report_holders();
   }
 };
 

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <set>
 
 namespace portguard {
@@ -42,6 +43,29 @@ std::string reasons(const RangeChange& c) {
   return out;
 }
 
+/// A kept range: as its reasons when the requirements need all of it; as the admin's entry,
+/// naming what it covers, when it is broader ("admin entry 1-65535, covers 1645-1646 for IAS ...");
+/// below 1025 it protects nothing, and says so.
+std::string kept_reasons(const RangeChange& c) {
+  if (c.range.last() < 1025 && !c.why.empty()) return reasons(c) + "; below 1025, protects nothing (kept as found)";
+  if (!c.broader_than_required()) return reasons(c);
+  std::string out = "admin entry " + c.range.to_string() + ", covers ";
+  std::vector<std::string> seen;
+  std::size_t shown = 0;
+  for (const auto& r : c.why) {
+    std::string d = r.ports.to_string() + " for " + describe(r);
+    if (std::find(seen.begin(), seen.end(), d) != seen.end()) continue;
+    if (shown == max_reasons_shown) {
+      out += "; and " + std::to_string(c.why.size() - shown) + " more";
+      break;
+    }
+    out += (shown == 0 ? "" : "; ") + d;
+    seen.push_back(std::move(d));
+    ++shown;
+  }
+  return out;
+}
+
 std::string quoted_list(const std::vector<std::string>& values) {
   if (values.empty()) return "(empty)";
   std::string out;
@@ -68,7 +92,11 @@ nlohmann::ordered_json changes_json(const std::vector<RangeChange>& changes) {
   for (const auto& c : changes) {
     auto why = nlohmann::ordered_json::array();
     for (const auto& r : c.why) why.push_back(requirement_json(r));
-    out.push_back({{"range", c.range.to_string()}, {"first", c.range.first()}, {"last", c.range.last()}, {"why", std::move(why)}});
+    out.push_back({{"range", c.range.to_string()},
+                   {"first", c.range.first()},
+                   {"last", c.range.last()},
+                   {"admin_entry", c.why.empty() || c.broader_than_required()},
+                   {"why", std::move(why)}});
   }
   return out;
 }
@@ -91,7 +119,7 @@ std::string render_text(const ReservationPlan& plan) {
     }
     for (const auto& c : t.added) out += "  + " + c.range.to_string() + protocol_suffix(t, c) + "  " + reasons(c) + "\n";
     for (const auto& c : t.removed) out += "  - " + c.range.to_string() + protocol_suffix(t, c) + "  " + reasons(c) + "\n";
-    for (const auto& c : t.kept) out += "  = " + c.range.to_string() + protocol_suffix(t, c) + "  " + reasons(c) + "\n";
+    for (const auto& c : t.kept) out += "  = " + c.range.to_string() + protocol_suffix(t, c) + "  " + kept_reasons(c) + "\n";
     for (const auto& u : t.unrecognised) out += "  ? \"" + u + "\"  not a port range, kept verbatim\n";
     if (t.target == Target::persistent_reservation) {
       out += "  existing blocks: " + quoted_list(t.current) + "\n";
@@ -169,6 +197,11 @@ std::string render_json(const ReservationPlan& plan) {
     j["message"] = f.message;
     j["target"] = f.target ? json(to_string(*f.target)) : json(nullptr);
     j["requirement"] = f.requirement ? requirement_json(*f.requirement) : json(nullptr);
+    auto all = json::array();
+    for (const auto& r : f.requirements) all.push_back(requirement_json(r));
+    j["requirements"] = std::move(all);
+    j["protocol"] = f.protocol ? json(to_string(*f.protocol)) : json(nullptr);
+    j["range"] = f.range ? json(f.range->to_string()) : json(nullptr);
     if (f.holder) {
       j["holder"] = {{"protocol", to_string(f.holder->protocol)}, {"port", f.holder->port}, {"pid", f.holder->pid},
                      {"process", f.holder->process}, {"service", f.holder->service}, {"description", f.holder->describe_holder()}};

@@ -4,7 +4,10 @@
 //   1 WARNING   drift (a target lacks required ranges), a required port at risk inside the dynamic
 //               range, a change waiting for a reboot / DNS restart, or another warning finding
 //   2 CRITICAL  a port conflict, a required mechanism unavailable, a safety rail blocking repair,
+//               a value that already breaks a rail (starves the dynamic range, too many ports),
 //               or no usable policy
+// The verdict is portguard::judge (core/verdict.hpp): OK exactly when the guard's pass on the same
+// host stays quiet.
 //   3 UNKNOWN   bad command line, or the host could not be read
 #include "win32/adapter_commands.hpp"
 #include "cli/options.hpp"
@@ -14,6 +17,7 @@
 
 #include "portguard/config/services_file.hpp"
 #include "portguard/core/guard.hpp"
+#include "portguard/core/verdict.hpp"
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -53,12 +57,6 @@ const char* status_name(int status) {
     case cli::check_critical: return "CRITICAL";
     default: return "UNKNOWN";
   }
-}
-
-std::string range_list(const std::vector<RangeChange>& changes, std::optional<Protocol> protocol) {
-  std::vector<std::string> out;
-  for (const auto& c : changes) out.push_back(c.range.to_string() + (protocol ? "/" + std::string(to_string(*protocol)) : ""));
-  return join(out);
 }
 
 std::string perfdata(const Counters& c) {
@@ -167,44 +165,14 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
     return emit_unknown(io, json, std::string("cannot read the host: ") + e.what(), policy.source);
   }
 
+  // The verdict is the core's (portguard/core/verdict.hpp), tested against the guard's pass.
+  const CheckVerdict verdict = judge(a.plan, pending);
   Verdict v;
+  v.status = static_cast<int>(verdict.status);
+  v.critical = verdict.critical;
+  v.warning = verdict.warning;
   v.policy = policy.source;
-  Counters n;
-  const auto& forced = policy.plan.targets;
-  for (const auto& t : a.plan.targets) {
-    if (!t.available || (!t.effective && !t.forced)) continue;
-    ++n.targets_managed;
-    const std::string name = describe_target(t.target, t.protocol);
-    if (t.added.empty() && t.removed.empty()) {
-      ++n.targets_compliant;
-      continue;
-    }
-    std::string text = "drift on " + name + ":";
-    if (!t.added.empty()) text += " missing " + range_list(t.added, t.protocol);
-    if (!t.removed.empty()) text += " extra " + range_list(t.removed, t.protocol);
-    v.warning.push_back(text);
-  }
-  // Order matters: the first line becomes the summary. Drift, then what waits for a reboot, then
-  // the planner's findings.
-  for (const auto& p : pending) {
-    v.warning.push_back("pending " + std::string(p.takes_effect == TakesEffect::next_boot ? "reboot" : "DNS restart") + ": " +
-                        describe_target(p.target) + " was changed and takes effect at the " + std::string(to_string(p.takes_effect)));
-  }
-  n.pending = pending.size();
-  for (const auto& f : a.plan.findings) {
-    const bool required_unavailable = f.code == "unavailable" && f.target && forced &&
-                                      std::find(forced->begin(), forced->end(), *f.target) != forced->end();
-    const bool critical = f.severity == Severity::error || f.blocks_repair || required_unavailable;
-    if (f.code == "conflict") ++(critical ? n.conflicts : n.unknown_holders);
-    if (f.code == "at-risk" && f.severity != Severity::info) ++n.at_risk;
-    if (critical) {
-      v.critical.push_back("[" + f.code + "] " + f.message);
-    } else if (f.severity == Severity::warning) {
-      v.warning.push_back("[" + f.code + "] " + f.message);
-    }
-  }
-  v.status = !v.critical.empty() ? cli::check_critical : !v.warning.empty() ? cli::check_warning : cli::check_ok;
-  v.counters = n;
+  v.counters = Counters{verdict.managed, verdict.compliant, verdict.conflicts, verdict.unknown_holders, verdict.at_risk, pending.size()};
   v.summary = summary_of(v, a.requirements.size());
   return emit(io, json, v);
 }

@@ -410,3 +410,156 @@ TEST_CASE("persistent reservations: only inside the dynamic range, bound ports d
   CHECK(count_findings(p2, "deferred") == 0);
   CHECK_FALSE(plan(apply_plan(later, p2), reqs, {}).has_changes());
 }
+
+// --- What each target may hold (docs/policy.md, "What each target holds") --------------------------
+
+namespace {
+/// A domain controller's catalog ports: all below 1025.
+Requirements dc_ports() {
+  Requirements out;
+  for (long p : {53L, 88L, 389L, 445L, 464L}) out.push_back(req(Protocol::tcp, p, p, "NTDS", "AD"));
+  for (long p : {53L, 88L, 123L, 137L, 138L, 389L, 464L}) out.push_back(req(Protocol::udp, p, p, "NTDS", "AD"));
+  return out;
+}
+} // namespace
+
+TEST_CASE("rule: no target receives a port below 1025", "[rules]") {
+  auto h2003 = host_2003();
+  const auto p2003 = plan(h2003, dc_ports(), {});
+  CHECK_FALSE(p2003.has_changes());
+  CHECK(p2003.find(Target::reserved_ports)->desired.empty());
+
+  auto h2022 = host_2016();
+  h2022.services.push_back(service("NTDS", 600));
+  // Even a (mis)reported dynamic range starting below 1025 does not make a low port eligible.
+  h2022.dynamic_ranges = {dynamic(Protocol::udp, 1000, 65535), dynamic(Protocol::tcp, 1000, 65535)};
+  const auto p2022 = plan(h2022, dc_ports(), {});
+  CHECK_FALSE(p2022.has_changes());
+  CHECK(count_findings(p2022, "left-out") == 0);   // wholly below 1025: not reservation material, not mentioned
+}
+
+TEST_CASE("rule: a range straddling 1025 is trimmed, and the plan says so once", "[rules]") {
+  auto host = host_2003();
+  Requirements reqs = {req(Protocol::tcp, 1000, 1100, "BackupAgent", "backup agent", Provenance::Kind::policy),
+                       req(Protocol::tcp, 1010, 1030, "BackupAgent", "backup agent console", Provenance::Kind::policy)};
+  const auto p = plan(host, reqs, {});
+  const auto* t = p.find(Target::reserved_ports);
+  CHECK(ranges(t->added) == std::vector<PortRange>{R(1025, 1100)});
+  REQUIRE(count_findings(p, "left-out") == 1);
+  const Finding* f = find_finding(p, "left-out");
+  CHECK(f->severity == Severity::info);
+  CHECK(f->range == R(1000, 1024));
+  CHECK(f->requirements.size() == 2);
+  CHECK_THAT(f->message, Catch::Contains("TCP 1000-1024") && Catch::Contains("below 1025") &&
+                             Catch::Contains("backup agent console"));
+}
+
+TEST_CASE("rule: a service's own ports never go into its own allocator's exclusions", "[rules]") {
+  auto host = host_2016();
+  host.dynamic_ranges = {dynamic(Protocol::udp, 1025, 65535), dynamic(Protocol::tcp, 1025, 65535)};
+  host.dns_socket_pool_excluded = multi({"1812-1813"});
+  Requirements reqs = {req(Protocol::udp, 1812, 1813, "IAS", "RADIUS"), req(Protocol::udp, 53, 53, "DNS", "DNS"),
+                       req(Protocol::udp, 5353, 5353, "DNS", "DNS (multicast, hypothetical)")};
+  const auto p = plan(host, reqs, {});
+  const auto* pool = p.find(Target::dns_socket_pool);
+  REQUIRE(pool != nullptr);
+  CHECK_FALSE(pool->has_changes());   // neither 53 nor 5353: DNS's socket pool never hands DNS's own ports out
+}
+
+TEST_CASE("rule: 1025 and up outside the dynamic range - ReservedPorts reserves now, DNS pool and persistent blocks only inside", "[rules]") {
+  // 2003: MaxUserPort 5000; 6000 lies outside today's range and is reserved anyway.
+  auto h2003 = host_2003();
+  const auto p2003 = plan(h2003, {req(Protocol::udp, 1812, 1813, "IAS", "RADIUS"), req(Protocol::tcp, 6000, 6000, "App", "app")}, {});
+  CHECK(ranges(p2003.find(Target::reserved_ports)->added) == std::vector<PortRange>{R(1812, 1813), R(6000, 6000)});
+
+  // 2016 with the default range 49152-65535: neither the DNS pool nor a persistent block takes
+  // 1812 (outside the range, not handed out); both take the port inside the range.
+  auto h2016 = host_2016();
+  const auto p2016 = plan(h2016, {req(Protocol::udp, 1812, 1813, "IAS", "RADIUS"), req(Protocol::udp, 50000, 50000, "App", "app")}, {});
+  CHECK(ranges(p2016.find(Target::dns_socket_pool)->added) == std::vector<PortRange>{R(50000, 50000)});
+  CHECK(ranges(p2016.find(Target::persistent_reservation, Protocol::udp)->added) == std::vector<PortRange>{R(50000, 50000)});
+  // Once an installer widened the range, both take 1812-1813.
+  h2016.dynamic_ranges = {dynamic(Protocol::udp, 1025, 60000), dynamic(Protocol::tcp, 1025, 60000)};
+  const auto widened = plan(h2016, {req(Protocol::udp, 1812, 1813, "IAS", "RADIUS")}, {});
+  CHECK(ranges(widened.find(Target::dns_socket_pool)->added) == std::vector<PortRange>{R(1812, 1813)});
+  CHECK(ranges(widened.find(Target::persistent_reservation, Protocol::udp)->added) == std::vector<PortRange>{R(1812, 1813)});
+}
+
+// --- Rails judge the value the host has now -----------------------------------------------------
+
+TEST_CASE("rails: a ReservedPorts value that starves the dynamic range is an error although the plan adds nothing", "[rails]") {
+  auto host = host_2003();
+  host.reserved_ports = multi({"1-65535"});
+  const auto p = plan(host, radius(), {});
+  CHECK_FALSE(p.has_changes());
+  CHECK_FALSE(p.blocked());   // the plan itself adds nothing; the finding says what to do
+  const Finding* starve = find_finding(p, "starves-dynamic-range");
+  REQUIRE(starve != nullptr);
+  CHECK(starve->severity == Severity::error);
+  CHECK_THAT(starve->message, Catch::Contains("reserved-ports") && Catch::Contains("only 0 free UDP ports") &&
+                                  Catch::Contains("1025-5000") && Catch::Contains("portguard rollback"));
+  const Finding* big = find_finding(p, "too-many-reserved");
+  REQUIRE(big != nullptr);
+  CHECK(big->severity == Severity::error);
+  CHECK_THAT(big->message, Catch::Contains("65535 ports now"));
+
+  // The kept range is the admin's entry, never "needed by IAS".
+  const auto& kept = p.find(Target::reserved_ports)->kept;
+  REQUIRE(kept.size() == 1);
+  CHECK(kept[0].broader_than_required());
+  CHECK_THAT(render_text(p), Catch::Contains("= 1-65535/udp  admin entry 1-65535, covers 1645-1646 for IAS (catalog: RADIUS legacy auth/accounting)"));
+  CHECK(nlohmann::json::parse(render_json(p))["targets"][0]["kept"][0]["admin_entry"] == true);
+
+  // 65,535 single-port entries are the same condition.
+  std::vector<std::string> singles;
+  for (long port = 1; port <= 65535; ++port) singles.push_back(std::to_string(port) + "-" + std::to_string(port));
+  host.reserved_ports = multi(singles);
+  const auto q = plan(host, radius(), {});
+  CHECK(count_findings(q, "starves-dynamic-range") == 2);   // UDP and TCP
+  CHECK(count_findings(q, "too-many-reserved") == 1);
+}
+
+TEST_CASE("rails: an allowance turns the current-value findings into info", "[rails]") {
+  auto host = host_2003();
+  host.reserved_ports = multi({"1-65535"});
+  PlanSettings s;
+  s.allow.shrink_dynamic = true;
+  s.allow.large_reservations = true;
+  const auto p = plan(host, radius(), s);
+  REQUIRE(find_finding(p, "starves-dynamic-range") != nullptr);
+  CHECK(find_finding(p, "starves-dynamic-range")->severity == Severity::info);
+  CHECK(find_finding(p, "too-many-reserved")->severity == Severity::info);
+}
+
+TEST_CASE("rails: persistent blocks covering the whole dynamic range starve it too", "[rails]") {
+  auto host = host_2016();
+  host.persistent_reservations = std::vector<PersistentReservation>{{Protocol::udp, 49152, 16384, 1}};
+  const auto p = plan(host, radius(), {});
+  const Finding* f = find_finding(p, "starves-dynamic-range");
+  REQUIRE(f != nullptr);
+  CHECK_THAT(f->message, Catch::Contains("persistent-reservation/udp") && Catch::Contains("UDP ports in the dynamic range 49152-65535"));
+}
+
+// --- One finding per condition ---------------------------------------------------------------------
+
+TEST_CASE("findings: one per condition, listing every requirement that explains it", "[findings]") {
+  auto host = host_2003();
+  host.reserved_ports = multi({"1645-1646", "1812-1813"});
+  // The catalog and a [[reserve]] both need the RADIUS ports; IAS binds them over IPv4 and IPv6.
+  Requirements reqs = radius();
+  for (long port : {1645L, 1646L}) reqs.push_back(req(Protocol::udp, port, port, "IAS", "RADIUS", Provenance::Kind::policy));
+  reqs.push_back(req(Protocol::udp, 1812, 1813, "IAS", "RADIUS", Provenance::Kind::policy));
+  for (Port port : {1645, 1646, 1812, 1813})
+    for (int twice = 0; twice < 2; ++twice) host.ports_in_use.push_back({Protocol::udp, port, 900, "svchost.exe", ""});
+  const auto p = plan(host, reqs, {});
+  CHECK(count_findings(p, "in-use-by-owner") == 4);
+  for (const auto& f : p.findings) {
+    if (f.code != "in-use-by-owner") continue;
+    CHECK(f.requirements.size() == 2);
+    CHECK_THAT(f.message, Catch::Contains("catalog: RADIUS") && Catch::Contains("policy policy.toml:7: RADIUS"));
+  }
+  // At risk: one finding per range of required ports, here 1645-1646 and 1812-1813.
+  CHECK(count_findings(p, "at-risk") == 2);
+  for (const auto& f : p.findings)
+    if (f.code == "at-risk") CHECK(f.requirements.size() >= 2);
+}

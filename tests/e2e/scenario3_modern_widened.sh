@@ -4,7 +4,8 @@
 #  - control: without the guard, DNS forced onto 1645 takes it and IAS fails;
 #  - the guard applies what this host offers: DNS SocketPoolExcludedPortRanges (1003, "takes effect
 #    at DNS service restart"), and falls back because persistent reservations are unavailable under
-#    Wine, saying so (3005; `check` WARNING "[unavailable]");
+#    Wine, saying so (3005; `check` CRITICAL "[unavailable]": on this version persistent
+#    reservations are the mechanism, and check is as loud as the guard's error event);
 #  - the guard reports the RADIUS ports at risk inside the widened range (WMI, which shows the range
 #    on Windows 8+, is absent under Wine: the scenario sets PortGuard's documented administrator
 #    override instead). The guard's first pass repairs them at once, so the report is asserted on
@@ -29,13 +30,14 @@ e2e_guard_up
 e2e_assert_event 3005 "persistent reservations unavailable (fallback stated)" "not available on this host"
 e2e_assert_event 1003 "dns-socket-pool repaired" "DNS service restart"
 set +e; out=$(e2e_pg check); rc=$?; set -e
-((rc == 1)) && grep -q '\[unavailable\] Persistent UDP port reservations' <<<"$out" ||
-  e2e_fail "check should be WARNING naming the unavailable persistent reservations (exit $rc): $out"
+((rc == 2)) && grep -q '\[unavailable\] Persistent UDP port reservations' <<<"$out" ||
+  e2e_fail "check should be CRITICAL naming the unavailable persistent reservations (exit $rc): $out"
 e2e_log "ok: check exit 1: $(head -n1 <<<"$out")"
 out=$(e2e_pg plan) || e2e_fail "plan of the live host failed: $out"
-for port in 1645 1646; do
-  grep -q "at-risk: UDP $port needed by IAS .* lies inside the dynamic port range 1025-60000 (administrator override" <<<"$out" ||
-    e2e_fail "plan does not report UDP $port at risk inside the widened range: $(grep -m3 'at-risk' <<<"$out")"
+# One finding per condition: the RADIUS ranges, each naming every requirement (policy and catalog).
+for range in 1645-1646 1812-1813; do
+  grep -q "at-risk: UDP $range needed by IAS .* lies inside the dynamic port range 1025-60000 (administrator override" <<<"$out" ||
+    e2e_fail "plan does not report UDP $range at risk inside the widened range: $(grep -m3 'at-risk' <<<"$out")"
 done
 e2e_log "ok: $(grep -c 'at-risk' <<<"$out") at-risk findings inside 1025-60000, e.g. $(grep -m1 'at-risk: UDP 1645' <<<"$out" | cut -c1-90)"
 value=$(e2e_reg_value "$dns_params" SocketPoolExcludedPortRanges)

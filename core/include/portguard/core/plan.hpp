@@ -45,6 +45,11 @@ struct PlanSettings {
 struct RangeChange {
   PortRange range;
   std::vector<Requirement> why;
+
+  /// True when the range is broader than what its requirements need (an admin's entry such as
+  /// 1-65535 that happens to cover IAS 1645-1646): renderings show it as the admin's entry, never
+  /// as needed by a service.
+  bool broader_than_required() const;
 };
 
 struct TargetPlan {
@@ -77,13 +82,23 @@ enum class Severity : std::uint8_t { info, warning, error };
 std::string_view to_string(Severity) noexcept;                // "info" / "warning" / "error"
 std::optional<Severity> parse_severity(std::string_view) noexcept;
 
-/// Something the planner noticed. Codes are stable (tests, JSON and events rely on them):
+/// Something the planner noticed; one finding per condition. A condition is identified by code,
+/// protocol, range and holder: when several requirements explain the same condition (the catalog
+/// and a [[reserve]] both need UDP 1645), the finding lists them all. Codes are stable (tests, JSON and events rely on them):
 ///   at-risk            a required port lies inside the dynamic range (the 2008+ exposure)
+///   left-out           part of a required range lies below 1025, which no target receives (info)
+///   starves-dynamic-range  what the host holds NOW leaves fewer than limits.min_free_dynamic_ports
+///                      free dynamic ports (error, not blocking: the plan may still add what is
+///                      needed; info when [guard.allow] shrink_dynamic lifts it)
+///   too-many-reserved  a managed target holds more than limits.max_reserved_ports NOW (error,
+///                      not blocking; info when [guard.allow] large_reservations lifts it)
 ///   conflict           a required port is held by a process other than the service needing it
+///                      (error); info when the owner cannot be read and nothing shows it is not
+///                      the service (that service runs, or is not installed)
 ///   in-use-by-owner    a required port is held by the service that needs it (informational)
 ///   unavailable        a wanted target does not exist on this host (e.g. no persistent API)
 ///   deferred           a persistent reservation waits because a port of it is bound right now
-///   not-effective      a forced target is not honoured by this Windows version (warning); also
+///   not-effective      a forced target is not honoured by this Windows version (info); also
 ///                      reported (info) when an unmanaged ReservedPorts value holds entries that
 ///                      this Windows version ignores
 ///   rail-*             safety rails: severity error and blocks_repair, unless the matching
@@ -92,7 +107,7 @@ std::optional<Severity> parse_severity(std::string_view) noexcept;
 ///   value-type         a managed value has the wrong registry type or a malformed REG_MULTI_SZ
 ///                      layout (no final double NUL, stray byte): rewritten canonically
 ///   blank-entries      a managed value contains empty strings
-///   unrecognised-entry a managed value contains entries that are not port ranges (kept verbatim)
+///   unrecognised-entry a managed value contains entries that are not port ranges (kept verbatim; info)
 ///   rail-max-ports     more than limits.max_reserved_ports would be reserved
 ///   rail-dynamic-range fewer than limits.min_free_dynamic_ports dynamic ports would stay free
 ///   rail-empties-value a non-empty value would become empty
@@ -104,8 +119,11 @@ struct Finding {
   bool blocks_repair = false;
   std::string message;                   // one complete sentence for operators
   std::optional<Target> target;
-  std::optional<Requirement> requirement;
+  std::optional<Requirement> requirement;  // the first of `requirements` (kept for existing readers)
+  std::vector<Requirement> requirements;   // every requirement that explains the condition
   std::optional<PortInUse> holder;
+  std::optional<Protocol> protocol;        // the condition's protocol and ports, where it has them
+  std::optional<PortRange> range;
 };
 
 struct ReservationPlan {

@@ -506,6 +506,7 @@ struct Planner {
       PortSet before;
       PortSet after;
       std::vector<std::string> holders;
+      PortSet needed;   // what the holding targets must keep: the ports services need
       bool changed = false;
       for (const auto& h : holdings) {
         // The DNS socket pool exclusions do not take ports out of the dynamic range for others.
@@ -515,7 +516,10 @@ struct Planner {
         before.insert(h.before);
         after.insert(h.after);
         changed = changed || h.before != h.after;
-        if (h.before.intersects(dyn->range)) holders.push_back(target_label(h.target, h.protocol));
+        if (h.before.intersects(dyn->range)) {
+          holders.push_back(target_label(h.target, h.protocol));
+          needed.insert(receivable_union(h.target, relevant(h.target, p)));
+        }
       }
       const std::uint32_t free_before = dyn->range.size() - before.intersected(range).count();
       const std::uint32_t free_after = dyn->range.size() - after.intersected(range).count();
@@ -526,8 +530,9 @@ struct Planner {
                                   " now leaves only " + std::to_string(free_before) + " free " + protocol_upper(p) +
                                   " ports in the dynamic range " + dyn->range.to_string() + minimum +
                                   ": programs on this host can run out of ports for outbound connections.",
-                              "Reserve only the ports services need (portguard plan lists them with the reason for each): remove the "
-                              "broad entries from the value, or roll back to an earlier backup (portguard rollback --list)",
+                              "Keep only the ports services need (" + (needed.empty() ? std::string("none of the required ports is in the range") : needed.to_string()) +
+                                  "; portguard plan gives the reason for each): replace the broad entries, or roll back to an earlier "
+                                  "backup (portguard rollback --list)",
                               std::nullopt);
       }
       if (changed && free_after < settings.limits.min_free_dynamic_ports && free_after < free_before) {

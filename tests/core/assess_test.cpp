@@ -117,11 +117,18 @@ struct Host {
     } else {
       registry.set_multi_string(registry_paths::dns_parameters, registry_paths::socket_pool_excluded_value, value);
       if (v.value == Value::healthy) {
-        for (const auto& r : parse_port_list(value).ports) {
-          // Persistent blocks only inside the dynamic range (docs/policy.md).
-          for (const auto& part : PortSet{r}.intersected(PortSet{range}))
-            persistent.reservations.push_back({Protocol::udp, part.first(), static_cast<std::uint16_t>(part.size()), 1});
-        }
+        // Persistent blocks only inside the dynamic range (docs/policy.md): the RADIUS ports over
+        // UDP, the straddling [[reserve]]'s 1025-1100 over TCP.
+        for (const auto& part : PortSet::from_ranges({PortRange::make(1645, 1646), PortRange::make(1812, 1813)}).intersected(PortSet{range}))
+          persistent.reservations.push_back({Protocol::udp, part.first(), static_cast<std::uint16_t>(part.size()), 1});
+        if (v.straddle)
+          for (const auto& part : PortSet{PortRange::make(1025, 1100)}.intersected(PortSet{range}))
+            persistent.reservations.push_back({Protocol::tcp, part.first(), static_cast<std::uint16_t>(part.size()), 2});
+        // The DNS pool's value: the UDP ports inside the range.
+        std::vector<std::string> pool;
+        for (const auto& part : PortSet::from_ranges({PortRange::make(1645, 1646), PortRange::make(1812, 1813)}).intersected(PortSet{range}))
+          pool.push_back(part.to_string());
+        registry.set_multi_string(registry_paths::dns_parameters, registry_paths::socket_pool_excluded_value, pool);
       }
     }
     persistent.is_available = !legacy && v.persistent_api;

@@ -386,10 +386,10 @@ service = "IAS"
 reason = "RADIUS (edited)"
 
 [[reserve]]
-ports = [162]
+ports = [2535]
 protocol = "udp"
-service = "SNMPTRAP"
-reason = "SNMP traps"
+service = "DHCPServer"
+reason = "MADCAP"
 )TOML";
 
 config::ServiceNameResolver no_services() { return config::ServiceNameResolver::parse("", "services"); }
@@ -442,7 +442,7 @@ TEST_CASE("policy replaced mid-read: every torn read is refused or harmless, no 
   CHECK(refused > 0);
   CHECK(loaded > 0);
   // The complete new policy is in force at the end and its new port is reserved.
-  CHECK(rig.reserved_ports().contains(PortRange::single(162)));
+  CHECK(rig.reserved_ports().contains(PortRange::single(2535)));
 }
 
 TEST_CASE("policy file unreadable or gone: PolicyReadError names the file, never an empty policy", "[robustness]") {

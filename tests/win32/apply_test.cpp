@@ -199,7 +199,13 @@ TEST_CASE("dry run compares but writes nothing and backs up nothing") {
 TEST_CASE("a blocked plan is refused as a whole, naming the rail") {
   Rig rig;
   auto plan = plan_of({registry_target(Target::reserved_ports, {}, radius)});
-  plan.findings.push_back(Finding{"rail-max-ports", Severity::error, true, "the plan would reserve 5000 ports (limit 1024)", Target::reserved_ports, {}, {}});
+  Finding rail;
+  rail.code = "rail-max-ports";
+  rail.severity = Severity::error;
+  rail.blocks_repair = true;
+  rail.message = "the plan would reserve 5000 ports (limit 1024)";
+  rail.target = Target::reserved_ports;
+  plan.findings.push_back(rail);
   CHECK_THROWS_WITH(rig.applier.apply(plan, nullptr), Catch::Contains("rail-max-ports") && Catch::Contains("5000 ports"));
   CHECK_THROWS_AS(rig.applier.apply(plan, nullptr), RefusedError);
   CHECK(rig.registry.writes == 0);

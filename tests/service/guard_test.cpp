@@ -424,7 +424,7 @@ TEST_CASE("Metrics of a pass: audit drift is counted but nothing is reserved; co
     p.source = "policy.toml";
     p.plan.targets = std::vector<Target>{Target::reserved_ports};
     p.plan.limits.max_reserved_ports = 3;
-    p.requirements = [](const HostSnapshot&) { return ias; };
+    p.requirements = std::make_shared<RequirementFunction>([](const HostSnapshot&) { return ias; });
     rig.guard->set_policy(p);
     const PassResult r = rig.guard->run_pass(PassTrigger::startup);
     CHECK(r.metrics.rails == std::vector<std::string>{"rail-max-ports"});

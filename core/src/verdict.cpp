@@ -48,10 +48,11 @@ CheckVerdict judge(const ReservationPlan& plan, const std::vector<PendingEffect>
     if (f.code == "at-risk" && f.severity != Severity::info) ++v.at_risk;
     const bool unavailable = f.code == "unavailable" && f.severity != Severity::info;
     const bool critical = f.severity == Severity::error || f.blocks_repair || unavailable;
-    // The counters mean what the status means: a conflict that makes the check CRITICAL, or one
-    // whose holder Windows did not name (a WARNING: it may be the right service).
+    // The counters mean what the status means: `conflicts` counts what makes the check CRITICAL;
+    // `unknown_holders` the ports held by a process Windows did not name while the service needing
+    // them runs or is not installed (info: it may be that service), which leave the status alone.
     if (f.code == "conflict" && critical) ++v.conflicts;
-    if (f.code == "conflict" && !critical && f.severity == Severity::warning) ++v.unknown_holders;
+    if (f.code == "conflict" && !critical && f.holder && f.holder->pid == 0) ++v.unknown_holders;
     if (critical) v.critical.push_back("[" + f.code + "] " + f.message);
     else if (f.severity == Severity::warning) v.warning.push_back("[" + f.code + "] " + f.message);
   }

@@ -5,6 +5,11 @@
 # 1 s. No pending-reboot warning for this target (it waits for a DNS restart, and DNS is not running).
 source "$(dirname "$0")/svc_lib.sh"
 svc_setup dnspool win10
+# Only ports inside the dynamic range go into DNS's exclusions (docs/policy.md): an installer widened
+# this host's UDP range to 1025-65535 (recorded in PortGuard's override, as Vista-2008 R2 need), so
+# RADIUS is exposed to DNS's socket pool.
+svc_wine reg add 'HKLM\SOFTWARE\PortGuard\Parameters' /v DynamicPortRangeUdp /t REG_SZ /d 1025-65535 /f >/dev/null ||
+  svc_fail "cannot write the dynamic range override"
 
 DNSP='SYSTEM\CurrentControlSet\Services\DNS\Parameters'
 {

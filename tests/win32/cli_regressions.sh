@@ -4,7 +4,8 @@
 #   check_json_complete      check --json keeps every member with no usable policy / a bad command line
 #   snapshot_missing_folder  snapshot -o into a missing folder: exit 2, no folder created
 #   check_summary_count      "(and N other problems, listed below)": N counts problem lines
-#   perfdata_unknown_holder  a port held by an unknown process: WARNING, conflicts=0 unknown_holders=1
+#   perfdata_unknown_holder  a port held by an unknown process, its service not installed: OK (info),
+#                            conflicts=0 unknown_holders=1 (conflicts counts only what is CRITICAL)
 #   protect_messages         protect says "already protected" when recorded; --list says when empty;
 #                            uninstall-service with nothing installed: exit 1, not "removed"
 #   rollback_absent_value    restoring a backup of an absent value says it deletes the value
@@ -72,8 +73,8 @@ perfdata_unknown_holder)
   wine reg add "$KEY" /v ReservedPorts /t REG_MULTI_SZ /d '1812-1812' /f >/dev/null
   hold_port udp 1812
   run check
-  expect_rc 1
-  expect_out "PORTGUARD WARNING - "
+  expect_rc 0
+  expect_out "PORTGUARD OK - "
   expect_out "conflicts=0 unknown_holders=1"
   run check --json
   expect_out '"conflicts": 0'

@@ -40,7 +40,10 @@ TEST_CASE("the Windows version of the prefix decides which targets are effective
   Win32SystemProbe probe(registry, reservations);
   const HostSnapshot host = probe.capture({}, ServiceDetail::state);
   const Provenance why{Provenance::Kind::policy, "test", "RADIUS"};
-  const Requirements req{{Protocol::udp, PortRange::make(1645, 1646), "IAS", why}};
+  // RADIUS lies inside 2003's dynamic range (1025-5000); on Windows 10 a port inside 49152-65535
+  // stands for it, since only ports inside the range go into DNS's exclusions (docs/policy.md).
+  const Requirements req{{Protocol::udp, PortRange::make(1645, 1646), "IAS", why},
+                         {Protocol::udp, PortRange::make(50000, 50000), "IAS", why}};
   const ReservationPlan p = plan(host, req, PlanSettings{});
   const TargetPlan* rp = p.find(Target::reserved_ports);
   const TargetPlan* dns = p.find(Target::dns_socket_pool);

@@ -22,7 +22,7 @@ struct CheckVerdict {
   std::size_t managed = 0;             // targets the plan manages on this host
   std::size_t compliant = 0;           // ... that hold what the policy requires
   std::size_t conflicts = 0;           // conflicts that make the check CRITICAL
-  std::size_t unknown_holders = 0;     // conflicts at WARNING: a holder Windows did not name
+  std::size_t unknown_holders = 0;     // held by an unnamed process, status unchanged (info)
   std::size_t at_risk = 0;             // at-risk findings that are not reserved already
 };
 

@@ -70,14 +70,6 @@ std::vector<std::string> ports_gained(const std::vector<std::string>& before, co
   return out;
 }
 
-/// Distinct port ranges the requirements need once merged: what a protocol-agnostic value such as
-/// ReservedPorts holds for them (TCP and UDP requirements of the same ports are one range).
-std::size_t distinct_ranges(const Requirements& requirements) {
-  std::vector<PortRange> all;
-  for (const auto& r : requirements) all.push_back(r.ports);
-  return PortSet::from_ranges(std::move(all)).ranges().size();
-}
-
 /// "1", "0.5": a duration in seconds for event text.
 std::string seconds_text(std::chrono::milliseconds d) {
   if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000);
@@ -474,7 +466,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
     if (compliant && !error_findings) {
       std::vector<std::string> managed;
       for (const TargetPlan& t : full.targets) managed.push_back(describe_target(t.target, t.protocol));
-      emit(events::in_compliance, "", {std::to_string(distinct_ranges(requirements)), join(managed, "none")});
+      emit(events::in_compliance, "", {std::to_string(distinct_port_ranges(requirements)), join(managed, "none")});
     }
   } catch (const std::bad_alloc&) {
     throw;

@@ -26,4 +26,10 @@ std::string describe(const Requirement& r) {
   return who + " (" + detail + ")";
 }
 
+std::size_t distinct_port_ranges(const Requirements& requirements) {
+  std::vector<PortRange> all;
+  for (const auto& r : requirements) all.push_back(r.ports);
+  return PortSet::from_ranges(std::move(all)).ranges().size();
+}
+
 } // namespace portguard

@@ -173,7 +173,7 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
   v.warning = verdict.warning;
   v.policy = policy.source;
   v.counters = Counters{verdict.managed, verdict.compliant, verdict.conflicts, verdict.unknown_holders, verdict.at_risk, pending.size()};
-  v.summary = summary_of(v, a.requirements.size());
+  v.summary = summary_of(v, distinct_port_ranges(a.requirements));
   return emit(io, json, v);
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 #include "portguard/core/port_range.hpp"
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,5 +37,10 @@ using Requirements = std::vector<Requirement>;
 /// "IAS (catalog: RADIUS legacy auth/accounting)", "policy (policy policy.toml:12: backup agent)":
 /// who needs the ports and why, as plan renderings and events show it.
 std::string describe(const Requirement& requirement);
+
+/// How many distinct port ranges the requirements need once merged (TCP and UDP requirements of the
+/// same ports are one range, as in ReservedPorts). Event 1002 and `check`'s OK summary both count
+/// with it, so they never disagree about "N required port ranges".
+std::size_t distinct_port_ranges(const Requirements& requirements);
 
 } // namespace portguard

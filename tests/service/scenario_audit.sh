@@ -4,7 +4,7 @@
 source "$(dirname "$0")/svc_lib.sh"
 svc_setup audit win2003
 
-WINEDEBUG=-all wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d '1433-1434' /f >/dev/null 2>&1
+svc_wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d '1433-1434' /f >/dev/null || svc_fail "wine reg add of ReservedPorts failed"
 svc_policy
 sed -i 's/enforcement = "enforce"/enforcement = "audit"/' "$SVC_DATA/policy.toml"
 svc_install
@@ -16,7 +16,7 @@ svc_assert_eq "$(svc_event_ids)" "1004 2005 2004 2004 1000" "event IDs of an aud
 svc_assert_eq "$(svc_events | awk '$1==2005{print $2}')" warning "level of 2005"
 svc_event_strings | grep -q 'L"1645-1646, 1812-1813"' || svc_fail "2005 does not say what enforce would add"
 svc_assert_eq "$(svc_reserved)" "1433-1434" "ReservedPorts in audit mode (untouched)"
-WINEDEBUG=-all wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d '1434-1434' /f >/dev/null 2>&1
+svc_wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d '1434-1434' /f >/dev/null || svc_fail "wine reg add of ReservedPorts failed"
 sleep 1
 svc_assert_eq "$(svc_reserved)" "1434-1434" "ReservedPorts after drift in audit mode (untouched)"
 svc_assert_eq "$(svc_count_event 1003)" 0 "repair events in audit mode"

@@ -20,7 +20,7 @@ for round in 1 2; do
   WINEDEBUG=-all wine "$SVC_HELPER" observe "$TCPIP" ReservedPorts "1433-1434" "1433-1434|1645-1646|1812-1813" 30000 >"$obs" 2>/dev/null &
   observer=$!
   for _ in $(seq 200); do grep -q ready "$obs" 2>/dev/null && break; sleep 0.05; done
-  WINEDEBUG=-all wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d "1433-1434" /f >/dev/null 2>&1
+  svc_wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d "1433-1434" /f >/dev/null || svc_fail "wine reg add of ReservedPorts failed"
   wait "$observer" || svc_fail "drift written by reg add not repaired: $(tail -n1 "$obs")"
   out=$(tail -n1 "$obs" | tr -d "\r")
   ms=$(sed -E 's/repair latency ([0-9]+).*/\1/' <<<"$out")
@@ -48,7 +48,7 @@ svc_assert_eq "$(svc_count_event 3006)" 0 "registry-fight events for an admin's 
 
 # An identical rewrite is no drift: nothing is written, nothing reported.
 before=$(svc_count_event 1003)
-WINEDEBUG=-all wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d '1434-1434\01645-1646\01812-1813' /f >/dev/null 2>&1
+svc_wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d '1434-1434\01645-1646\01812-1813' /f >/dev/null || svc_fail "wine reg add of ReservedPorts failed"
 sleep 0.5
 svc_assert_eq "$(svc_count_event 1003)" "$before" "repairs after an identical rewrite"
 

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/svc_lib.sh"
 svc_setup lifecycle win2003
 
-WINEDEBUG=-all wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d '1433-1434' /f >/dev/null 2>&1
+svc_wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d '1433-1434' /f >/dev/null || svc_fail "wine reg add of ReservedPorts failed"
 svc_policy
 svc_install
 svc_assert_eq "$(svc_helper read-sz 'SYSTEM\CurrentControlSet\Services\PortGuard' Group)" NetworkProvider "load-order group"

@@ -44,7 +44,7 @@ svc_log "with an invalid policy, drift is still $out"
 # 3. Restart with the invalid policy on disk: the last known good from the state directory is used.
 svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
 [[ -f $SVC_DATA/state/last-known-good.json ]] || svc_fail "no last known good in the state directory"
-WINEDEBUG=-all wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d "" /f >/dev/null 2>&1
+svc_wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d "" /f >/dev/null || svc_fail "wine reg add of ReservedPorts failed"
 n3003=$(svc_count_event 3003)
 svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not start with an invalid policy"
 svc_assert_eq "$(svc_reserved)" "1645-1646|1701-1701|1812-1813" "ReservedPorts from the last known good after a restart"

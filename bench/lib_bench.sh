@@ -59,8 +59,8 @@ bench_unix_pids() {
   local pattern=$1 d
   for d in /proc/[0-9]*; do
     [[ -r $d/environ ]] || continue
-    { tr "\0" "\n" <"$d/environ"; } 2>/dev/null | grep -qxF "WINEPREFIX=$WINEPREFIX" || continue
-    { tr "\0" " " <"$d/cmdline"; } 2>/dev/null | grep -qiF -- "$pattern" || continue
+    { tr "\0" "\n" <"$d/environ"; } 2>/dev/null | grep -cxF "WINEPREFIX=$WINEPREFIX" >/dev/null || continue
+    { tr "\0" " " <"$d/cmdline"; } 2>/dev/null | grep -ciF -- "$pattern" >/dev/null || continue
     basename "$d"
   done
 }
@@ -82,7 +82,7 @@ bench_guard_pid() {
 }
 
 bench_guard_running() {
-  if ! e2e_svc status PortGuard 2>/dev/null | grep -q RUNNING; then
+  if ! e2e_svc status PortGuard 2>/dev/null | grep -c RUNNING >/dev/null; then
     e2e_svc start PortGuard >/dev/null
   fi
 }

@@ -14,7 +14,8 @@ using detail::join_choices;
 namespace {
 
 const std::vector<std::string> top_keys{"guard", "reserve", "catalog", "discovery", "monitoring"};
-const std::vector<std::string> guard_keys{"mode", "enforcement", "targets", "recheck_interval", "limits", "allow"};
+const std::vector<std::string> guard_keys{"mode", "enforcement", "targets", "recheck_interval", "limits", "allow", "dynamic_range"};
+const std::vector<std::string> dynamic_range_keys{"udp", "tcp"};
 const std::vector<std::string> limit_keys{"max_reserved_ports", "min_free_dynamic_ports"};
 const std::vector<std::string> allow_keys{"removals", "large_reservations", "shrink_dynamic", "empty_value"};
 const std::vector<std::string> reserve_keys{"ports", "protocol", "service", "reason", "when_installed"};
@@ -156,6 +157,7 @@ struct Loader {
         policy.recheck_interval = std::chrono::seconds(*seconds);
       }
     }
+    dynamic_range(*g);
     const toml::table* limits = c.get_table(*g, "limits", "[guard]", "[guard.limits]");
     const toml::table* allow = c.get_table(*g, "allow", "[guard]", "[guard.allow]");
     if (limits != nullptr) {
@@ -184,6 +186,63 @@ struct Loader {
       if (policy.plan.allow.shrink_dynamic && limits != nullptr && limits->get("min_free_dynamic_ports") != nullptr) {
         c.error(*allow->get("shrink_dynamic"), "allow.shrink_dynamic = true lifts the min_free_dynamic_ports limit that [guard.limits] sets; keep one of the two");
       }
+    }
+  }
+
+  // --- [guard.dynamic_range] (issue 16 item 1) ---------------------------------------------------
+
+  /// "49152-65535" -> the range; nullopt (after an error naming the line and what to write) otherwise.
+  std::optional<PortRange> dynamic_range_value(const toml::node& node, std::string_view protocol) {
+    const std::string example = std::string(protocol) + " = \"49152-65535\"";
+    const auto* text = node.as_string();
+    if (text == nullptr) {
+      c.error(node, squote(protocol) + " in [guard.dynamic_range] must be a string \"start-end\", not " + detail::type_name(node) + "; write " + example);
+      return std::nullopt;
+    }
+    const std::string& v = text->get();
+    const auto dash = v.find('-');
+    const auto number = [](std::string_view digits) -> std::optional<long> {
+      if (digits.empty() || digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+      return std::stol(std::string(digits));
+    };
+    const auto first = dash == std::string::npos ? std::nullopt : number(std::string_view(v).substr(0, dash));
+    const auto last = dash == std::string::npos ? std::nullopt : number(std::string_view(v).substr(dash + 1));
+    if (!first || !last) {
+      c.error(node, "dynamic range " + squote(v) + " for " + std::string(protocol) + " is not \"start-end\"; write " + example +
+                        " (as `netsh int ipv4 show dynamicport " + std::string(protocol) + "` shows it: start port, then start + number of ports - 1)");
+      return std::nullopt;
+    }
+    if (*first > *last) {
+      c.error(node, "reversed dynamic range " + squote(v) + " for " + std::string(protocol) + "; write \"" + std::to_string(*last) + "-" +
+                        std::to_string(*first) + "\" (smaller port first)");
+      return std::nullopt;
+    }
+    if (*last > 65535) {
+      c.error(node, "dynamic range " + squote(v) + " for " + std::string(protocol) + " ends after 65535, the last port; write an end of 65535 or less, e.g. " + example);
+      return std::nullopt;
+    }
+    const PortRange range = PortRange::make(std::max(*first, 1L), *last);
+    if (*first < 1 || !dynamic_range_problem(range).empty()) {
+      c.error(node, "dynamic range " + squote(v) + " for " + std::string(protocol) + " " +
+                        (*first < 1 ? std::string("starts at port 0") : dynamic_range_problem(range)) +
+                        "; Windows needs a start of 1025 or more and at least 255 ports; write e.g. " + example + " (the default)");
+      return std::nullopt;
+    }
+    return range;
+  }
+
+  void dynamic_range(const toml::table& g) {
+    const toml::table* t = c.get_table(g, "dynamic_range", "[guard]", "[guard.dynamic_range]");
+    if (t == nullptr) return;
+    c.check_keys(*t, dynamic_range_keys, "[guard.dynamic_range]");
+    if (t->empty()) {
+      c.error(t->source(), "[guard.dynamic_range] is empty; write udp = \"49152-65535\" and/or tcp = \"49152-65535\", or remove the section");
+    }
+    for (Protocol p : {Protocol::udp, Protocol::tcp}) {
+      const toml::node* node = t->get(to_string(p));
+      if (node == nullptr) continue;
+      if (const auto range = dynamic_range_value(*node, to_string(p)))
+        policy.plan.dynamic_ranges.push_back(ExpectedDynamicRange{p, *range, c.line_ref(node->source())});
     }
   }
 

@@ -1,5 +1,6 @@
 #include "portguard/core/apply.hpp"
 
+#include "portguard/core/guard.hpp"
 #include "portguard/core/port_list_codec.hpp"
 
 #include <algorithm>
@@ -75,6 +76,29 @@ std::string validate_registry_value(const TargetPlan& t, const PlanSettings& set
   return {};
 }
 
+// --- [guard.dynamic_range] (issue 16 item 1) -----------------------------------------------------
+
+constexpr std::string_view max_user_port_value = "MaxUserPort";
+
+std::string range_method(RangeRestore restore, Protocol protocol) {
+  if (restore == RangeRestore::max_user_port) return std::string(max_user_port_value);
+  return protocol == Protocol::udp ? "MSFT_NetUDPSetting" : "MSFT_NetTCPSetting";
+}
+
+RawRegistryValue dword_value(std::uint32_t v) {
+  return RawRegistryValue{reg_type::dword, {static_cast<std::uint8_t>(v), static_cast<std::uint8_t>(v >> 8),
+                                            static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 24)}};
+}
+
+/// Why `range` cannot be written through `restore` (Windows' bounds, then the interface's), or empty.
+std::string range_write_problem(RangeRestore restore, PortRange range) {
+  if (std::string p = dynamic_range_problem(range); !p.empty()) return "it " + p;
+  if (restore == RangeRestore::max_user_port && (range.first() != min_dynamic_range_start || range.last() < 5000 || range.last() > 65534))
+    return "MaxUserPort expresses only 1025..N with N from 5000 to 65534";
+  if (restore == RangeRestore::manual) return "Windows offers no documented interface PortGuard may use for it here";
+  return {};
+}
+
 bool needs_write(const TargetPlan& t) {
   if (t.target == Target::persistent_reservation) return t.has_changes();
   return t.has_changes() || t.desired != t.current;
@@ -83,10 +107,12 @@ bool needs_write(const TargetPlan& t) {
 } // namespace
 
 bool ApplyReport::ok() const noexcept {
-  return std::all_of(outcomes.begin(), outcomes.end(), [](const TargetOutcome& o) { return o.error.empty(); });
+  return std::all_of(outcomes.begin(), outcomes.end(), [](const TargetOutcome& o) { return o.error.empty(); }) &&
+         std::all_of(ranges.begin(), ranges.end(), [](const RangeOutcome& o) { return o.error.empty(); });
 }
 bool ApplyReport::changed() const noexcept {
-  return std::any_of(outcomes.begin(), outcomes.end(), [](const TargetOutcome& o) { return o.changed; });
+  return std::any_of(outcomes.begin(), outcomes.end(), [](const TargetOutcome& o) { return o.changed; }) ||
+         std::any_of(ranges.begin(), ranges.end(), [](const RangeOutcome& o) { return o.changed; });
 }
 
 std::optional<RegistryLocation> registry_location(Target target) noexcept {
@@ -160,6 +186,20 @@ ApplyReport Applier::apply(const ReservationPlan& first_plan, const std::functio
       }
       finished.push_back(label);
       report.outcomes.push_back(std::move(outcome));
+    }
+    // [guard.dynamic_range] (issue 16): after the reservations, so a port the restored range would
+    // still cover is reserved first.
+    for (const DynamicRangePlan& d : plan.dynamic_ranges) {
+      if (conflict) break;
+      const std::string label = dynamic_range_key(d.protocol);
+      if (!d.has_changes() || std::find(finished.begin(), finished.end(), label) != finished.end()) continue;
+      RangeOutcome outcome = apply_dynamic_range(d, options, conflict);
+      if (conflict) {
+        conflicting = label;
+        break;
+      }
+      finished.push_back(label);
+      report.ranges.push_back(std::move(outcome));
     }
     if (!conflict) break;
     if (report.replans >= options.max_replans || !replan)
@@ -318,10 +358,157 @@ TargetOutcome Applier::apply_persistent(const TargetPlan& t, const ApplyOptions&
   return out;
 }
 
+std::optional<PortRange> Applier::read_dynamic_range(RangeRestore restore, Protocol protocol, bool& max_user_port_present,
+                                                     std::optional<RawRegistryValue>& raw) {
+  if (restore == RangeRestore::max_user_port) {
+    if (auto* raw_access = dynamic_cast<RawRegistryAccess*>(&registry_)) raw = raw_access->read_raw(registry_paths::tcpip_parameters, max_user_port_value);
+    const auto value = registry_.read_dword(registry_paths::tcpip_parameters, max_user_port_value);
+    max_user_port_present = value.has_value();
+    // As the probe reads it: a value outside 5000..65534 is ignored by Windows (default 5000).
+    return PortRange::make(min_dynamic_range_start, value && *value >= 5000 && *value <= 65534 ? *value : 5000);
+  }
+  if (wmi_ == nullptr) return std::nullopt;
+  return wmi_->read(protocol);
+}
+
+RangeOutcome Applier::write_dynamic_range(RangeOutcome out, RangeRestore restore, Protocol protocol, PortRange want, Backup backup) {
+  out.backup_id = backups_.save(std::move(backup));
+  try {
+    if (restore == RangeRestore::max_user_port) {
+      auto* raw_access = dynamic_cast<RawRegistryAccess*>(&registry_);
+      if (raw_access == nullptr) throw Error("the registry store cannot write REG_DWORD values");
+      raw_access->write_raw(registry_paths::tcpip_parameters, max_user_port_value, dword_value(want.last()));
+    } else {
+      wmi_->write(protocol, want);
+    }
+    out.changed = true;
+    bool present = false;
+    std::optional<RawRegistryValue> raw;
+    const auto back = read_dynamic_range(restore, protocol, present, raw);
+    out.after = back ? back->to_string() : std::string("(unreadable)");
+    if (back != want)
+      out.error = "verification failed: the " + std::string(to_string(protocol)) + " dynamic port range reads " + out.after + " after setting " +
+                  want.to_string() + "; the previous range is in backup " + out.backup_id;
+  } catch (const std::exception& e) {
+    out.error = e.what() + std::string("; the previous range is in backup ") + out.backup_id;
+  }
+  return out;
+}
+
+RangeOutcome Applier::apply_dynamic_range(const DynamicRangePlan& d, const ApplyOptions& options, bool& conflict) {
+  RangeOutcome out;
+  out.protocol = d.protocol;
+  out.method = range_method(d.restore, d.protocol);
+  out.takes_effect = d.restore == RangeRestore::max_user_port ? TakesEffect::next_boot : TakesEffect::immediately;
+  out.before = d.current.to_string();
+  const std::string what = "the " + std::string(to_string(d.protocol)) + " dynamic port range";
+  if (const std::string problem = range_write_problem(d.restore, d.expected.range); !problem.empty()) {
+    out.error = "refused to set " + what + " to " + d.expected.range.to_string() + ": " + problem + "; nothing was written";
+    return out;
+  }
+  if (d.restore == RangeRestore::wmi && wmi_ == nullptr) {
+    out.error = "WMI (" + out.method + ") is not available to PortGuard here; nothing was written";
+    return out;
+  }
+  try {
+    bool present = false;
+    std::optional<RawRegistryValue> raw;
+    const auto live = read_dynamic_range(d.restore, d.protocol, present, raw);
+    if (!live) {
+      out.error = "WMI " + out.method + " did not answer when " + what + " was read again; nothing was written";
+      return out;
+    }
+    out.before = live->to_string();
+    if (*live == d.expected.range) return out;   // already back (MaxUserPort: restored for the other protocol)
+    if (*live != d.current) {
+      conflict = true;   // changed since the snapshot: re-plan
+      return out;
+    }
+    if (options.dry_run) {
+      out.changed = true;
+      out.after = d.expected.range.to_string();
+      return out;
+    }
+    Backup backup;
+    backup.dynamic_range = DynamicRangeBackup{out.method, d.protocol, *live};
+    backup.reason = options.reason;
+    if (d.restore == RangeRestore::max_user_port) {
+      backup.key = std::string(registry_paths::tcpip_parameters);
+      backup.value = std::string(max_user_port_value);
+      backup.previous.present = raw.has_value() || present;
+      backup.previous_raw = raw;
+    }
+    return write_dynamic_range(std::move(out), d.restore, d.protocol, d.expected.range, std::move(backup));
+  } catch (const std::exception& e) {
+    out.error = std::string(e.what()) + "; nothing was written";
+    return out;
+  }
+}
+
+RangeOutcome Applier::restore_dynamic_range(const Backup& b, bool dry_run) {
+  const DynamicRangeBackup& d = b.dynamic_range.value();
+  const bool max_user_port = d.method == max_user_port_value;
+  if (!max_user_port && d.method != range_method(RangeRestore::wmi, d.protocol))
+    throw RefusedError("backup " + b.id + " names the method '" + d.method + "', which PortGuard does not write for " +
+                       std::string(to_string(d.protocol)) + "; refusing to restore it");
+  if (max_user_port && (b.key != registry_paths::tcpip_parameters || b.value != max_user_port_value))
+    throw RefusedError("backup " + b.id + " names " + b.key + "\\" + b.value + ", which is not MaxUserPort; refusing to restore it");
+  const RangeRestore restore = max_user_port ? RangeRestore::max_user_port : RangeRestore::wmi;
+  RangeOutcome out;
+  out.protocol = d.protocol;
+  out.method = d.method;
+  out.takes_effect = max_user_port ? TakesEffect::next_boot : TakesEffect::immediately;
+  // MaxUserPort is restored byte-exact (also "absent"); a WMI range is validated like a repair.
+  if (!max_user_port) {
+    if (const std::string problem = range_write_problem(restore, d.previous); !problem.empty()) {
+      out.error = "refused to restore " + d.previous.to_string() + ": " + problem + "; nothing was written";
+      return out;
+    }
+    if (wmi_ == nullptr) {
+      out.error = "WMI (" + d.method + ") is not available to PortGuard here; backup " + b.id + " cannot be restored here";
+      return out;
+    }
+  }
+  bool present = false;
+  std::optional<RawRegistryValue> raw;
+  const auto live = read_dynamic_range(restore, d.protocol, present, raw);
+  out.before = live ? live->to_string() : std::string("(unreadable)");
+  if (dry_run) {
+    out.changed = true;
+    out.after = d.previous.to_string();
+    return out;
+  }
+  Backup current;
+  current.dynamic_range = DynamicRangeBackup{d.method, d.protocol, live.value_or(d.previous)};
+  current.reason = "rollback of " + b.id;
+  if (!max_user_port) return write_dynamic_range(std::move(out), restore, d.protocol, d.previous, std::move(current));
+  current.key = b.key;
+  current.value = b.value;
+  current.previous.present = raw.has_value() || present;
+  current.previous_raw = raw;
+  out.backup_id = backups_.save(std::move(current));
+  auto* raw_access = dynamic_cast<RawRegistryAccess*>(&registry_);
+  try {
+    if (b.previous_raw && raw_access != nullptr) raw_access->write_raw(b.key, b.value, *b.previous_raw);
+    else if (!b.previous.present && (raw || present)) registry_.delete_value(b.key, b.value);
+    out.changed = true;
+    std::optional<RawRegistryValue> back_raw;
+    const auto back = read_dynamic_range(restore, d.protocol, present, back_raw);
+    out.after = back ? back->to_string() : std::string("(unreadable)");
+    if (raw_access != nullptr && back_raw != b.previous_raw)
+      out.error = "verification failed: " + b.key + "\\" + b.value + " does not match backup " + b.id + " after restoring it";
+  } catch (const std::exception& e) {
+    out.error = e.what() + std::string("; the value before the rollback is in backup ") + out.backup_id;
+  }
+  return out;
+}
+
 TargetOutcome Applier::restore(const std::string& backup_id, bool dry_run) {
   const std::optional<Backup> found = backups_.load(backup_id);
   if (!found) throw InputError("backup id", "there is no backup '" + backup_id + "'; run 'portguard rollback --list' to see them");
   const Backup& b = *found;
+  if (b.dynamic_range)
+    throw RefusedError("backup " + backup_id + " holds a dynamic port range; restore it with Applier::restore_dynamic_range");
   TargetOutcome out;
   out.target = b.target;
   out.protocol = b.protocol;

@@ -117,7 +117,11 @@ std::string backup_to_json(const Backup& b) {
   j["format"] = backup_format;
   j["id"] = b.id;
   j["created_at"] = b.created_at;
-  j["target"] = std::string(to_string(b.target));
+  j["target"] = b.dynamic_range ? std::string("dynamic-range") : std::string(to_string(b.target));
+  if (b.dynamic_range) {
+    j["dynamic_range"] = json{{"method", b.dynamic_range->method}, {"protocol", std::string(to_string(b.dynamic_range->protocol))},
+                              {"first", b.dynamic_range->previous.first()}, {"last", b.dynamic_range->previous.last()}};
+  }
   j["protocol"] = b.protocol ? json(std::string(to_string(*b.protocol))) : json(nullptr);
   j["key"] = b.key;
   j["value"] = b.value;
@@ -139,9 +143,17 @@ Backup backup_from_json(std::string_view text, const std::string& source) {
     Backup b;
     b.id = j.at("id").get<std::string>();
     b.created_at = j.at("created_at").get<std::string>();
-    const auto target = parse_target(j.at("target").get<std::string>());
-    if (!target) throw InputError(source, "unknown target " + j.at("target").dump());
-    b.target = *target;
+    if (j.at("target").get<std::string>() == "dynamic-range") {
+      const json& d = j.at("dynamic_range");
+      const auto protocol = parse_protocol(d.at("protocol").get<std::string>());
+      if (!protocol) throw InputError(source, "unknown protocol " + d.at("protocol").dump());
+      b.dynamic_range = DynamicRangeBackup{d.at("method").get<std::string>(), *protocol,
+                                           PortRange::make(d.at("first").get<long>(), d.at("last").get<long>())};
+    } else {
+      const auto target = parse_target(j.at("target").get<std::string>());
+      if (!target) throw InputError(source, "unknown target " + j.at("target").dump());
+      b.target = *target;
+    }
     if (!j.at("protocol").is_null()) {
       b.protocol = parse_protocol(j.at("protocol").get<std::string>());
       if (!b.protocol) throw InputError(source, "unknown protocol " + j.at("protocol").dump());
@@ -173,7 +185,8 @@ std::string BackupStore::save(Backup backup) {
   fs::create_directories(directory_);
   const auto now = clock_.now();
   const std::string stamp = compact_utc(now);
-  std::string name(to_string(backup.target));
+  std::string name = backup.dynamic_range ? "dynamic-range-" + std::string(to_string(backup.dynamic_range->protocol))
+                                          : std::string(to_string(backup.target));
   if (backup.protocol) {
     name += '-';
     name += to_string(*backup.protocol);

@@ -91,7 +91,8 @@ std::string_view effect_key(TakesEffect e) {
 const std::set<std::uint32_t> pass_scoped = {
     events::in_compliance, events::drift_detected, events::pending_reboot, events::pending_dns_restart,
     events::port_at_risk,  events::audit_finding,  events::port_conflict,  events::repair_failed,
-    events::safety_rail,   events::mechanism_unavailable, events::check_failed, events::reservations_hazard};
+    events::safety_rail,   events::mechanism_unavailable, events::check_failed, events::reservations_hazard,
+    events::dynamic_range_drift, events::dynamic_range_exposes_port};
 
 /// Who needs the ports of a finding, every requirement named once: "IAS", "IAS, policy.toml:12".
 std::string needed_by(const Finding& f) {
@@ -370,6 +371,12 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
         emit(events::reservations_hazard, t + "|" + f.code, {t, f.code, f.message});
       } else if (f.code == "at-risk" && f.severity != Severity::info && f.protocol && f.range) {
         at_risk.push_back(&f);  // reported below, unless this pass's repair covers it
+      } else if (f.code == "dynamic-range-drift" && f.protocol) {
+        report_dynamic_range_drift(full, *f.protocol);
+      } else if (f.code == "dynamic-range-exposes" && f.protocol && f.range) {
+        error_findings = true;
+        emit(events::dynamic_range_exposes_port, std::string(to_string(*f.protocol)) + "/" + f.range->to_string(),
+             {upper(to_string(*f.protocol)), f.range->to_string(), needed_by(f), f.message});
       } else if (f.code == "unavailable" && f.severity != Severity::info) {
         error_findings = true;
         const std::string t = f.target ? describe_target(*f.target) : std::string("a reservation mechanism");
@@ -390,7 +397,10 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
       }
     }
 
-    bool compliant = !effective.has_changes() && !backed_off_drift;
+    // A drifted dynamic range PortGuard cannot restore (2008/2008 R2: netsh only) keeps the host out of compliance.
+    const bool unrestorable_range = std::any_of(full.dynamic_ranges.begin(), full.dynamic_ranges.end(),
+                                                [](const DynamicRangePlan& d) { return d.drifted() && !d.has_changes(); });
+    bool compliant = !effective.has_changes() && !backed_off_drift && !unrestorable_range;
     if (effective.has_changes()) {
       if (effective.blocked()) {
         // A blocked plan is an error in audit mode too: `check` says CRITICAL for it either way.
@@ -463,6 +473,13 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
     result.ran = true;
     result.compliant = compliant;
     measure_plan(full, requirements, result.metrics.repaired, result.metrics);
+    // Ranges this pass restored (or found restored, MaxUserPort serving both protocols) were
+    // entered by apply(); the others are as the plan found them.
+    auto& range_drift = result.metrics.dynamic_range_drift;
+    for (const DynamicRangePlan& d : full.dynamic_ranges) {
+      const bool seen = std::any_of(range_drift.begin(), range_drift.end(), [&](const auto& r) { return r.first == d.protocol; });
+      if (!seen) range_drift.emplace_back(d.protocol, d.drifted());
+    }
     if (compliant && !error_findings) {
       std::vector<std::string> managed;
       for (const TargetPlan& t : full.targets) managed.push_back(describe_target(t.target, t.protocol));
@@ -476,6 +493,18 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
   }
   limiter_.forget_except(pass_scoped, seen_);
   return result;
+}
+
+std::string dynamic_range_key(Protocol protocol) { return "dynamic-range/" + std::string(to_string(protocol)); }
+
+void Guard::report_dynamic_range_drift(const ReservationPlan& plan, Protocol protocol) {
+  for (const DynamicRangePlan& d : plan.dynamic_ranges) {
+    if (d.protocol != protocol || !d.drifted()) continue;
+    const std::string what = policy_->audit && d.has_changes() ? "audit mode: nothing is changed; enforce mode would restore it (" + d.how + ")"
+                                                                : d.how;
+    emit(events::dynamic_range_drift, dynamic_range_key(protocol) + "|" + d.current.to_string(),
+         {upper(to_string(protocol)), d.current.to_string(), d.current_source, d.expected.range.to_string(), d.expected.source, what});
+  }
 }
 
 bool Guard::apply(const ReservationPlan& effective, PassResult& result) {
@@ -499,6 +528,22 @@ bool Guard::apply(const ReservationPlan& effective, PassResult& result) {
   bool all_ok = true;
   const auto now = clock_.steady_now();
   const auto wall = unix_seconds(clock_.now());
+  for (const RangeOutcome& o : report.ranges) {   // [guard.dynamic_range] (issue 16)
+    const std::string key = dynamic_range_key(o.protocol);
+    if (o.error.empty()) result.metrics.dynamic_range_drift.emplace_back(o.protocol, false);
+    if (!o.error.empty()) {
+      all_ok = false;
+      emit(events::repair_failed, key, {key, o.error});
+      result.log.push_back("restoring " + key + " failed: " + o.error);
+      continue;
+    }
+    if (!o.changed) continue;
+    result.changed = true;
+    result.metrics.repaired.push_back(key);
+    emit(events::repaired, "", {key, "range " + o.after, "range " + o.before, std::string(to_string(o.takes_effect)),
+                                o.backup_id.empty() ? std::string("(no backup needed)") : o.backup_id});
+    result.log.push_back("restored " + key + " to " + o.after + " through " + o.method + " (backup " + o.backup_id + ")");
+  }
   for (const TargetOutcome& o : report.outcomes) {
     const std::string key = describe_target(o.target, o.protocol);
     if (!o.error.empty()) {

@@ -196,6 +196,12 @@ std::string render_prometheus(const MetricsState& s) {
   for (const auto& t : p.ports) e.sample("portguard_ports_reserved", target_labels(describe_target(t.target, t.protocol)), t.reserved);
   e.gauge("portguard_conflicts", "Required ports held by a process other than the service that needs them (event 3001).", p.conflicts);
   e.gauge("portguard_ports_at_risk", "Required ports inside the dynamic port range and not reserved (event 2004).", p.ports_at_risk);
+  if (!p.dynamic_range_drift.empty()) {   // [guard.dynamic_range] (issue 16): only when guarded
+    e.family("portguard_dynamic_range_drift", "gauge",
+             "1 when the protocol's dynamic port range differs from [guard.dynamic_range] after the last complete pass (event 2007).");
+    for (const auto& [protocol, drift] : p.dynamic_range_drift)
+      e.sample("portguard_dynamic_range_drift", "protocol=\"" + std::string(to_string(protocol)) + "\"", drift ? 1 : 0);
+  }
   e.gauge("portguard_pending_reboot", "1 while a reserved-ports change waits for a reboot (event 2002).", s.pending_reboot ? 1 : 0);
   e.gauge("portguard_pending_dns_restart", "1 while a DNS socket pool change waits for a DNS service restart (event 2003).",
           s.pending_dns_restart ? 1 : 0);

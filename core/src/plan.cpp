@@ -1,6 +1,7 @@
 #include "portguard/core/plan.hpp"
 
 #include "portguard/core/port_list_codec.hpp"
+#include "portguard/core/ports.hpp"
 #include "text.hpp"
 
 #include <algorithm>
@@ -44,7 +45,27 @@ bool RangeChange::broader_than_required() const {
 }
 
 bool ReservationPlan::has_changes() const noexcept {
-  return std::any_of(targets.begin(), targets.end(), [](const TargetPlan& t) { return t.has_changes(); });
+  return std::any_of(targets.begin(), targets.end(), [](const TargetPlan& t) { return t.has_changes(); }) ||
+         std::any_of(dynamic_ranges.begin(), dynamic_ranges.end(), [](const DynamicRangePlan& d) { return d.has_changes(); });
+}
+
+std::string dynamic_range_problem(PortRange range) {
+  if (range.first() < min_dynamic_range_start)
+    return "starts at " + std::to_string(range.first()) + ", below " + std::to_string(min_dynamic_range_start) +
+           " (Windows never hands out lower ports at random; the default range is 49152-65535)";
+  if (range.size() < min_dynamic_range_ports)
+    return "has " + std::to_string(range.size()) + " ports, fewer than the " + std::to_string(min_dynamic_range_ports) +
+           " Windows requires (fewer risks port exhaustion)";
+  return {};
+}
+
+std::string_view to_string(RangeRestore restore) noexcept {
+  switch (restore) {
+    case RangeRestore::wmi: return "wmi";
+    case RangeRestore::max_user_port: return "max-user-port";
+    case RangeRestore::manual: return "manual";
+  }
+  return "?";
 }
 
 bool ReservationPlan::blocked() const noexcept {
@@ -630,7 +651,8 @@ struct Planner {
       const PortSet& reserved = held[static_cast<std::size_t>(p)];
       std::vector<std::pair<PortRange, bool>> parts;
       for (const auto& range : exposed.intersected(reserved)) parts.emplace_back(range, true);
-      for (const auto& range : exposed.minus(reserved)) parts.emplace_back(range, false);
+      for (const auto& range : exposed.minus(reserved).minus(exposed_by_widening[static_cast<std::size_t>(p)]))
+        parts.emplace_back(range, false);
       std::sort(parts.begin(), parts.end());
       for (const auto& [range, safe] : parts) {
         const ReqRefs why = overlapping(reqs, p, range);
@@ -734,9 +756,114 @@ struct Planner {
     }
   }
 
+  // --- [guard.dynamic_range] (issue 16 item 1) ---------------------------------------------------
+
+  /// Per protocol, required ports that the policy's expected range keeps out of the dynamic range,
+  /// that the current (widened) range exposes, and that no effective mechanism reserves. Reported as
+  /// dynamic-range-exposes instead of at-risk: one exposure, one alert.
+  std::array<PortSet, 2> exposed_by_widening;
+
+  /// The commands an administrator runs where Windows documents no interface PortGuard may call.
+  static std::string netsh_commands(Protocol p, PortRange r) {
+    const std::string args = std::string(to_string(p)) + " start=" + std::to_string(r.first()) + " num=" + std::to_string(r.size());
+    return "netsh int ipv4 set dynamicport " + args + " and netsh int ipv6 set dynamicport " + args;
+  }
+
+  /// How this host's range of `p` can be put back to `want`, and what that means.
+  std::pair<RangeRestore, std::string> restore_path(Protocol p, PortRange want, const DynamicPortRange& now) const {
+    const WindowsVersion& v = snap.version;
+    if (v.major < 6) {
+      // Windows 2000/XP/2003: one range for TCP and UDP, 1025..MaxUserPort, MaxUserPort 5000..65534.
+      for (const auto& other : settings.dynamic_ranges) {
+        if (other.protocol != p && other.range != want)
+          return {RangeRestore::manual, "MaxUserPort sets one range for TCP and UDP, but [guard.dynamic_range] expects " +
+                                            want.to_string() + " for " + std::string(to_string(p)) + " and " + other.range.to_string() +
+                                            " for " + std::string(to_string(other.protocol)) + "; expect the same range for both"};
+      }
+      if (want.first() != min_dynamic_range_start || want.last() < 5000 || want.last() > 65534)
+        return {RangeRestore::manual, "on " + v.describe() + " the range is always 1025..MaxUserPort with MaxUserPort from 5000 to 65534, so " +
+                                          want.to_string() + " cannot be set; expect a range such as \"1025-5000\" (the default)"};
+      return {RangeRestore::max_user_port, "PortGuard sets " + std::string(registry_paths::tcpip_parameters) + "\\MaxUserPort = " +
+                                               std::to_string(want.last()) + " (REG_DWORD); it takes effect at the next boot"};
+    }
+    const bool wmi = v.major > 6 || v.minor >= 2;
+    const std::string cls = p == Protocol::udp ? "MSFT_NetUDPSetting" : "MSFT_NetTCPSetting";
+    if (wmi && now.source == cls)
+      return {RangeRestore::wmi, "PortGuard sets DynamicPortRangeStartPort = " + std::to_string(want.first()) +
+                                     " and DynamicPortRangeNumberOfPorts = " + std::to_string(want.size()) + " on every " + cls +
+                                     " instance (WMI root\\StandardCimv2); it takes effect at once"};
+    return {RangeRestore::manual, std::string(wmi ? "WMI " + cls + " could not be read here, so PortGuard does not write it"
+                                                  : v.describe() + " offers no documented interface to set the range") +
+                                      "; as an administrator run: " + netsh_commands(p, want)};
+  }
+
+  void plan_dynamic_ranges() {
+    for (const auto& want : settings.dynamic_ranges) {
+      const auto now = snap.dynamic_range(want.protocol);
+      if (!now) continue;
+      DynamicRangePlan d;
+      d.protocol = want.protocol;
+      d.expected = want;
+      d.current = now->range;
+      d.current_source = now->source;
+      // 2003's default (MaxUserPort not set) is a fact, not a guess; elsewhere "assumed" means unread.
+      d.known = !now->assumed || snap.version.major < 6;
+      std::tie(d.restore, d.how) = restore_path(want.protocol, want.range, *now);
+      const std::string proto = protocol_upper(want.protocol);
+      if (!d.known) {
+        add("dynamic-range-unknown", Severity::info, false,
+            "The " + proto + " dynamic port range could not be read (" + now->source + "), so [guard.dynamic_range] (" + want.source +
+                ", " + want.range.to_string() + ") cannot be checked. Read it with: netsh int ipv4 show dynamicport " +
+                std::string(to_string(want.protocol)) + ", and record it as REG_SZ \"start-end\" in HKLM\\SOFTWARE\\PortGuard\\Parameters\\DynamicPortRange" +
+                (want.protocol == Protocol::udp ? "Udp" : "Tcp") + ".");
+      } else if (d.drifted()) {
+        Finding f;
+        f.code = "dynamic-range-drift";
+        f.severity = Severity::warning;
+        f.message = "The " + proto + " dynamic port range is " + d.current.to_string() + " (" + d.current_source + "), but the policy expects " +
+                    want.range.to_string() + " (" + want.source + "); " + d.how + ".";
+        f.protocol = want.protocol;
+        f.range = d.current;
+        out.findings.push_back(std::move(f));
+        exposed_by_widening[static_cast<std::size_t>(want.protocol)] =
+            PortSet{d.current}.minus(PortSet{want.range});   // narrowed below to required, unreserved ports
+      }
+      out.dynamic_ranges.push_back(std::move(d));
+    }
+  }
+
+  /// Required ports the widening exposes, not reserved by any effective mechanism: one error per
+  /// maximal range, naming the port and every service that needs it.
+  void report_widening_exposures() {
+    const auto held = protected_now();
+    for (Protocol p : {Protocol::udp, Protocol::tcp}) {
+      PortSet& exposed = exposed_by_widening[static_cast<std::size_t>(p)];
+      if (exposed.empty()) continue;
+      std::vector<PortRange> needed;
+      for (const auto& r : reqs)
+        if (r.protocol == p && r.ports.first() != 0) needed.push_back(r.ports);
+      exposed = exposed.intersected(PortSet::from_ranges(std::move(needed))).minus(held[static_cast<std::size_t>(p)]);
+      const DynamicRangePlan* d = nullptr;
+      for (const auto& x : out.dynamic_ranges)
+        if (x.protocol == p) d = &x;
+      for (const auto& range : exposed) {
+        const ReqRefs why = overlapping(reqs, p, range);
+        add_condition("dynamic-range-exposes", Severity::error,
+                      ports_text(p, range) + " needed by " + describe_all(why) + " is exposed: the dynamic port range was widened to " +
+                          d->current.to_string() + " (" + d->current_source + "), the policy expects " + d->expected.range.to_string() +
+                          ", and nothing reserves the port, so any program asking for a random port can take it. " +
+                          (d->restore == RangeRestore::manual ? "Restore the range (" + d->how + ")"
+                                                              : "Run portguard repair (or let the guard in enforce mode) restore the range") +
+                          ".",
+                      p, range, why);
+      }
+    }
+  }
+
   void analyse_risks() {
     report_invalid_ports();
     report_left_out();
+    report_widening_exposures();
     report_at_risk();
     report_holders();
   }
@@ -748,8 +875,9 @@ ReservationPlan plan(const HostSnapshot& snapshot, const Requirements& requireme
   ReservationPlan out;
   out.version = snapshot.version;
   out.settings = settings;
-  Planner planner{snapshot, requirements, settings, out, {}, {}};
+  Planner planner{snapshot, requirements, settings, out, {}, {}, {}};
   planner.plan_targets();
+  planner.plan_dynamic_ranges();
   planner.check_dynamic_rail();
   planner.analyse_risks();
   return out;

@@ -130,6 +130,15 @@ std::string render_text(const ReservationPlan& plan) {
     }
     if (!t.has_changes()) out += "  no changes\n";
   }
+  // [guard.dynamic_range] (issue 16): shown only when the policy guards the range.
+  for (const auto& d : plan.dynamic_ranges) {
+    out += "\ndynamic-range/" + std::string(to_string(d.protocol)) + "  (expected " + d.expected.range.to_string() + ", " +
+           d.expected.source + ")\n";
+    out += "  current: " + d.current.to_string() + " (" + d.current_source + (d.known ? "" : ", not read from the host") + ")\n";
+    if (!d.known) out += "  cannot be checked\n";
+    else if (!d.drifted()) out += "  no changes\n";
+    else out += std::string(d.has_changes() ? "  restore: " : "  not restored by PortGuard: ") + d.how + "\n";
+  }
   out += "\nFindings:\n";
   if (plan.findings.empty()) out += "  none\n";
   for (const auto& f : plan.findings) {
@@ -187,6 +196,15 @@ std::string render_json(const ReservationPlan& plan) {
     targets.push_back(std::move(j));
   }
   doc["targets"] = std::move(targets);
+  if (!plan.dynamic_ranges.empty()) {   // [guard.dynamic_range] (issue 16): absent when not guarded
+    auto ranges = json::array();
+    for (const auto& d : plan.dynamic_ranges) {
+      ranges.push_back({{"protocol", to_string(d.protocol)}, {"expected", d.expected.range.to_string()}, {"expected_source", d.expected.source},
+                        {"current", d.current.to_string()}, {"current_source", d.current_source}, {"known", d.known},
+                        {"drifted", d.drifted()}, {"has_changes", d.has_changes()}, {"restore", to_string(d.restore)}, {"how", d.how}});
+    }
+    doc["dynamic_ranges"] = std::move(ranges);
+  }
 
   auto findings = json::array();
   for (const auto& f : plan.findings) {

@@ -43,6 +43,10 @@ nlohmann::json report_json(const ApplyReport& report, bool dry_run, const std::s
     j["outcomes"].push_back({{"target", describe_target(o.target, o.protocol)}, {"changed", o.changed}, {"backup_id", o.backup_id},
                              {"error", o.error}, {"takes_effect", to_string(o.takes_effect)}, {"before", o.before}, {"after", o.after}});
   }
+  for (const auto& o : report.ranges) {   // [guard.dynamic_range] (issue 16)
+    j["outcomes"].push_back({{"target", dynamic_range_key(o.protocol)}, {"method", o.method}, {"changed", o.changed}, {"backup_id", o.backup_id},
+                             {"error", o.error}, {"takes_effect", to_string(o.takes_effect)}, {"before", o.before}, {"after", o.after}});
+  }
   return j;
 }
 
@@ -105,7 +109,7 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
   if (json) {
     io.out << report_json(report, dry_run, "").dump(2) << '\n';
   } else {
-    if (report.outcomes.empty()) io.out << "Nothing to do: every managed target already holds what the policy requires.\n";
+    if (report.outcomes.empty() && report.ranges.empty()) io.out << "Nothing to do: every managed target already holds what the policy requires.\n";
     if (report.replanned()) io.out << "Another writer changed a value meanwhile; re-planned " << report.replans << " time(s).\n";
     for (const auto& o : report.outcomes) {
       const std::string name = describe_target(o.target, o.protocol);
@@ -117,6 +121,17 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
       if (!dry_run) io.out << "; backup " << o.backup_id << "; takes effect " << (o.takes_effect == TakesEffect::immediately ? "" : "at the ")
                            << to_string(o.takes_effect);
       io.out << '\n';
+    }
+    for (const auto& o : report.ranges) {   // [guard.dynamic_range] (issue 16)
+      const std::string name = dynamic_range_key(o.protocol);
+      if (!o.error.empty()) {
+        io.out << name << ": FAILED: " << o.error << '\n';
+      } else if (o.changed) {
+        io.out << name << ": " << (dry_run ? "would set" : "set") << " " << o.after << " through " << o.method << " (was " << o.before << ")";
+        if (!dry_run) io.out << "; backup " << o.backup_id << "; takes effect " << (o.takes_effect == TakesEffect::immediately ? "" : "at the ")
+                             << to_string(o.takes_effect);
+        io.out << '\n';
+      }
     }
   }
   if (!report.ok()) {

@@ -18,7 +18,34 @@ namespace po = boost::program_options;
 
 namespace {
 
+/// What a backup is of: "reserved-ports", "dynamic-range/udp (MSFT_NetUDPSetting)".
+std::string backup_subject(const Backup& b) {
+  if (b.dynamic_range) return dynamic_range_key(b.dynamic_range->protocol) + " (" + b.dynamic_range->method + ")";
+  return describe_target(b.target, b.protocol);
+}
+
+/// --restore of a dynamic-range backup ([guard.dynamic_range], issue 16).
+int restore_dynamic_range(LiveHost& live, const Backup& b, bool dry_run, bool json, cli::Io io) {
+  const RangeOutcome o = live.applier.restore_dynamic_range(b, dry_run);
+  const std::string name = backup_subject(b);
+  if (json) {
+    io.out << nlohmann::json{{"ok", o.error.empty()}, {"target", name}, {"restored", b.id}, {"backup_of_current", o.backup_id},
+                             {"error", o.error}, {"before", o.before}, {"after", o.after}, {"dry_run", dry_run}}
+                  .dump(2)
+           << '\n';
+  } else if (!o.error.empty()) {
+    io.out << name << ": FAILED: " << o.error << '\n';
+  } else if (dry_run) {
+    io.out << name << ": would restore backup " << b.id << " [" << o.after << "] (now [" << o.before << "])\n";
+  } else {
+    io.out << name << ": restored backup " << b.id << " [" << o.after << "] (was [" << o.before << "]; that range is in backup " << o.backup_id
+           << "); takes effect " << (o.takes_effect == TakesEffect::immediately ? "" : "at the ") << to_string(o.takes_effect) << '\n';
+  }
+  return o.error.empty() ? cli::exit_ok : cli::exit_error;
+}
+
 std::string previous_text(const Backup& b) {
+  if (b.dynamic_range) return b.dynamic_range->previous.to_string();
   if (b.target == Target::persistent_reservation) {
     const auto blocks = describe_reservations(b.previous_reservations);
     return blocks.empty() ? "(no reservations)" : join(blocks);
@@ -58,7 +85,7 @@ int command_rollback(const std::vector<std::string>& args, cli::Io io) {
     if (json) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& b : all) {
-        j.push_back({{"id", b.id}, {"created_at", b.created_at}, {"target", describe_target(b.target, b.protocol)}, {"reason", b.reason},
+        j.push_back({{"id", b.id}, {"created_at", b.created_at}, {"target", backup_subject(b)}, {"reason", b.reason},
                      {"previous", previous_text(b)}});
       }
       io.out << j.dump(2) << '\n';
@@ -66,7 +93,7 @@ int command_rollback(const std::vector<std::string>& args, cli::Io io) {
       io.out << "No backups in " << live.backups.directory().string() << ": PortGuard has changed nothing on this host yet.\n";
     } else {
       for (const auto& b : all) {
-        io.out << b.id << "  " << b.created_at << "  " << describe_target(b.target, b.protocol) << "  was " << previous_text(b) << "  ("
+        io.out << b.id << "  " << b.created_at << "  " << backup_subject(b) << "  was " << previous_text(b) << "  ("
                << b.reason << ")\n";
       }
     }
@@ -77,6 +104,8 @@ int command_rollback(const std::vector<std::string>& args, cli::Io io) {
   const std::string id = vm["restore"].as<std::string>();
   TargetOutcome o;
   try {
+    if (const auto found = live.backups.load(id); found && found->dynamic_range)
+      return restore_dynamic_range(live, *found, vm.count("dry-run") != 0, json, io);
     o = live.applier.restore(id, vm.count("dry-run") != 0);
   } catch (const InputError& e) {
     io.err << "portguard rollback: " << e.what() << '\n';

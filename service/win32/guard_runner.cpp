@@ -1,4 +1,5 @@
 #include "win32/guard_runner.hpp"
+#include "win32/system_probe.hpp"
 
 #include "portguard/config/policy.hpp"
 #include "portguard/core/apply.hpp"
@@ -240,6 +241,8 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
   HostAdapters host = make_host_adapters(&ledger);
   BackupStore backups(options.data_dir / "backups", clock);
   Applier applier(*host.registry, *host.reservations, backups, &ledger);
+  Win32DynamicRangeWmi dynamic_range_wmi;   // [guard.dynamic_range] on Windows 8 / 2012+ (issue 16)
+  applier.set_dynamic_range_wmi(&dynamic_range_wmi);
   Guard guard(*host.probe, applier, sink, clock, GuardSettings{}, options.data_dir / "state");
   PolicyKeeper policy(guard, options, *log);
   const auto publish_metrics = [&] {

@@ -12,7 +12,9 @@ LiveHost::LiveHost()
       reservations(&ledger),
       probe(registry, reservations),
       backups(backups_dir(), clock),
-      applier(registry, reservations, backups, &ledger) {}
+      applier(registry, reservations, backups, &ledger) {
+  applier.set_dynamic_range_wmi(&dynamic_range_wmi);
+}
 
 PolicyChoice choose_policy(const std::string& file, const std::string& services_file, bool optional) {
   std::error_code ec;

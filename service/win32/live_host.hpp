@@ -34,6 +34,7 @@ struct LiveHost {
   Win32PersistentReservationApi reservations;
   Win32SystemProbe probe;
   BackupStore backups;
+  Win32DynamicRangeWmi dynamic_range_wmi;
   Applier applier;
 };
 

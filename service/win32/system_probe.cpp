@@ -289,54 +289,81 @@ struct bstr_traits {
 };
 using unique_bstr = unique_handle<bstr_traits>;
 
+/// COM for one WMI call on this thread (MTA); uninitialised on scope exit when this call initialised it.
+class ComScope {
+public:
+  ComScope() : init_(::CoInitializeEx(nullptr, COINIT_MULTITHREADED)) {}
+  ~ComScope() {
+    if (SUCCEEDED(init_)) ::CoUninitialize();
+  }
+  ComScope(const ComScope&) = delete;
+  ComScope& operator=(const ComScope&) = delete;
+  bool usable() const noexcept { return SUCCEEDED(init_) || init_ == RPC_E_CHANGED_MODE; }
+
+private:
+  HRESULT init_;
+};
+
+/// root\StandardCimv2 with an explicit proxy blanket; empty when WMI cannot be reached.
+com_ptr<IWbemServices> standard_cimv2() {
+  com_ptr<IWbemLocator> locator;
+  if (FAILED(::CoCreateInstance(CLSID_WbemLocator, nullptr, CLSCTX_INPROC_SERVER, IID_IWbemLocator, reinterpret_cast<void**>(locator.put()))))
+    return {};
+  unique_bstr ns(::SysAllocString(L"ROOT\\StandardCimv2"));
+  com_ptr<IWbemServices> services;
+  if (!ns || FAILED(locator.get()->ConnectServer(ns.get(), nullptr, nullptr, nullptr, 0, nullptr, nullptr, services.put()))) return {};
+  // N.B. without an explicit blanket the proxy may use an authentication level WMI refuses.
+  if (FAILED(::CoSetProxyBlanket(services.get(), RPC_C_AUTHN_WINNT, RPC_C_AUTHZ_NONE, nullptr, RPC_C_AUTHN_LEVEL_CALL,
+                                 RPC_C_IMP_LEVEL_IMPERSONATE, nullptr, EOAC_NONE)))
+    return {};
+  return services;
+}
+
+const wchar_t* setting_class(Protocol protocol) { return protocol == Protocol::udp ? L"MSFT_NetUDPSetting" : L"MSFT_NetTCPSetting"; }
+
+/// Every instance of the protocol's setting class (TCP: one per template), each row waited for at
+/// most 5 s so a hung WMI cannot hang a check. nullopt when the query cannot run.
+std::optional<std::vector<com_ptr<IWbemClassObject>>> setting_rows(IWbemServices* services, Protocol protocol) {
+  unique_bstr wql(::SysAllocString(L"WQL"));
+  unique_bstr query(::SysAllocString((std::wstring(L"SELECT * FROM ") + setting_class(protocol)).c_str()));
+  com_ptr<IEnumWbemClassObject> rows;
+  if (!wql || !query ||
+      FAILED(services->ExecQuery(wql.get(), query.get(), WBEM_FLAG_FORWARD_ONLY | WBEM_FLAG_RETURN_IMMEDIATELY, nullptr, rows.put())))
+    return std::nullopt;
+  std::vector<com_ptr<IWbemClassObject>> out;
+  for (;;) {
+    com_ptr<IWbemClassObject> row;
+    ULONG returned = 0;
+    if (rows.get()->Next(5000, 1, row.put(), &returned) != WBEM_S_NO_ERROR || returned == 0) break;
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::optional<long> wmi_number(IWbemClassObject* row, const wchar_t* name) {
+  VARIANT v;
+  ::VariantInit(&v);
+  std::optional<long> out;
+  if (SUCCEEDED(row->Get(name, 0, &v, nullptr, nullptr)) && SUCCEEDED(::VariantChangeType(&v, &v, 0, VT_I4))) out = v.lVal;
+  ::VariantClear(&v);
+  return out;
+}
+
 /// The dynamic range of one protocol from WMI (Windows 8 / 2012 and later): root\StandardCimv2
 /// MSFT_NetUDPSetting / MSFT_NetTCPSetting. TCP has one instance per setting template (Internet,
 /// Datacenter, Compat, ...): the envelope of all of them is returned, since a port inside any of
 /// them can be handed out. nullopt when WMI cannot answer (older Windows, Wine, WMI broken).
 std::optional<PortRange> wmi_dynamic_range(Protocol protocol) {
-  const HRESULT init = ::CoInitializeEx(nullptr, COINIT_MULTITHREADED);
-  if (FAILED(init) && init != RPC_E_CHANGED_MODE) return std::nullopt;
-  struct Uninit {
-    bool on;
-    ~Uninit() {
-      if (on) ::CoUninitialize();
-    }
-  } uninit{SUCCEEDED(init)};
-
-  com_ptr<IWbemLocator> locator;
-  if (FAILED(::CoCreateInstance(CLSID_WbemLocator, nullptr, CLSCTX_INPROC_SERVER, IID_IWbemLocator, reinterpret_cast<void**>(locator.put()))))
-    return std::nullopt;
-  unique_bstr ns(::SysAllocString(L"ROOT\\StandardCimv2"));
-  com_ptr<IWbemServices> services;
-  if (!ns || FAILED(locator.get()->ConnectServer(ns.get(), nullptr, nullptr, nullptr, 0, nullptr, nullptr, services.put()))) return std::nullopt;
-  // N.B. without an explicit blanket the proxy may use an authentication level WMI refuses.
-  if (FAILED(::CoSetProxyBlanket(services.get(), RPC_C_AUTHN_WINNT, RPC_C_AUTHZ_NONE, nullptr, RPC_C_AUTHN_LEVEL_CALL,
-                                 RPC_C_IMP_LEVEL_IMPERSONATE, nullptr, EOAC_NONE)))
-    return std::nullopt;
-  unique_bstr wql(::SysAllocString(L"WQL"));
-  unique_bstr query(::SysAllocString(protocol == Protocol::udp
-                                         ? L"SELECT DynamicPortRangeStartPort, DynamicPortRangeNumberOfPorts FROM MSFT_NetUDPSetting"
-                                         : L"SELECT DynamicPortRangeStartPort, DynamicPortRangeNumberOfPorts FROM MSFT_NetTCPSetting"));
-  com_ptr<IEnumWbemClassObject> rows;
-  if (!wql || !query ||
-      FAILED(services.get()->ExecQuery(wql.get(), query.get(), WBEM_FLAG_FORWARD_ONLY | WBEM_FLAG_RETURN_IMMEDIATELY, nullptr, rows.put())))
-    return std::nullopt;
+  ComScope com;
+  if (!com.usable()) return std::nullopt;
+  const auto services = standard_cimv2();
+  if (!services) return std::nullopt;
+  const auto rows = setting_rows(services.get(), protocol);
+  if (!rows) return std::nullopt;
   std::optional<PortRange> envelope;
-  for (;;) {
-    com_ptr<IWbemClassObject> row;
-    ULONG returned = 0;
-    // Bounded wait: a hung WMI must not hang a check.
-    if (rows.get()->Next(5000, 1, row.put(), &returned) != WBEM_S_NO_ERROR || returned == 0) break;
-    auto number = [&](const wchar_t* name) -> std::optional<long> {
-      VARIANT v;
-      ::VariantInit(&v);
-      std::optional<long> out;
-      if (SUCCEEDED(row.get()->Get(name, 0, &v, nullptr, nullptr)) && SUCCEEDED(::VariantChangeType(&v, &v, 0, VT_I4))) out = v.lVal;
-      ::VariantClear(&v);
-      return out;
-    };
-    const auto start = number(L"DynamicPortRangeStartPort");
-    const auto count = number(L"DynamicPortRangeNumberOfPorts");
+  for (const auto& row : *rows) {
+    const auto start = wmi_number(row.get(), L"DynamicPortRangeStartPort");
+    const auto count = wmi_number(row.get(), L"DynamicPortRangeNumberOfPorts");
     if (!start || !count || *start < 1 || *count < 1 || *start + *count - 1 > 65535) continue;
     const PortRange r = PortRange::make(*start, *start + *count - 1);
     envelope = envelope ? PortRange::make(std::min(envelope->first(), r.first()), std::max(envelope->last(), r.last())) : r;
@@ -344,12 +371,61 @@ std::optional<PortRange> wmi_dynamic_range(Protocol protocol) {
   return envelope;
 }
 
+/// Sets DynamicPortRangeStartPort / DynamicPortRangeNumberOfPorts on every instance (what
+/// Set-NetUDPSetting / Set-NetTCPSetting do). Throws Error naming the instance and the HRESULT.
+void write_wmi_dynamic_range(Protocol protocol, PortRange range) {
+  ComScope com;
+  const std::string cls = narrow(setting_class(protocol));
+  if (!com.usable()) throw Error("cannot set the dynamic port range through WMI " + cls + ": COM could not be initialised");
+  const auto services = standard_cimv2();
+  if (!services) throw Error("cannot set the dynamic port range: WMI root\\StandardCimv2 cannot be reached");
+  const auto rows = setting_rows(services.get(), protocol);
+  if (!rows || rows->empty()) throw Error("cannot set the dynamic port range: WMI lists no " + cls + " instance");
+  const auto put = [](IWbemClassObject* row, const wchar_t* name, long value) {
+    VARIANT v;
+    ::VariantInit(&v);
+    v.vt = VT_I4;
+    v.lVal = value;
+    const HRESULT hr = row->Put(name, 0, &v, 0);
+    ::VariantClear(&v);
+    return hr;
+  };
+  for (const auto& row : *rows) {
+    HRESULT hr = put(row.get(), L"DynamicPortRangeStartPort", range.first());
+    if (SUCCEEDED(hr)) hr = put(row.get(), L"DynamicPortRangeNumberOfPorts", static_cast<long>(range.size()));
+    if (SUCCEEDED(hr)) hr = services.get()->PutInstance(row.get(), WBEM_FLAG_UPDATE_ONLY, nullptr, nullptr);
+    if (FAILED(hr)) {
+      char code[16];
+      std::snprintf(code, sizeof code, "0x%08lX", static_cast<unsigned long>(hr));
+      const auto name = [&]() -> std::string {
+        VARIANT v;
+        ::VariantInit(&v);
+        std::string out = "(unnamed)";
+        if (SUCCEEDED(row.get()->Get(L"SettingName", 0, &v, nullptr, nullptr)) && v.vt == VT_BSTR) out = narrow(v.bstrVal);
+        ::VariantClear(&v);
+        return out;
+      }();
+      throw Error("WMI " + cls + " instance '" + name + "' refused DynamicPortRangeStartPort = " + std::to_string(range.first()) +
+                  ", DynamicPortRangeNumberOfPorts = " + std::to_string(range.size()) + " (IWbemServices::PutInstance, HRESULT " + code + ")");
+    }
+  }
+}
+
 /// WMI is slow to start (COM, the WMI service): the guard's passes reuse an answer for a minute.
+struct WmiCache {
+  std::mutex mutex;
+  std::optional<PortRange> cached[2];
+  std::chrono::steady_clock::time_point when[2];
+  bool valid[2] = {false, false};
+};
+WmiCache& wmi_cache() {
+  static WmiCache cache;
+  return cache;
+}
+
 std::optional<PortRange> cached_wmi_dynamic_range(Protocol protocol) {
-  static std::mutex mutex;
-  static std::optional<PortRange> cached[2];
-  static std::chrono::steady_clock::time_point when[2];
-  static bool valid[2] = {false, false};
+  WmiCache& c = wmi_cache();
+  auto& [mutex, cached, when, valid] = c;
   const int i = protocol == Protocol::udp ? 0 : 1;
   std::lock_guard lock(mutex);
   const auto now = std::chrono::steady_clock::now();
@@ -361,7 +437,25 @@ std::optional<PortRange> cached_wmi_dynamic_range(Protocol protocol) {
   return cached[i];
 }
 
+/// Forgets the cached answer after a write, so the next capture reads what was written.
+void forget_cached_wmi_dynamic_range(Protocol protocol) {
+  WmiCache& c = wmi_cache();
+  std::lock_guard lock(c.mutex);
+  c.valid[protocol == Protocol::udp ? 0 : 1] = false;
+}
+
 } // namespace
+
+std::optional<PortRange> Win32DynamicRangeWmi::read(Protocol protocol) { return wmi_dynamic_range(protocol); }
+
+void Win32DynamicRangeWmi::write(Protocol protocol, PortRange range) {
+  // N.B. forget the cache even when a later instance fails: earlier instances may have changed.
+  struct Forget {
+    Protocol p;
+    ~Forget() { forget_cached_wmi_dynamic_range(p); }
+  } forget{protocol};
+  write_wmi_dynamic_range(protocol, range);
+}
 
 WindowsVersion real_windows_version() {
   using RtlGetVersionFn = LONG(WINAPI*)(OSVERSIONINFOEXW*);

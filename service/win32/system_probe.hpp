@@ -23,6 +23,14 @@ private:
   PersistentReservationApi& reservations_;
 };
 
+/// WMI root\StandardCimv2 MSFT_NetUDPSetting / MSFT_NetTCPSetting (Windows 8 / 2012+; not under
+/// Wine, which has no such classes). Real-Windows-only: docs/testing.md.
+class Win32DynamicRangeWmi : public DynamicRangeWmi {
+public:
+  std::optional<PortRange> read(Protocol protocol) override;
+  void write(Protocol protocol, PortRange range) override;
+};
+
 /// The version Windows really runs: RtlGetVersion, which compatibility shims do not lie to.
 WindowsVersion real_windows_version();
 /// Installed Win32 services with state and PID (one SCM enumeration) and, for ServiceDetail::full,

@@ -337,3 +337,44 @@ TEST_CASE("[monitoring] textfile_dir: an absolute folder, validated like any oth
   CHECK(folder_path_problem("C:\\x:y").has_value());
   CHECK_FALSE(folder_path_problem("D:\\").has_value());
 }
+
+// --- [guard.dynamic_range] (issue 16 item 1) -------------------------------------------------------
+
+TEST_CASE("[guard.dynamic_range]: the expected range per protocol, with its policy line", "[policy][dynamic-range]") {
+  const Policy none = load("[guard]\nmode = \"merge\"\n");
+  CHECK(none.plan.dynamic_ranges.empty());   // not guarded unless the policy says so
+
+  const Policy p = load("[guard]\nmode = \"merge\"\n\n[guard.dynamic_range]\nudp = \"49152-65535\"\ntcp = \"10000-20000\"\n");
+  REQUIRE(p.plan.dynamic_ranges.size() == 2);
+  CHECK(p.plan.dynamic_ranges[0] == ExpectedDynamicRange{Protocol::udp, PortRange::make(49152, 65535), "policy.toml:5"});
+  CHECK(p.plan.dynamic_ranges[1] == ExpectedDynamicRange{Protocol::tcp, PortRange::make(10000, 20000), "policy.toml:6"});
+  // Windows' own bounds are accepted exactly: start 1025, 255 ports, end 65535.
+  CHECK(load("[guard.dynamic_range]\nudp = \"1025-1279\"\n").plan.dynamic_ranges.at(0).range == PortRange::make(1025, 1279));
+  CHECK(load("[guard.dynamic_range]\nudp = \"65281-65535\"\n").plan.dynamic_ranges.at(0).range == PortRange::make(65281, 65535));
+}
+
+TEST_CASE("[guard.dynamic_range]: bad ranges name the line and what to write", "[policy][dynamic-range][messages]") {
+  const auto errors = errors_of(R"([guard.dynamic_range]
+udp = "1024-65535"
+tcp = "60000-60100"
+)");
+  CHECK(errors == std::vector<std::string>{
+                      "policy.toml:2:7: dynamic range '1024-65535' for udp starts at 1024, below 1025 (Windows never hands out lower ports at "
+                      "random; the default range is 49152-65535); Windows needs a start of 1025 or more and at least 255 ports; write e.g. "
+                      "udp = \"49152-65535\" (the default)",
+                      "policy.toml:3:7: dynamic range '60000-60100' for tcp has 101 ports, fewer than the 255 Windows requires (fewer risks "
+                      "port exhaustion); Windows needs a start of 1025 or more and at least 255 ports; write e.g. tcp = \"49152-65535\" (the default)",
+                  });
+  CHECK(errors_of("[guard.dynamic_range]\nudp = \"65535-49152\"\n") ==
+        std::vector<std::string>{"policy.toml:2:7: reversed dynamic range '65535-49152' for udp; write \"49152-65535\" (smaller port first)"});
+  CHECK(errors_of("[guard.dynamic_range]\nudp = \"49152-70000\"\n") ==
+        std::vector<std::string>{"policy.toml:2:7: dynamic range '49152-70000' for udp ends after 65535, the last port; write an end of "
+                                 "65535 or less, e.g. udp = \"49152-65535\""});
+  CHECK_THAT(errors_of("[guard.dynamic_range]\nudp = \"49152\"\n").at(0),
+             Contains("policy.toml:2:7: dynamic range '49152' for udp is not \"start-end\"; write udp = \"49152-65535\""));
+  CHECK(errors_of("[guard.dynamic_range]\nudp = 49152\n") ==
+        std::vector<std::string>{"policy.toml:2:7: 'udp' in [guard.dynamic_range] must be a string \"start-end\", not an integer; write udp = \"49152-65535\""});
+  CHECK(errors_of("[guard.dynamic_range]\nupd = \"49152-65535\"\n") ==
+        std::vector<std::string>{"policy.toml:2:1: unknown key 'upd' in [guard.dynamic_range]; did you mean 'udp'?"});
+  CHECK_THAT(errors_of("[guard.dynamic_range]\n").at(0), Contains("[guard.dynamic_range] is empty; write udp = \"49152-65535\""));
+}

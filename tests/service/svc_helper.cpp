@@ -14,6 +14,10 @@
 //                                 written by the SCM API; the binary is cmd.exe (never started).
 //   read-multi KEY VALUE          prints the REG_MULTI_SZ strings joined by '|', or "<absent>".
 //   read-sz KEY VALUE             prints a REG_SZ value, or "<absent>".
+//   read-dword KEY VALUE          prints a REG_DWORD value in decimal, or "<absent>".
+//   wait-dword KEY VALUE EXPECTED TIMEOUT_MS
+//                                 polls every 5 ms until the REG_DWORD equals EXPECTED (decimal);
+//                                 prints "matched after N ms"; exit 0, or 1 on timeout.
 //   wait-multi KEY VALUE EXPECTED TIMEOUT_MS
 //                                 polls every 5 ms until the value (joined by '|') equals EXPECTED;
 //                                 prints "matched after N ms"; exit 0, or 1 on timeout.
@@ -244,6 +248,35 @@ int cmd_read_sz(const std::wstring& key, const std::wstring& value) {
   return 0;
 }
 
+bool read_dword(const std::wstring& key, const std::wstring& value, DWORD& out) {
+  DWORD size = sizeof out;
+  return ::RegGetValueW(HKEY_LOCAL_MACHINE, key.c_str(), value.c_str(), RRF_RT_REG_DWORD, nullptr, &out, &size) == ERROR_SUCCESS;
+}
+
+int cmd_read_dword(const std::wstring& key, const std::wstring& value) {
+  DWORD v = 0;
+  if (read_dword(key, value, v)) std::printf("%lu\n", static_cast<unsigned long>(v));
+  else std::printf("<absent>\n");
+  return 0;
+}
+
+int cmd_wait_dword(const std::wstring& key, const std::wstring& value, DWORD expected, ULONGLONG timeout_ms) {
+  const ULONGLONG t0 = tick_ms();
+  for (;;) {
+    DWORD v = 0;
+    const bool present = read_dword(key, value, v);
+    if (present && v == expected) {
+      std::printf("matched after %llu ms\n", tick_ms() - t0);
+      return 0;
+    }
+    if (tick_ms() - t0 > timeout_ms) {
+      std::printf("timeout after %llu ms; value is %s\n", timeout_ms, present ? std::to_string(v).c_str() : "<absent>");
+      return 1;
+    }
+    ::Sleep(5);
+  }
+}
+
 int cmd_wait_multi(const std::wstring& key, const std::wstring& value, const std::string& expected, ULONGLONG timeout_ms) {
   const ULONGLONG t0 = tick_ms();
   std::string now;
@@ -389,6 +422,8 @@ int wmain(int argc, wchar_t** argv) {
     return 0;
   }
   if (cmd == L"read-sz" && argc == 4) return cmd_read_sz(arg(2), arg(3));
+  if (cmd == L"read-dword" && argc == 4) return cmd_read_dword(arg(2), arg(3));
+  if (cmd == L"wait-dword" && argc == 6) return cmd_wait_dword(arg(2), arg(3), static_cast<DWORD>(_wtoi64(argv[4])), _wtoi64(argv[5]));
   if (cmd == L"wait-multi" && argc == 6) return cmd_wait_multi(arg(2), arg(3), narrow(arg(4)), _wtoi64(argv[5]));
   if (cmd == L"drift" && argc == 7) return cmd_drift(arg(2), arg(3), narrow(arg(4)), narrow(arg(5)), _wtoi64(argv[6]));
   if (cmd == L"observe" && argc == 7) return cmd_observe(arg(2), arg(3), narrow(arg(4)), narrow(arg(5)), _wtoi64(argv[6]));

@@ -204,6 +204,29 @@ private:
   std::uint64_t next_token_ = 0x1000;
 };
 
+/// WMI MSFT_NetUDPSetting / MSFT_NetTCPSetting in memory (issue 16): Wine has no such classes, so
+/// the Applier's WMI path is tested through this fake only (docs/testing.md, real-Windows-only).
+class FakeDynamicRangeWmi : public DynamicRangeWmi {
+public:
+  std::map<Protocol, PortRange> ranges{{Protocol::udp, PortRange::make(49152, 65535)}, {Protocol::tcp, PortRange::make(49152, 65535)}};
+  bool answers = true;                      // false: WMI cannot answer (read returns nullopt)
+  std::optional<std::string> fail_writes;   // writes throw this instead
+  bool drop_writes = false;                 // writes accepted, nothing stored (verification)
+  std::function<void(Protocol)> hook;       // called at the start of read(): concurrent changes
+  int writes = 0;
+
+  std::optional<PortRange> read(Protocol protocol) override {
+    if (hook) hook(protocol);
+    if (!answers) return std::nullopt;
+    return ranges.at(protocol);
+  }
+  void write(Protocol protocol, PortRange range) override {
+    if (fail_writes) throw Error(*fail_writes);
+    ++writes;
+    if (!drop_writes) ranges.insert_or_assign(protocol, range);
+  }
+};
+
 /// A host that is whatever the test says. When given a FakeRegistryStore / reservation fake, the
 /// mechanism values in each capture come from them, so a re-capture sees changes made since.
 class FakeSystemProbe : public SystemProbe {
@@ -214,6 +237,10 @@ public:
   std::vector<ConfiguredPortQuery> last_queries;
   std::optional<ServiceDetail> last_detail;
   int captures = 0;
+  /// When set, the dynamic ranges of each capture are read as the Win32 probe reads them: from
+  /// `wmi` (source MSFT_Net*Setting) when given, else on Windows 2003 from `registry`'s MaxUserPort.
+  bool derive_dynamic_ranges = false;
+  DynamicRangeWmi* wmi = nullptr;
 
   HostSnapshot capture(const std::vector<ConfiguredPortQuery>& configured_ports, ServiceDetail detail) override {
     ++captures;
@@ -224,6 +251,7 @@ public:
       s.reserved_ports = registry->read_multi_string(registry_paths::tcpip_parameters, registry_paths::reserved_ports_value);
       s.dns_socket_pool_excluded = registry->read_multi_string(registry_paths::dns_parameters, registry_paths::socket_pool_excluded_value);
     }
+    if (derive_dynamic_ranges) s.dynamic_ranges = derived_dynamic_ranges();
     if (reservations != nullptr) {
       if (reservations->available()) {
         std::vector<PersistentReservation> all = reservations->list(Protocol::udp, {});
@@ -234,6 +262,22 @@ public:
       }
     }
     return s;
+  }
+  std::vector<DynamicPortRange> derived_dynamic_ranges() {
+    std::vector<DynamicPortRange> out;
+    for (Protocol p : {Protocol::udp, Protocol::tcp}) {
+      DynamicPortRange d{p, IpVersion::v4, PortRange::make(49152, 65535), true, "documented default"};
+      if (wmi != nullptr) {
+        if (const auto r = wmi->read(p)) d = {p, IpVersion::v4, *r, false, p == Protocol::udp ? "MSFT_NetUDPSetting" : "MSFT_NetTCPSetting"};
+      } else if (registry != nullptr && host.version.major < 6) {
+        const auto max = registry->read_dword(registry_paths::tcpip_parameters, "MaxUserPort");
+        if (max && *max >= 5000 && *max <= 65534) d = {p, IpVersion::v4, PortRange::make(1025, *max), false, "MaxUserPort"};
+        else d = {p, IpVersion::v4, PortRange::make(1025, 5000), true, "default for Windows 5.2 (MaxUserPort not set)"};
+      }
+      out.push_back(d);
+      out.push_back({p, IpVersion::v6, d.range, d.assumed, d.source});
+    }
+    return out;
   }
   bool port_in_use(Protocol protocol, Port port) override {
     return std::any_of(host.ports_in_use.begin(), host.ports_in_use.end(),

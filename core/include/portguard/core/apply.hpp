@@ -45,12 +45,25 @@ struct TargetOutcome {
   std::vector<std::string> after;    // value read back (dry run: the value that would be written)
 };
 
+/// What restoring one protocol's dynamic range did ([guard.dynamic_range], issue 16).
+struct RangeOutcome {
+  Protocol protocol = Protocol::udp;
+  std::string method;                    // "MaxUserPort", "MSFT_NetUDPSetting", "MSFT_NetTCPSetting"
+  bool changed = false;                  // written (or, in a dry run, would be written)
+  std::string backup_id;
+  std::string error;                     // empty on success; a full sentence otherwise
+  TakesEffect takes_effect = TakesEffect::immediately;
+  std::string before;                    // range found right before writing, "1025-60000"
+  std::string after;                     // range read back (dry run: the range that would be written)
+};
+
 struct ApplyReport {
   std::vector<TargetOutcome> outcomes;   // one per target that had changes
+  std::vector<RangeOutcome> ranges;      // one per dynamic range restored (issue 16)
   int replans = 0;                       // how many compare-and-swap conflicts were re-planned
   bool dry_run = false;
 
-  bool ok() const noexcept;              // no outcome has an error
+  bool ok() const noexcept;              // no outcome (target or range) has an error
   bool changed() const noexcept;         // some outcome changed something
   bool replanned() const noexcept { return replans > 0; }
 };
@@ -77,7 +90,20 @@ public:
   /// RefusedError for a registry backup that names another value than its target's.
   TargetOutcome restore(const std::string& backup_id, bool dry_run = false);
 
+  /// Where WMI dynamic ranges are written (Windows 8 / 2012+). Without it a plan that restores a
+  /// range through WMI reports an error for that range; MaxUserPort goes through the registry.
+  void set_dynamic_range_wmi(DynamicRangeWmi* wmi) noexcept { wmi_ = wmi; }
+
+  /// Restores a dynamic-range backup (rollback): validated, the current range backed up first.
+  RangeOutcome restore_dynamic_range(const Backup& backup, bool dry_run);
+
 private:
+  /// validate -> compare (conflict: re-plan) -> back up -> write -> verify, for one protocol's range.
+  RangeOutcome apply_dynamic_range(const DynamicRangePlan& range, const ApplyOptions& options, bool& conflict);
+  std::optional<PortRange> read_dynamic_range(RangeRestore restore, Protocol protocol, bool& max_user_port_present,
+                                              std::optional<RawRegistryValue>& raw);
+  RangeOutcome write_dynamic_range(RangeOutcome out, RangeRestore restore, Protocol protocol, PortRange want, Backup backup);
+
   TargetOutcome apply_registry(const TargetPlan& target, const ApplyOptions& options, bool& conflict);
   TargetOutcome apply_persistent(const TargetPlan& target, const ApplyOptions& options, bool& conflict);
 
@@ -85,6 +111,7 @@ private:
   PersistentReservationApi& reservations_;
   BackupStore& backups_;
   ReservationLedger* ledger_;
+  DynamicRangeWmi* wmi_ = nullptr;
 };
 
 /// Registry location of a registry-backed target; nullopt for persistent-reservation.

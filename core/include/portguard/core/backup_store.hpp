@@ -17,6 +17,15 @@
 
 namespace portguard {
 
+/// The dynamic port range before PortGuard restored it ([guard.dynamic_range], issue 16).
+struct DynamicRangeBackup {
+  std::string method;                     // "MaxUserPort", "MSFT_NetUDPSetting" or "MSFT_NetTCPSetting"
+  Protocol protocol = Protocol::udp;      // the protocol whose range was restored (MaxUserPort: both)
+  PortRange previous = PortRange::make(49152, 65535);
+
+  friend bool operator==(const DynamicRangeBackup&, const DynamicRangeBackup&) = default;
+};
+
 /// The value of one mechanism before PortGuard changed it.
 struct Backup {
   std::string id;                         // assigned by BackupStore::save
@@ -29,6 +38,10 @@ struct Backup {
   std::optional<RawRegistryValue> previous_raw;  // registry targets: exact bytes, when the store offers them
   std::vector<PersistentReservation> previous_reservations;  // persistent-reservation target
   std::string reason;                     // "repair", "rollback of <id>", ...
+  /// Set for a dynamic-range backup ("target": "dynamic-range" in the file; `target` is then
+  /// meaningless). MaxUserPort backups also fill key, value, previous.present and previous_raw
+  /// (the exact REG_DWORD bytes, or absent).
+  std::optional<DynamicRangeBackup> dynamic_range;
 
   friend bool operator==(const Backup&, const Backup&) = default;
 };

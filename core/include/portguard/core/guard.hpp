@@ -207,6 +207,8 @@ private:
   /// every changed target was written and verified.
   bool apply(const ReservationPlan& effective, PassResult& result);
   static std::string target_key(Target target, std::optional<Protocol> protocol);
+  /// 2007 for the drifted dynamic range of `protocol` ([guard.dynamic_range], issue 16).
+  void report_dynamic_range_drift(const ReservationPlan& plan, Protocol protocol);
 
   SystemProbe& probe_;
   Applier& applier_;
@@ -224,5 +226,7 @@ private:
 
 /// "reserved-ports", "persistent-reservation/udp": how events and logs name a target.
 std::string describe_target(Target target, std::optional<Protocol> protocol = std::nullopt);
+/// "dynamic-range/udp": how events, logs and metrics name a guarded dynamic range.
+std::string dynamic_range_key(Protocol protocol);
 
 } // namespace portguard

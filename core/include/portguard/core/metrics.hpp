@@ -48,6 +48,9 @@ struct PassMetrics {
   std::vector<std::string> drifted;     // target keys ("reserved-ports") found drifted (2001/2005)
   std::vector<std::string> repaired;    // target keys written and verified (1003)
   std::vector<std::string> rails;       // codes of the safety rails that blocked a repair (3004)
+  /// [guard.dynamic_range] (issue 16): per guarded protocol, whether its range differs from the
+  /// policy after the pass (event 2007). Empty when the policy does not guard the range.
+  std::vector<std::pair<Protocol, bool>> dynamic_range_drift;
 };
 
 /// Per-target numbers of a plan: compliance (nothing to change) and required/reserved ports per

@@ -31,6 +31,50 @@ struct Allowances {
   bool empty_value = false;       // allow a non-empty value to become empty
 };
 
+// --- [guard.dynamic_range] (issue 16 item 1) -----------------------------------------------------
+
+/// The dynamic port range the policy expects for one protocol ([guard.dynamic_range] udp = "49152-65535").
+/// One range per protocol for IPv4 and IPv6 alike: the interfaces Windows documents for setting it
+/// (WMI MSFT_Net*Setting, MaxUserPort) hold one range per protocol; only netsh distinguishes.
+struct ExpectedDynamicRange {
+  Protocol protocol = Protocol::udp;
+  PortRange range = PortRange::make(49152, 65535);
+  std::string source;                    // "policy.toml:14"
+
+  friend bool operator==(const ExpectedDynamicRange&, const ExpectedDynamicRange&) = default;
+};
+
+/// Windows' own bounds for a dynamic port range: start >= 1025, at least 255 ports, end <= 65535.
+inline constexpr Port min_dynamic_range_start = 1025;
+inline constexpr std::uint32_t min_dynamic_range_ports = 255;
+/// Why `range` cannot be a dynamic port range ("starts at 1000; ..."), or empty when it can. Used by
+/// the policy loader and again by the Applier right before it writes (never write unvalidated).
+std::string dynamic_range_problem(PortRange range);
+
+/// How the dynamic range of a protocol can be put back on this host.
+enum class RangeRestore : std::uint8_t {
+  wmi,            // Windows 8 / 2012+: root\StandardCimv2 MSFT_NetUDPSetting / MSFT_NetTCPSetting
+  max_user_port,  // Windows 2003: Tcpip\Parameters\MaxUserPort (1025..MaxUserPort, next boot)
+  manual,         // no documented interface (Vista-2008 R2), or a range the interface cannot express
+};
+std::string_view to_string(RangeRestore) noexcept;   // "wmi", "max-user-port", "manual"
+
+/// The dynamic range of one protocol compared with the policy's expectation.
+struct DynamicRangePlan {
+  Protocol protocol = Protocol::udp;
+  ExpectedDynamicRange expected;
+  PortRange current = PortRange::make(49152, 65535);
+  std::string current_source;            // where the snapshot read it ("MSFT_NetUDPSetting", "MaxUserPort", ...)
+  bool known = true;                     // false: not read from the host (assumed default): drift cannot be judged
+  RangeRestore restore = RangeRestore::manual;
+  /// restore == manual: why PortGuard cannot write it and the exact commands an admin can run;
+  /// otherwise what PortGuard writes ("MaxUserPort = 5000 (REG_DWORD), takes effect at the next boot").
+  std::string how;
+
+  bool drifted() const noexcept { return known && current != expected.range; }
+  bool has_changes() const noexcept { return drifted() && restore != RangeRestore::manual; }
+};
+
 struct PlanSettings {
   Mode mode = Mode::merge;
   /// Targets to manage. nullopt: every target effective on the snapshot's Windows version.
@@ -38,6 +82,9 @@ struct PlanSettings {
   std::optional<std::vector<Target>> targets;
   SafetyLimits limits;
   Allowances allow;
+  /// [guard.dynamic_range]: empty (the default) means the range is not guarded and nothing about it
+  /// is planned, reported or written.
+  std::vector<ExpectedDynamicRange> dynamic_ranges;
 };
 
 /// One range of a target's diff, with the requirements that explain it (empty for ranges nobody
@@ -113,6 +160,13 @@ std::optional<Severity> parse_severity(std::string_view) noexcept;
 ///   rail-empties-value a non-empty value would become empty
 ///   rail-invalid-port  a requirement covers port 0 or an invalid port
 ///   rail-removals      exact mode would remove entries nobody owns without allow.removals
+///   dynamic-range-drift    the dynamic range of a protocol differs from [guard.dynamic_range]
+///                      (warning; the plan's dynamic_ranges say how it is restored)
+///   dynamic-range-exposes  a required port that the expected range keeps outside the dynamic
+///                      range lies inside the current (widened) one and is not reserved (error;
+///                      replaces at-risk for those ports, so one exposure is one alert)
+///   dynamic-range-unknown  [guard.dynamic_range] names a protocol whose range could not be read
+///                      (info: drift cannot be judged; the message says how to read it)
 struct Finding {
   std::string code;
   Severity severity = Severity::info;
@@ -131,6 +185,7 @@ struct ReservationPlan {
   PlanSettings settings;
   std::vector<TargetPlan> targets;
   std::vector<Finding> findings;
+  std::vector<DynamicRangePlan> dynamic_ranges;   // one per protocol of [guard.dynamic_range]
 
   bool has_changes() const noexcept;
   bool blocked() const noexcept;         // some finding blocks repair

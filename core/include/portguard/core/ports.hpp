@@ -51,6 +51,21 @@ public:
   virtual void remove(Protocol protocol, Port start, std::uint16_t count) = 0;
 };
 
+/// The dynamic port range through WMI (issue 16): root\StandardCimv2 MSFT_NetUDPSetting /
+/// MSFT_NetTCPSetting, DynamicPortRangeStartPort and DynamicPortRangeNumberOfPorts, Windows 8 /
+/// Server 2012 and later. Wine has no MSFT_Net*Setting classes: the logic is tested through a fake,
+/// the real calls only on real Windows (docs/testing.md).
+class DynamicRangeWmi {
+public:
+  virtual ~DynamicRangeWmi() = default;
+  /// The range as WMI reports it now, uncached (TCP: the envelope of every setting template);
+  /// nullopt when WMI cannot answer.
+  virtual std::optional<PortRange> read(Protocol protocol) = 0;
+  /// Sets the range on every instance of the protocol's class. Throws Error naming the WMI call and
+  /// the instance when one cannot be written.
+  virtual void write(Protocol protocol, PortRange range) = 0;
+};
+
 /// A port of the requested block is bound right now (ERROR_SHARING_VIOLATION on Windows).
 class PortsInUseError : public std::runtime_error {
 public:

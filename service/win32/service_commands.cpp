@@ -120,7 +120,10 @@ int command_protect(const std::vector<std::string>& args, cli::Io io) {
       "Makes a service wait for PortGuard at boot: appends PortGuard to its DependOnService\n"
       "(read, append, write back) and records the change so that 'unprotect' and uninstall\n"
       "remove exactly that. Takes effect at the next start of that service. Name at least one\n"
-      "--service, or --list.\n"
+      "--service, or --list. Docker Desktop / WSL hosts: --service hns, so the guard's persistent\n"
+      "exclusions exist before HNS allocates ports. A boot- or system-start driver is refused (it\n"
+      "starts before any service). If PortGuard cannot start, the protected service fails to start\n"
+      "with error 1068 (docs/service.md).\n"
       "Exit codes: 0 done, 1 refused for at least one service, 2 a Win32 error, 64 bad command line.\n\n";
   po::variables_map vm;
   if (auto rc = cli::parse_command_line("protect", desc, about, args, vm, io)) return *rc;
@@ -140,7 +143,7 @@ int command_protect(const std::vector<std::string>& args, cli::Io io) {
   for (const auto& s : services) {
     try {
       if (protect_service(s, dir)) {
-        io.out << s << ": now depends on PortGuard (effective at its next start)\n";
+        io.out << s << ": now depends on PortGuard (effective at its next start): " << dependency_tradeoff(s) << '\n';
       } else if (is_recorded(s, dir)) {
         io.out << s << ": already protected by PortGuard; nothing changed ('portguard unprotect --service " << s << "' undoes it)\n";
       } else {

@@ -189,6 +189,15 @@ bool protect_service(const std::string& service, const std::filesystem::path& st
   const std::string key = service_key(service);
   if (reg.read_string(key, "ImagePath") == std::nullopt && reg.read_dword(key, "Start") == std::nullopt)
     throw InputError(service, "no service named '" + service + "' is installed (" + key + " not found)");
+  // A boot- or system-start driver is loaded by the kernel before the SCM starts any service: a
+  // dependency could never make it wait, and would only mislead (issue 16: protect the HNS service,
+  // not a driver such as WinNAT's when it is registered that way).
+  const auto type = reg.read_dword(key, "Type");
+  const auto start = reg.read_dword(key, "Start");
+  if (type && (*type == 1 || *type == 2) && start && *start <= 1)
+    throw InputError(service, service + " is a driver started by the " + std::string(*start == 0 ? "boot loader" : "kernel (IoInitSystem)") +
+                                  " before the Service Control Manager starts any service, so it cannot wait for PortGuard; protect the "
+                                  "service that starts its port allocation instead (for Docker Desktop and WSL hosts: hns; docs/service.md)");
   // A service that depends on a missing service cannot start at all: never protect before install.
   if (!portguard_installed())
     throw InputError(service, "the PortGuard service is not installed; install it first (portguard install-service or the MSI), "
@@ -209,6 +218,16 @@ bool protect_service(const std::string& service, const std::filesystem::path& st
   updated.push_back(portguard_name);
   reg.write_multi_string(key, "DependOnService", updated);
   return true;
+}
+
+std::string dependency_tradeoff(const std::string& service) {
+  Win32RegistryStore reg;
+  const auto start = reg.read_dword(service_key(service), "Start");
+  const std::string when = start && *start == 2 ? "at boot the SCM starts it only after PortGuard is RUNNING (its first pass done)"
+                                                : "whenever something starts it (on demand or by a trigger), the SCM starts PortGuard first "
+                                                  "and starts " + service + " only once PortGuard is RUNNING";
+  return when + "; if PortGuard is disabled or fails to start, starting " + service +
+         " fails with error 1068 (ERROR_SERVICE_DEPENDENCY_FAIL) until PortGuard runs (docs/service.md)";
 }
 
 bool unprotect_service(const std::string& service, const std::filesystem::path& state_dir) {

@@ -53,6 +53,9 @@ bool is_recorded(const std::string& service, const std::filesystem::path& state_
 /// Returns false (and records nothing) when PortGuard is already listed, i.e. not added by us.
 /// Throws InputError when the service does not exist or PortGuard is not installed.
 bool protect_service(const std::string& service, const std::filesystem::path& state_dir);
+/// What depending on PortGuard means for `service`, from its start type: one sentence for the
+/// output of `protect` (the trade-off of docs/service.md).
+std::string dependency_tradeoff(const std::string& service);
 /// Removes exactly what protect added. Returns false when nothing was recorded for `service`.
 bool unprotect_service(const std::string& service, const std::filesystem::path& state_dir);
 

@@ -87,6 +87,9 @@ int command_validate(const std::vector<std::string>& args, Io io) {
              << "; catalog " << (p.use_catalog ? "on" : "off") << " (" << p.catalog.source << ", " << p.catalog.entries.size() << " services, "
              << p.catalog_exclude.size() << " excluded, " << p.catalog_overrides.size() << " overridden)"
              << "; registry discovery " << (p.discover_registry_ports ? "on" : "off") << '\n';
+      // [guard.dynamic_range] (issue 16): said only when the policy guards the range.
+      for (const auto& d : p.plan.dynamic_ranges)
+        io.out << "  dynamic port range guarded: " << to_string(d.protocol) << ' ' << d.range.to_string() << " (" << d.source << ")\n";
     }
     return exit_ok;
   } catch (const config::PolicyError& e) {

@@ -10,6 +10,7 @@
 #include "portguard/core/metrics.hpp"
 #include "portguard/core/verdict.hpp"
 #include "support/fakes.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -47,18 +48,6 @@ HostSnapshot host_2003_max_user_port(std::uint32_t max) {
   return h;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::mt19937_64 rng{std::random_device{}()};
-    path = fs::temp_directory_path() / ("portguard-dynrange-test-" + std::to_string(rng()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 } // namespace
 
@@ -192,7 +181,7 @@ TEST_CASE("dynamic range: Windows 2003 restores MaxUserPort, and says when it ca
 // --- the Applier ------------------------------------------------------------------------------------
 
 TEST_CASE("dynamic range apply: MaxUserPort is validated, backed up byte-exact, written, verified and rolled back", "[dynamic-range][apply]") {
-  TempDir dir;
+  TempDir dir{"portguard-dynrange-test-"};
   FakeClock clock;
   FakeRegistryStore registry;
   FakePersistentReservationApi reservations;
@@ -236,7 +225,7 @@ TEST_CASE("dynamic range apply: MaxUserPort is validated, backed up byte-exact, 
 }
 
 TEST_CASE("dynamic range apply: MaxUserPort that did not exist is deleted again by rollback", "[dynamic-range][apply]") {
-  TempDir dir;
+  TempDir dir{"portguard-dynrange-test-"};
   FakeClock clock;
   FakeRegistryStore registry;
   FakePersistentReservationApi reservations;
@@ -257,7 +246,7 @@ TEST_CASE("dynamic range apply: MaxUserPort that did not exist is deleted again 
 }
 
 TEST_CASE("dynamic range apply: WMI through the seam, with compare-and-swap, verification and refusals", "[dynamic-range][apply]") {
-  TempDir dir;
+  TempDir dir{"portguard-dynrange-test-"};
   FakeClock clock;
   FakeRegistryStore registry;
   FakePersistentReservationApi reservations;
@@ -325,7 +314,7 @@ TEST_CASE("dynamic range apply: WMI through the seam, with compare-and-swap, ver
 namespace {
 
 struct GuardRig {
-  TempDir dir;
+  TempDir dir{"portguard-dynrange-test-"};
   FakeClock clock;
   FakeRegistryStore registry;
   FakePersistentReservationApi reservations;

@@ -2,6 +2,7 @@
 // Plans are built by hand here (not by plan()) so these tests pin the Applier's own contract:
 // validate, compare-and-swap + re-plan, back up first, write exactly the plan, verify, restore.
 #include "support/fakes.hpp"
+#include "support/temp_dir.hpp"
 
 #include "portguard/core/apply.hpp"
 #include "portguard/core/backup_store.hpp"
@@ -28,19 +29,6 @@ const std::string reserved(registry_paths::reserved_ports_value);
 const std::string dns(registry_paths::dns_parameters);
 const std::string pool(registry_paths::socket_pool_excluded_value);
 
-/// A fresh directory under the system temp dir, removed at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::mt19937_64 rng{std::random_device{}()};
-    path = fs::temp_directory_path() / ("portguard-apply-test-" + std::to_string(rng()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 /// What a merge-mode planner would do for one registry target: add `required`, keep the rest.
 TargetPlan registry_target(Target target, const Strings& current, const PortSet& required) {
@@ -79,7 +67,7 @@ TargetPlan persistent_target(Protocol protocol, const std::vector<PersistentRese
 }
 
 struct Rig {
-  TempDir dir;
+  TempDir dir{"portguard-apply-test-"};
   FakeRegistryStore registry;
   FakePersistentReservationApi reservations;
   FakeClock clock;
@@ -429,7 +417,7 @@ TEST_CASE("rollback of a value that did not exist deletes it; persistent backups
 }
 
 TEST_CASE("backup store: atomic files, ordered ids, only the newest 50 kept, broken files named") {
-  TempDir dir;
+  TempDir dir{"portguard-apply-test-"};
   FakeClock clock;
   BackupStore store(dir.path / "backups", clock);
   std::vector<std::string> ids;
@@ -480,7 +468,7 @@ TEST_CASE("backup JSON round-trips every field") {
 }
 
 TEST_CASE("the reservation ledger remembers exactly what was created") {
-  TempDir dir;
+  TempDir dir{"portguard-apply-test-"};
   ReservationLedger ledger(dir.path / "state" / "created.json");
   CHECK(ledger.load().empty());
   ledger.add({Protocol::udp, 1645, 2, 77});

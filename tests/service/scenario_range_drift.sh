@@ -59,10 +59,11 @@ out=$(svc_helper wait-dword "$TCPIP" MaxUserPort 5000 30000) || svc_fail "the gu
 svc_log "measured: MaxUserPort widening restored by the guard, $out (from the end of the wine reg add)"
 svc_wait_event 2007 30
 svc_wait_event_count 1003 1
-svc_event_strings | grep -q 'The UDP dynamic port range is 1025-65534 (MaxUserPort), but the policy expects 1025-5000' ||
-  svc_fail "2007 does not carry the ranges: $(svc_event_strings | tail -5)"
-svc_event_strings | grep -q 'Repaired dynamic-range/udp: added range 1025-5000; removed range 1025-65534. Takes effect: next boot' ||
-  svc_fail "1003 does not name the restored range"
+# The file log carries each event with its insertion strings (Wine's ReportEventW trace splits them).
+grep -q 'event 2007 Dynamic port range differs from the policy: UDP | 1025-65534 | MaxUserPort | 1025-5000 | .*policy.toml:17 | PortGuard sets .*MaxUserPort = 5000' "$SVC_DATA/logs/portguard.log" ||
+  svc_fail "2007 does not carry the ranges: $(grep 'event 2007' "$SVC_DATA/logs/portguard.log" | tail -2)"
+grep -q 'event 1003 Reservations repaired: dynamic-range/udp | range 1025-5000 | range 1025-65534 | next boot | .*-dynamic-range-udp' "$SVC_DATA/logs/portguard.log" ||
+  svc_fail "1003 does not name the restored range: $(grep 'event 1003' "$SVC_DATA/logs/portguard.log" | tail -2)"
 (($(ls "$SVC_DATA"/backups/*.json | wc -l) > backups_before)) || svc_fail "the guard restored MaxUserPort without a backup"
 svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "events: $(svc_event_ids)"

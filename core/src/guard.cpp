@@ -126,6 +126,31 @@ std::string_view to_string(PassTrigger trigger) noexcept {
 
 // --- pending effects -----------------------------------------------------------------------------
 
+std::string describe(const PendingEffect& p) {
+  return p.dynamic_range ? dynamic_range_key(*p.dynamic_range) : describe_target(p.target);
+}
+
+bool same_subject(const PendingEffect& a, const PendingEffect& b) {
+  return a.dynamic_range == b.dynamic_range && (a.dynamic_range || a.target == b.target);
+}
+
+bool record_pending_effects(std::vector<PendingEffect>& pending, const ApplyReport& report, std::uint64_t changed_at_unix) {
+  std::vector<PendingEffect> made;
+  for (const TargetOutcome& o : report.outcomes) {
+    if (o.error.empty() && o.changed && o.takes_effect != TakesEffect::immediately)
+      made.push_back(PendingEffect{o.target, o.takes_effect, changed_at_unix, std::nullopt});
+  }
+  for (const RangeOutcome& o : report.ranges) {
+    if (o.error.empty() && o.changed && o.takes_effect != TakesEffect::immediately)
+      made.push_back(PendingEffect{Target::reserved_ports, o.takes_effect, changed_at_unix, o.protocol});
+  }
+  for (const PendingEffect& effect : made) {
+    std::erase_if(pending, [&](const PendingEffect& p) { return same_subject(p, effect); });
+    pending.push_back(effect);
+  }
+  return !made.empty();
+}
+
 std::vector<PendingEffect> still_pending(const std::vector<PendingEffect>& recorded, const HostSnapshot& host) {
   std::vector<PendingEffect> out;
   for (const auto& p : recorded) {
@@ -152,9 +177,11 @@ std::vector<PendingEffect> load_pending_effects(const std::filesystem::path& sta
     const auto doc = nlohmann::json::parse(text.str());
     for (const auto& j : doc.at("pending")) {
       PendingEffect p;
-      const auto target = parse_target(j.at("target").get<std::string>());
-      if (!target) throw InputError(file.string(), "unknown target '" + j.at("target").get<std::string>() + "'");
-      p.target = *target;
+      const auto name = j.at("target").get<std::string>();
+      if (name == dynamic_range_key(Protocol::udp)) p.dynamic_range = Protocol::udp;
+      else if (name == dynamic_range_key(Protocol::tcp)) p.dynamic_range = Protocol::tcp;
+      else if (const auto target = parse_target(name)) p.target = *target;
+      else throw InputError(file.string(), "unknown target '" + name + "'");
       const auto effect = j.at("takes_effect").get<std::string>();
       if (effect == "next-boot") p.takes_effect = TakesEffect::next_boot;
       else if (effect == "dns-restart") p.takes_effect = TakesEffect::dns_restart;
@@ -173,7 +200,7 @@ void save_pending_effects(const std::filesystem::path& state_dir, const std::vec
   doc["format"] = 1;
   doc["pending"] = nlohmann::json::array();
   for (const auto& p : pending) {
-    doc["pending"].push_back({{"target", std::string(to_string(p.target))},
+    doc["pending"].push_back({{"target", p.dynamic_range ? dynamic_range_key(*p.dynamic_range) : std::string(to_string(p.target))},
                               {"takes_effect", std::string(effect_key(p.takes_effect))},
                               {"changed_at_unix", p.changed_at_unix},
                               {"changed_at", iso_from_unix(p.changed_at_unix)}});
@@ -449,7 +476,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
     // Pending effects: still waiting for a reboot / DNS restart?
     pending_ = still_pending(pending_, snapshot);
     for (const PendingEffect& p : pending_) {
-      const std::string key = describe_target(p.target);
+      const std::string key = describe(p);
       if (p.takes_effect == TakesEffect::next_boot) {
         emit(events::pending_reboot, key,
              {key, iso_from_unix(p.changed_at_unix), snapshot.boot_time_unix ? iso_from_unix(*snapshot.boot_time_unix) : "unknown"});
@@ -461,7 +488,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
       }
     }
     if (state_dir_ && (before.size() != pending_.size() || !std::equal(before.begin(), before.end(), pending_.begin(), [](const auto& a, const auto& b) {
-                         return a.target == b.target && a.changed_at_unix == b.changed_at_unix;
+                         return same_subject(a, b) && a.changed_at_unix == b.changed_at_unix;
                        }))) {
       try {
         save_pending_effects(*state_dir_, pending_);
@@ -558,12 +585,9 @@ bool Guard::apply(const ReservationPlan& effective, PassResult& result) {
     emit(events::repaired, "", {key, join(ports_gained(o.before, o.after)), join(ports_gained(o.after, o.before)), std::string(to_string(o.takes_effect)),
                                 o.backup_id.empty() ? std::string("(no backup needed)") : o.backup_id});
     result.log.push_back("repaired " + key + " (backup " + o.backup_id + ")");
-    if (o.takes_effect != TakesEffect::immediately) {
-      std::erase_if(pending_, [&](const PendingEffect& p) { return p.target == o.target; });
-      pending_.push_back(PendingEffect{o.target, o.takes_effect, wall});
-    }
     fights_[key].last_write = now;  // a change-back soon after this is what a fight looks like
   }
+  record_pending_effects(pending_, report, wall);
   return all_ok;
 }
 

@@ -202,7 +202,7 @@ std::string render_prometheus(const MetricsState& s) {
     for (const auto& [protocol, drift] : p.dynamic_range_drift)
       e.sample("portguard_dynamic_range_drift", "protocol=\"" + std::string(to_string(protocol)) + "\"", drift ? 1 : 0);
   }
-  e.gauge("portguard_pending_reboot", "1 while a reserved-ports change waits for a reboot (event 2002).", s.pending_reboot ? 1 : 0);
+  e.gauge("portguard_pending_reboot", "1 while a change waits for a reboot: ReservedPorts, or a dynamic range restored through MaxUserPort (event 2002).", s.pending_reboot ? 1 : 0);
   e.gauge("portguard_pending_dns_restart", "1 while a DNS socket pool change waits for a DNS service restart (event 2003).",
           s.pending_dns_restart ? 1 : 0);
 

@@ -42,7 +42,7 @@ CheckVerdict judge(const ReservationPlan& plan, const std::vector<PendingEffect>
   }
   for (const auto& p : pending) {
     v.warning.push_back("pending " + std::string(p.takes_effect == TakesEffect::next_boot ? "reboot" : "DNS restart") + ": " +
-                        describe_target(p.target) + " was changed and takes effect at the " + std::string(to_string(p.takes_effect)));
+                        describe(p) + " was changed and takes effect at the " + std::string(to_string(p.takes_effect)));
   }
   for (const auto& f : plan.findings) {
     if (f.code == "at-risk" && f.severity != Severity::info) ++v.at_risk;

@@ -24,14 +24,7 @@ namespace {
 void record_pending(const ApplyReport& report, Clock& clock) {
   auto pending = load_pending_effects(state_dir());
   const auto now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count());
-  bool added = false;
-  for (const auto& o : report.outcomes) {
-    if (!o.changed || o.takes_effect == TakesEffect::immediately) continue;
-    std::erase_if(pending, [&](const PendingEffect& p) { return p.target == o.target; });
-    pending.push_back({o.target, o.takes_effect, now});
-    added = true;
-  }
-  if (added) save_pending_effects(state_dir(), pending);
+  if (record_pending_effects(pending, report, now)) save_pending_effects(state_dir(), pending);
 }
 
 /// The --json object; a refused repair (nothing written) has the same members, with `refused` saying why.

@@ -355,7 +355,7 @@ struct GuardRig {
 
 } // namespace
 
-TEST_CASE("dynamic range guard: 2003 MaxUserPort widened -> 2007, restored with a backup (1003), then quiet", "[dynamic-range][guard]") {
+TEST_CASE("dynamic range guard: 2003 MaxUserPort widened -> 2007, restored with a backup (1003), pending reboot (2002), quiet after the boot", "[dynamic-range][guard]") {
   GuardRig rig(host_2003(), expecting({{Protocol::udp, R(1025, 5000), "policy.toml:5"}, {Protocol::tcp, R(1025, 5000), "policy.toml:6"}}),
                false, radius());
   rig.registry.set_multi_string(tcpip, "ReservedPorts", {"1645-1646", "1812-1813"});
@@ -382,11 +382,62 @@ TEST_CASE("dynamic range guard: 2003 MaxUserPort widened -> 2007, restored with 
   CHECK(first.metrics.repaired == std::vector<std::string>{"dynamic-range/udp"});
   CHECK(first.metrics.dynamic_range_drift == std::vector<std::pair<Protocol, bool>>{{Protocol::udp, false}, {Protocol::tcp, false}});
 
+  // MaxUserPort is read at boot: until the host reboots the wide range is still in force, and the
+  // guard says so (one 2002 naming the range, rate limited), like a ReservedPorts change.
+  const Event* pending = rig.event(events::pending_reboot);
+  REQUIRE(pending != nullptr);
+  CHECK(pending->inserts.at(0) == "dynamic-range/udp");
+  REQUIRE(rig.guard.pending().size() == 1);
+  CHECK(describe(rig.guard.pending().at(0)) == "dynamic-range/udp");
+  CHECK(rig.guard.pending().at(0).takes_effect == TakesEffect::next_boot);
+  const auto judged = judge(ReservationPlan{}, rig.guard.pending());
+  CHECK(judged.status == CheckStatus::warning);
+  REQUIRE(judged.warning.size() == 1);
+  CHECK(judged.warning.at(0) == "pending reboot: dynamic-range/udp was changed and takes effect at the next boot");
+
   rig.events.events.clear();
+  rig.clock.advance(std::chrono::minutes(1));
   const PassResult second = rig.guard.run_pass(PassTrigger::registry_changed);
   CHECK_FALSE(second.changed);
-  for (const auto& e : rig.events.events) CHECK(e.level == Event::Level::information);   // quiet: 1002 at most
+  CHECK(rig.guard.pending().size() == 1);   // still pending: no boot since the change
   CHECK(second.metrics.dynamic_range_drift == std::vector<std::pair<Protocol, bool>>{{Protocol::udp, false}, {Protocol::tcp, false}});
+
+  // The host reboots: the restored range is in force, nothing is pending, the pass is quiet.
+  rig.probe.host.boot_time_unix = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(rig.clock.now().time_since_epoch()).count());
+  rig.events.events.clear();
+  const PassResult third = rig.guard.run_pass(PassTrigger::timer);
+  CHECK_FALSE(third.changed);
+  CHECK(rig.guard.pending().empty());
+  for (const auto& e : rig.events.events) CHECK(e.level == Event::Level::information);   // quiet: 1002 at most
+}
+
+TEST_CASE("pending effects: a restored dynamic range survives the state file and repair records it", "[dynamic-range][guard]") {
+  TempDir dir{"portguard-pending-test-"};
+  ApplyReport report;
+  report.outcomes.push_back(TargetOutcome{});
+  report.outcomes.back().target = Target::reserved_ports;
+  report.outcomes.back().changed = true;
+  report.outcomes.back().takes_effect = TakesEffect::next_boot;
+  report.ranges.push_back(RangeOutcome{Protocol::udp, "MaxUserPort", true, "b1", "", TakesEffect::next_boot, "1025-65534", "1025-5000"});
+  report.ranges.push_back(RangeOutcome{Protocol::tcp, "MSFT_NetTCPSetting", true, "b2", "", TakesEffect::immediately, "1025-60000", "49152-65535"});
+  std::vector<PendingEffect> pending;
+  REQUIRE(record_pending_effects(pending, report, 1'700'000'000));
+  REQUIRE(pending.size() == 2);   // the immediate WMI change is not pending
+  CHECK(describe(pending.at(0)) == "reserved-ports");
+  CHECK(describe(pending.at(1)) == "dynamic-range/udp");
+
+  // Recording the same subject again renews it instead of adding a second line.
+  REQUIRE(record_pending_effects(pending, report, 1'700'000'100));
+  CHECK(pending.size() == 2);
+
+  save_pending_effects(dir.path, pending);
+  const auto loaded = load_pending_effects(dir.path);
+  REQUIRE(loaded.size() == 2);
+  CHECK(same_subject(loaded.at(0), pending.at(0)));
+  CHECK(same_subject(loaded.at(1), pending.at(1)));
+  CHECK_FALSE(same_subject(loaded.at(0), loaded.at(1)));
+  CHECK(loaded.at(1).changed_at_unix == 1'700'000'100);
 }
 
 TEST_CASE("dynamic range guard: audit reports 2007 and never writes", "[dynamic-range][guard]") {

@@ -37,7 +37,7 @@ TEST_CASE("verdict: drift, a non-canonical value and a pending reboot are WARNIN
   CHECK_THAT(v.warning[0], Catch::Contains("drift on reserved-ports: the value must be rewritten"));
 
   host.reserved_ports = multi({"1645-1646", "1812-1813"});
-  v = judge(plan(host, radius(), {}), {PendingEffect{Target::reserved_ports, TakesEffect::next_boot, 1}});
+  v = judge(plan(host, radius(), {}), {PendingEffect{Target::reserved_ports, TakesEffect::next_boot, 1, std::nullopt}});
   CHECK(v.status == CheckStatus::warning);
   CHECK(v.warning == std::vector<std::string>{"pending reboot: reserved-ports was changed and takes effect at the next boot"});
 }

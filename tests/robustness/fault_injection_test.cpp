@@ -317,12 +317,12 @@ private:
 
 TEST_CASE("disk full while writing the state file: the old file survives whole, no temporary left", "[robustness]") {
   const fs::path dir = fresh_dir("disk-full");
-  std::vector<PendingEffect> old_state = {PendingEffect{Target::reserved_ports, TakesEffect::next_boot, 1'700'000'000}};
+  std::vector<PendingEffect> old_state = {PendingEffect{Target::reserved_ports, TakesEffect::next_boot, 1'700'000'000, std::nullopt}};
   save_pending_effects(dir, old_state);
   const std::string old_bytes = read_text(dir / "guard-state.json");
 
   // A state with many entries is several KB; the "disk" takes only 256 bytes more.
-  std::vector<PendingEffect> big(100, PendingEffect{Target::dns_socket_pool, TakesEffect::dns_restart, 1'800'000'000});
+  std::vector<PendingEffect> big(100, PendingEffect{Target::dns_socket_pool, TakesEffect::dns_restart, 1'800'000'000, std::nullopt});
   {
     FileSizeLimit full(256);
     CHECK_THROWS_WITH(save_pending_effects(dir, big), Catch::Contains("disk full"));

@@ -75,10 +75,22 @@ struct GuardPolicy {
 
 /// A change that is not in force yet.
 struct PendingEffect {
-  Target target = Target::reserved_ports;
+  Target target = Target::reserved_ports;          // ignored when dynamic_range is set
   TakesEffect takes_effect = TakesEffect::next_boot;
   std::uint64_t changed_at_unix = 0;               // wall clock of the write
+  /// Set: the change is this protocol's dynamic range (a restored `MaxUserPort` on 2003 takes
+  /// effect at the next boot), not a target.
+  std::optional<Protocol> dynamic_range;
 };
+
+/// What a pending effect changed, as events and `check` name it: "reserved-ports", "dynamic-range/udp".
+std::string describe(const PendingEffect& p);
+/// Whether two pending effects are about the same target or the same dynamic range.
+bool same_subject(const PendingEffect& a, const PendingEffect& b);
+/// Adds (or renews) a pending effect for every change in `report` that does not take effect
+/// immediately: targets (ReservedPorts: next boot; DNS pool: DNS restart) and restored dynamic
+/// ranges (`MaxUserPort`: next boot). The guard and `repair` both record through this. True when any.
+bool record_pending_effects(std::vector<PendingEffect>& pending, const ApplyReport& report, std::uint64_t changed_at_unix);
 
 /// Pending effects that are still pending on this host: those changed after the last boot
 /// (next_boot) or after DNS last started (dns_restart). Unknown boot time keeps a next-boot change

@@ -89,7 +89,7 @@ struct MetricsState {
   std::optional<double> last_pass_seconds;          // how long it took
   bool last_pass_ok = false;            // the last pass ran to the end
   PassMetrics last_pass;
-  bool pending_reboot = false;          // a reserved-ports change waits for a reboot (2002)
+  bool pending_reboot = false;          // a ReservedPorts or MaxUserPort change waits for a reboot (2002)
   bool pending_dns_restart = false;     // a DNS socket pool change waits for a DNS restart (2003)
   MetricCounters counters;
 };

@@ -43,8 +43,8 @@ endfunction()
 
 # portguard_add_script_test(<name> COMMAND <cmd...> [LABELS ...] [TIMEOUT s] [PROPERTIES ...])
 # A shell-driven scenario (installer, service, end to end) that manages its own prefixes through
-# cmake/wine-run. Failed Wine launches its tools retried are noted in
-# <build>/wine-launch-failures.log (tests/support/wine_crashes.sh), which scripts/soak counts.
+# cmake/wine-run. Failed Wine launches of its tools are noted in <build>/wine-launch-failures.log
+# (tests/support/wine_crashes.sh), which scripts/soak counts.
 function(portguard_add_script_test name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "TIMEOUT" "COMMAND;LABELS;PROPERTIES")
   add_test(NAME ${name} COMMAND ${arg_COMMAND})

@@ -89,19 +89,20 @@ e2e_winver() {
     tr -d '\r' | awk '$1 == "CurrentVersion" {print "Windows " $3}'
 }
 
-# Start the prefix's "machine": wineserver, then services.exe with its stderr in the trace.
+# Start the prefix's "machine": wineserver, then services.exe with its stderr in the trace. The
+# loader's err: lines are on (WINE_BOOT_ERR), so a boot that Wine fails says why in the trace.
+# A failed boot fails the scenario: it was retried once while Wine ran without its preloader (a
+# fresh-root run lost boot 41 of 50 to it, docs/testing.md); cmake/wine-run now requires it.
+E2E_BOOT_ERR=err+module,err+virtual,err+process,err+loaddll,err+server
 e2e_boot() {
   E2E_BOOTS=$((E2E_BOOTS + 1))
   wineserver -p
   echo "=== boot $E2E_BOOTS ===" >>"$E2E_TRACE"
-  if ! WINEDEBUG=$E2E_TRACE_DEBUG wine cmd /c exit 0 </dev/null >>"$E2E_TRACE" 2>&1; then
-    # Wine now and then fails a launch without a word (docs/testing.md, the silent launch failure;
-    # a fresh-root run lost boot 41 of 50 to it). Booting is idempotent: retry once, with a note.
-    local note="note: boot $E2E_BOOTS: 'wine cmd /c exit 0' failed; retried once"
-    echo "$note" >>"$E2E_TRACE"
-    echo "$note" >&2
-    [[ -z ${WINE_LAUNCH_FAILURES_LOG:-} ]] || echo "$note" >>"$WINE_LAUNCH_FAILURES_LOG"
-    WINEDEBUG=$E2E_TRACE_DEBUG wine cmd /c exit 0 </dev/null >>"$E2E_TRACE" 2>&1
+  local rc=0
+  WINEDEBUG=$E2E_TRACE_DEBUG,$E2E_BOOT_ERR wine cmd /c exit 0 </dev/null >>"$E2E_TRACE" 2>&1 || rc=$?
+  if ((rc != 0)); then
+    wine_launch_note "boot $E2E_BOOTS ('wine cmd /c exit 0', its Wine errors are in the trace)" "$rc"
+    e2e_fail "boot $E2E_BOOTS failed: 'wine cmd /c exit 0' exited $rc"
   fi
 }
 
@@ -277,7 +278,7 @@ e2e_check() {
 }
 
 # Registry value as `wine reg query` shows it (last field of the value line); empty when absent.
-# Through wine_run_tool: a failed launch of reg is retried, not read as "value absent" (run 2 of
+# Through wine_run_tool: a failed launch of reg fails loudly, not read as "value absent" (run 2 of
 # the 50-boot scenario once read '' right after the guard had written the value). reg's own
 # complaints (value not found) and any launch note go to $E2E_TOOL_STDERR, shown by e2e_dump.
 e2e_reg_value() {

@@ -92,7 +92,8 @@ pg_msiexec() {
 }
 
 # The query commands below run through wine_run_tool (tests/support/wine_crashes.sh): a failed
-# Wine launch is retried with a note instead of reading as "not registered" or "value absent".
+# Wine launch leaves a note naming it (stderr log, wine-launch-failures.log) where it would
+# otherwise read as "not registered" or "value absent" without a word.
 
 # Service state as `sc query` reports it (RUNNING, STOPPED, ...), empty when not registered.
 pg_service_state() {

@@ -64,14 +64,14 @@ cmp -s "$data/policy.toml" "$ops_policy" || fail "POLICYFILE was not installed a
   || fail "DNS DependOnService after PROTECT=DNS is '$(pg_reg_value "$dns_key" DependOnService)', want RpcSs\\0Afd\\0PortGuard"
 # MODE=audit makes the installation report-only although the policy says enforce: the guard
 # (Windows 6.1 here, DNS installed) plans SocketPoolExcludedPortRanges but must not write it.
-for _ in $(seq 50); do grep -q "policy .* loaded" "$data/logs/portguard.log" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "policy .* loaded" "$data/logs/portguard.log" 2>/dev/null && break; sleep 0.1; done
 grep -q "loaded (audit - the installation's MODE=audit" "$data/logs/portguard.log" \
   || fail "the service does not run in audit mode after MODE=audit: $(grep -m3 'loaded' "$data/logs/portguard.log" 2>/dev/null)"
 if pg_reg_value 'HKLM\SYSTEM\CurrentControlSet\Services\DNS\Parameters' SocketPoolExcludedPortRanges >/dev/null; then
   fail "MODE=audit, yet the guard wrote SocketPoolExcludedPortRanges"
 fi
 [[ $(pg_reg_value "$PG_SETTINGS_KEY" MetricsDir) == 'C:\textfile_inputs' ]] || fail "METRICS_DIR not remembered"
-for _ in $(seq 100); do grep -q '^portguard_up 1$' "$metrics_dir/portguard.prom" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^portguard_up 1$' "$metrics_dir/portguard.prom" 2>/dev/null && break; sleep 0.1; done
 grep -q '^portguard_up 1$' "$metrics_dir/portguard.prom" 2>/dev/null || fail "no portguard.prom in METRICS_DIR: $(ls "$metrics_dir")"
 promtool check metrics <"$metrics_dir/portguard.prom" || fail "promtool check metrics rejects the installed guard's portguard.prom"
 cmp -s "$PG_C/Program Files/PortGuard/wef/portguard-subscription.xml" "$(dirname "$0")/../../installer/wef/portguard-subscription.xml" \

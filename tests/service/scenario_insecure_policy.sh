@@ -45,7 +45,7 @@ svc_log "fixed policy applied: $out"
 chmod o+w "$SVC_DATA"
 n=$(svc_count_event 3007)
 touch "$SVC_DATA/policy.toml"
-for _ in $(seq 50); do (($(svc_count_event 3007) > n)) && break; sleep 0.1; done
+for _ in $(seq 300); do (($(svc_count_event 3007) > n)) && break; sleep 0.1; done
 (($(svc_count_event 3007) > n)) || svc_fail "a writable policy directory was not refused"
 chmod o-w "$SVC_DATA"
 svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"

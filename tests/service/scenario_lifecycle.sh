@@ -46,7 +46,7 @@ grep -q 'pass done' "$SVC_DATA/logs/portguard.log" || svc_fail "no file log in P
 # PARAMCHANGE: "re-read the policy and check now", handled without blocking the handler.
 passes=$(grep -c 'pass done' "$SVC_DATA/logs/portguard.log")
 svc_helper paramchange PortGuard >/dev/null || svc_fail "PARAMCHANGE refused"
-for _ in $(seq 50); do (($(grep -c 'pass done' "$SVC_DATA/logs/portguard.log") > passes)) && break; sleep 0.1; done
+for _ in $(seq 300); do (($(grep -c 'pass done' "$SVC_DATA/logs/portguard.log") > passes)) && break; sleep 0.1; done
 grep -q 'recheck requested' "$SVC_DATA/logs/portguard.log" || svc_fail "PARAMCHANGE did not trigger a recheck"
 (($(grep -c 'pass done' "$SVC_DATA/logs/portguard.log") > passes)) || svc_fail "no pass after PARAMCHANGE"
 svc_log "ok: PARAMCHANGE triggered a policy re-read and a pass"

@@ -48,6 +48,6 @@ out=$(portguard check); rc=$?
 set -e
 svc_log "check after the rewrite: $out (exit $rc)"
 grep -q 'two NUL' <<<"$out" && svc_fail "check still reports the terminator after the rewrite"
-svc_helper stop PortGuard 20 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "events: $(svc_event_ids)"
 svc_log "PASS"

@@ -25,7 +25,7 @@ wait_metric() {  # wait_metric NAME VALUE TIMEOUT_S
   done
   svc_fail "$1 is not $2 within $3 s (file: $(tr '\n' ' ' <"$prom" 2>/dev/null | cut -c1-400))"
 }
-wait_metric portguard_up 1 20
+wait_metric portguard_up 1 60
 promtool check metrics <"$prom" || svc_fail "promtool check metrics rejected $prom"
 svc_log "ok: promtool check metrics accepts the file the guard wrote"
 svc_assert_eq "$(metric 'portguard_repairs_total\{target="reserved-ports",protocol="both"\}')" 1 "repairs after the first pass"
@@ -58,10 +58,10 @@ svc_assert_eq "$(svc_count_event 2006)" 0 "metrics warnings while a reader polls
 promtool check metrics <"$prom" || svc_fail "promtool check metrics rejected the file after the rewrites"
 
 # Counters survive a restart; a stopping guard says so.
-svc_helper stop PortGuard 20 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
 svc_assert_eq "$(metric portguard_up)" 0 "portguard_up after a stop"
 svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not restart"
-wait_metric portguard_up 1 20
+wait_metric portguard_up 1 60
 svc_assert_eq "$(metric 'portguard_repairs_total\{target="reserved-ports",protocol="both"\}')" 1 "repairs after a restart (kept in the state folder)"
 svc_assert_eq "$(metric 'portguard_drift_detections_total\{target="reserved-ports",protocol="both"\}')" 1 "drift detections after a restart"
 [[ -f $SVC_DATA/state/metrics-counters.json ]] || svc_fail "no counters file in the state folder"
@@ -70,9 +70,9 @@ svc_assert_eq "$(metric 'portguard_drift_detections_total\{target="reserved-port
 # A folder that does not exist: one warning 2006, and the guard keeps guarding.
 svc_policy "[monitoring]
 textfile_dir = 'C:\\nowhere\\textfile_inputs'"
-svc_wait_event 2006 20
+svc_wait_event 2006 30
 svc_event_strings | grep -q 'C:\\\\nowhere\\\\textfile_inputs' || svc_event_strings | grep -q 'nowhere' || svc_fail "2006 does not name the folder"
-out=$(svc_helper drift "$TCPIP" ReservedPorts "1433-1434" "1433-1434|1645-1646|1812-1813" 5000) || svc_fail "drift not repaired while the metrics folder is missing: $out"
+out=$(svc_helper drift "$TCPIP" ReservedPorts "1433-1434" "1433-1434|1645-1646|1812-1813" 30000) || svc_fail "drift not repaired while the metrics folder is missing: $out"
 svc_helper tick "$TCPIP" PortGuardTestTick 5 100 >/dev/null
 svc_assert_eq "$(svc_count_event 2006)" 1 "warnings for the missing folder after several passes (rate limited)"
 
@@ -81,13 +81,13 @@ mkdir -p "$WINEPREFIX/drive_c/locked/portguard.prom"
 svc_policy "[monitoring]
 textfile_dir = 'C:\\locked'"
 # A refused rename is reported when the next write is refused too: a few more passes.
-out=$(svc_helper drift "$TCPIP" ReservedPorts "1434-1434" "1434-1434|1645-1646|1812-1813" 5000) || svc_fail "drift not repaired while the metrics file is locked: $out"
+out=$(svc_helper drift "$TCPIP" ReservedPorts "1434-1434" "1434-1434|1645-1646|1812-1813" 30000) || svc_fail "drift not repaired while the metrics file is locked: $out"
 svc_helper tick "$TCPIP" PortGuardTestTick 5 100 >/dev/null
-deadline=$((SECONDS + 20))
+deadline=$((SECONDS + 30))
 until (($(svc_count_event 2006) >= 2)); do ((SECONDS <= deadline)) || svc_fail "no 2006 for the locked file"; sleep 0.1; done
 svc_helper tick "$TCPIP" PortGuardTestTick 5 100 >/dev/null
 svc_assert_eq "$(svc_count_event 2006)" 2 "warnings: one per folder"
 [[ -z $(find "$WINEPREFIX/drive_c/locked" -name '*.tmp') ]] || svc_fail "a temporary file was left behind"
 
-svc_helper stop PortGuard 20 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "PASS"

@@ -54,7 +54,7 @@ svc_event_strings | grep -q "last known good" || svc_fail "3003 does not say the
 # 4. Fixed: loaded again.
 n1004=$(svc_count_event 1004)
 svc_policy "$l2tp"
-for _ in $(seq 50); do (($(svc_count_event 1004) > n1004)) && break; sleep 0.1; done
+for _ in $(seq 300); do (($(svc_count_event 1004) > n1004)) && break; sleep 0.1; done
 (($(svc_count_event 1004) > n1004)) || svc_fail "the fixed policy was not loaded"
 svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "events: $(svc_event_ids)"

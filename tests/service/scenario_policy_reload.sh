@@ -36,7 +36,7 @@ grep -qF 'L"3" L"reserved-ports"' <<<"$(inserts_line)" || svc_fail "1002 does no
 # Defect 1: policy B, same size, same file time: must be applied.
 n1004=$(svc_count_event 1004)
 write_policy 1702 merge
-out=$(svc_helper wait-multi "$TCPIP" ReservedPorts "1645-1646|1701-1702|1812-1813" 8000) ||
+out=$(svc_helper wait-multi "$TCPIP" ReservedPorts "1645-1646|1701-1702|1812-1813" 30000) ||
   svc_fail "policy B (same size, same file time) was not applied: $out"
 svc_log "policy B applied: $out"
 (($(svc_count_event 1004) > n1004)) || svc_fail "no 1004 for policy B"
@@ -47,26 +47,26 @@ grep -qF 'L"1702-1702" L"nothing" L"next boot"' <<<"$(inserts_line)" || svc_fail
 # Defect 1 (broken after good): "marge" instead of "merge", same size, same file time: 3003.
 n3003=$(svc_count_event 3003)
 write_policy 1702 marge
-for _ in $(seq 80); do (($(svc_count_event 3003) > n3003)) && break; sleep 0.1; done
+for _ in $(seq 300); do (($(svc_count_event 3003) > n3003)) && break; sleep 0.1; done
 (($(svc_count_event 3003) > n3003)) || svc_fail "a broken policy of the same size and file time raised no 3003"
 svc_event_strings | grep -aq "marge" || svc_fail "3003 does not name the error"
 
 # Defect 4: a different error on the same file is a new event, and 3003 names the last known good.
 n3003=$(svc_count_event 3003)
 rm -f "$SVC_DATA/policy.toml"
-for _ in $(seq 80); do (($(svc_count_event 3003) > n3003)) && break; sleep 0.1; done
+for _ in $(seq 300); do (($(svc_count_event 3003) > n3003)) && break; sleep 0.1; done
 (($(svc_count_event 3003) > n3003)) || svc_fail "deleting the policy after a different error raised no 3003"
 n3003=$(svc_count_event 3003)
 write_policy 1702 marge
-for _ in $(seq 80); do (($(svc_count_event 3003) > n3003)) && break; sleep 0.1; done
+for _ in $(seq 300); do (($(svc_count_event 3003) > n3003)) && break; sleep 0.1; done
 (($(svc_count_event 3003) > n3003)) || svc_fail "the 'marge' error after 'not found' raised no 3003 (rate limited as the same condition)"
 inserts_line | grep -q 'last known good policy (read from C:.*policy.toml, accepted 20[0-9-]*T' ||
   svc_fail "3003 does not name the last known good in force (source and acceptance time)"
 # Still enforced with policy B (the last known good): a delete is repaired back to it.
 # Policy B asks for 1702 (1701 was only kept by merge mode): emptied, the value gets B's ranges back.
-out=$(svc_helper drift "$TCPIP" ReservedPorts "" "1645-1646|1702-1702|1812-1813" 5000) || svc_fail "last known good not enforced: $out"
+out=$(svc_helper drift "$TCPIP" ReservedPorts "" "1645-1646|1702-1702|1812-1813" 30000) || svc_fail "last known good not enforced: $out"
 svc_log "with a broken policy, drift is still $out"
 
-svc_helper stop PortGuard 20 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "events: $(svc_event_ids)"
 svc_log "PASS"

@@ -20,7 +20,7 @@ required="1645-1646|1812-1813"
 # 1. Ordinary edits, 6 s apart.
 for edit in 1 2 3 4 5; do
   sleep 6
-  out=$(svc_helper drift "$TCPIP" ReservedPorts "" "$required" 5000) || svc_fail "edit $edit was not repaired: $out"
+  out=$(svc_helper drift "$TCPIP" ReservedPorts "" "$required" 30000) || svc_fail "edit $edit was not repaired: $out"
   svc_log "admin edit $edit: $out"
 done
 svc_assert_eq "$(svc_count_event 3006)" 0 "registry-fight events after five ordinary edits"
@@ -57,8 +57,8 @@ svc_wait_event 1005 15
 svc_event_strings | grep -aq 'L"reserved-ports"' || svc_fail "1005 does not name the target"
 
 # Back to normal: the next change is repaired at once.
-out=$(svc_helper drift "$TCPIP" ReservedPorts "" "$required" 5000) || svc_fail "not guarded after the fight: $out"
+out=$(svc_helper drift "$TCPIP" ReservedPorts "" "$required" 30000) || svc_fail "not guarded after the fight: $out"
 svc_log "after the fight: $out"
-svc_helper stop PortGuard 20 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "events: $(svc_event_ids)"
 svc_log "PASS"

@@ -90,7 +90,7 @@ e2e_winver() {
 }
 
 # Start the prefix's "machine": wineserver, then services.exe with its stderr in the trace. The
-# loader's err: lines are on (WINE_BOOT_ERR), so a boot that Wine fails says why in the trace.
+# loader's err: lines are on (E2E_BOOT_ERR), so a boot that Wine fails says why in the trace.
 # A failed boot fails the scenario: it was retried once while Wine ran without its preloader (a
 # fresh-root run lost boot 41 of 50 to it, docs/testing.md); cmake/wine-run now requires it.
 E2E_BOOT_ERR=err+module,err+virtual,err+process,err+loaddll,err+server
@@ -278,8 +278,9 @@ e2e_check() {
 }
 
 # Registry value as `wine reg query` shows it (last field of the value line); empty when absent.
-# Through wine_run_tool: a failed launch of reg fails loudly, not read as "value absent" (run 2 of
-# the 50-boot scenario once read '' right after the guard had written the value). reg's own
+# Through wine_run_tool: a failed launch of reg leaves a note naming it instead of passing for
+# "value absent" without a word (run 2 of the 50-boot scenario once read '' right after the guard
+# had written the value). reg's own
 # complaints (value not found) and any launch note go to $E2E_TOOL_STDERR, shown by e2e_dump.
 e2e_reg_value() {
   { wine_run_tool reg query "$1" /v "$2" 2>>"${E2E_TOOL_STDERR:-/dev/null}" || true; } | tr -d '\r' |

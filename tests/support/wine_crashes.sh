@@ -45,7 +45,7 @@ wine_crashes() {
 # A launch that exits non-zero without any output of the tool itself (stdout empty, stderr empty
 # or only err: lines of the loader's channels, WINE_LOADER_ERR) gets a note that names it a failed
 # Wine launch and keeps the exit status, its meaning and those lines: our tools always print
-# something. It is not retried: the silent failures seen before (about 1 process start in 8,000)
+# something. It is not retried: the silent failures seen before (about 1 process start in 5,000)
 # were Wine running without its preloader (docs/testing.md), which cmake/wine-run now requires, so
 # another one is a new defect to see, not to hide. Wine's own programs report their answers on
 # their own err channel ("err:sc:query_service failed to open service 1060"): that is output, not a

@@ -4,7 +4,7 @@
 #
 # Without the preloader (Debian's wine64-preloader, only "suggested" by wine64) the kernel places
 # the brk heap of each wine64 process at random in the GiB above the loader (0x7d005000), and in
-# about 1 start in 8,000 it covers 0x7ffe0000: the process cannot map the shared user data and
+# about 1 start in 5,000 it covers 0x7ffe0000: the process cannot map the shared user data and
 # exits 1, printing only an err: line that WINEDEBUG=-all hides (docs/testing.md, "Silent Wine
 # launch failures"). cmake/wine-run refuses to make a prefix without it; this test checks the
 # processes themselves: /proc/PID/exe is the preloader, and the page at 0x7ffe0000 is mapped.

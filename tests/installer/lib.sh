@@ -184,11 +184,13 @@ pg_wait_service_process_gone() {
   [[ -z $pid ]] || pg_wait_process_exit "$pid" || fail "the PortGuard process $pid still runs 30 s after uninstall"
 }
 
-# pg_stop_service_first: stops PortGuard and waits until its process has exited, before an upgrade
-# or reinstall of a running service. Windows Installer's StopServices waits for SERVICE_STOPPED;
-# Wine 8's sends the STOP control and moves on (dlls/msi/action.c, stop_service), so the upgrade's
-# InstallServices raced the old service's exit and now and then found it still marked for deletion
-# (ERROR_SERVICE_MARKED_FOR_DELETE: msiexec 1603). The scenarios do the waiting Windows does.
+# pg_stop_service_first: stops PortGuard and waits until its process has exited, before an upgrade,
+# reinstall or uninstall of a running service. Windows Installer's StopServices waits for
+# SERVICE_STOPPED; Wine 8's sends the STOP control and moves on (dlls/msi/action.c, stop_service),
+# so the upgrade's InstallServices raced the old service's exit and now and then found it still
+# marked for deletion (ERROR_SERVICE_MARKED_FOR_DELETE: msiexec 1603), and an uninstall's
+# RemoveFiles found portguard.exe still running under load and left it for the next boot (soak,
+# issue 14). The scenarios do the waiting Windows does.
 pg_stop_service_first() {
   local pid
   pid=$(pg_service_pid)

@@ -112,6 +112,7 @@ pg_reg_key_exists "$PG_UNINSTALL_KEY\\$rebuild_code" || fail "rebuild $rebuild_c
 note "same-version rebuild replaced $newer_code by $rebuild_code: one product"
 
 # --- uninstall -----------------------------------------------------------------------------------
+pg_stop_service_first  # the wait Windows Installer does before RemoveFiles and Wine's does not
 pg_msiexec /x "$msi_rebuild" /qn
 [[ $MSI_RC == 0 ]] || fail "uninstall failed with exit code $MSI_RC"
 [[ -z $(pg_service_state PortGuard) ]] || fail "service still registered after uninstall"

@@ -15,6 +15,8 @@ pg_msiexec /i "$msi" /qn
 pg_wait_service_state PortGuard RUNNING
 [[ $(pg_reg_value "$PG_SERVICE_KEY" Start) == 0x2 ]] || fail "PortGuard is not an auto-start service"
 
+# Windows Installer waits for the service to stop before removing its files; Wine's does not.
+pg_stop_service_first
 pg_msiexec /x "$msi" /qn
 [[ $MSI_RC == 0 ]] || fail "uninstall failed with exit code $MSI_RC"
 pg_wait_service_process_gone

@@ -1,5 +1,7 @@
 #include "internal.hpp"
 
+#include "portguard/config/group_policy.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -26,6 +28,14 @@ void save_last_known_good(const Policy& policy, const std::filesystem::path& sta
       {"services", {{"source", policy.services_file}, {"text", policy.services_text}}},
       {"accepted_utc", policy.accepted_utc},
   };
+  // The Group Policy values merged in, byte-exact (issue 17): reloading merges them again, so a
+  // broken policy file or a broken Group Policy value later keeps exactly this protection.
+  if (!policy.group_policy.empty()) {
+    nlohmann::json values = nlohmann::json::array();
+    for (const auto& v : policy.group_policy)
+      values.push_back({{"key", v.key}, {"name", v.name}, {"type", v.raw.type}, {"data", to_hex(v.raw.data)}});
+    doc["group_policy"] = std::move(values);
+  }
   std::filesystem::create_directories(state_dir);
   const auto target = lkg_path(state_dir);
   auto temp = target;
@@ -72,6 +82,13 @@ std::optional<Policy> load_last_known_good(const std::filesystem::path& state_di
     const Catalog catalog = load_catalog_text(catalog_text, catalog_source);
     const ServiceNameResolver services = ServiceNameResolver::parse(services_text, services_source);
     Policy policy = load_policy_text(text, source, services, catalog);
+    if (const auto gp = doc.find("group_policy"); gp != doc.end()) {
+      std::vector<PolicyRegistryValue> values;
+      for (const auto& v : *gp)
+        values.push_back({v.at("key").get<std::string>(), v.at("name").get<std::string>(),
+                          RawRegistryValue{v.at("type").get<std::uint32_t>(), from_hex(v.at("data").get<std::string>())}});
+      apply_group_policy(policy, parse_group_policy(std::move(values)));
+    }
     policy.accepted_utc = doc.value("accepted_utc", std::string());  // absent in copies older than issue 18
     return policy;
   } catch (const nlohmann::json::exception& e) {

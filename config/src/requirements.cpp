@@ -26,7 +26,7 @@ Requirements requirements_for(const Policy& policy, const HostSnapshot& host) {
     if (r.when_installed && installed(host, *r.when_installed) == nullptr) continue;
     for (Protocol p : r.protocols) {
       for (const PortRange& range : r.ports) {
-        out.push_back({p, range, r.service, {Provenance::Kind::policy, r.source, r.reason.empty() ? "[[reserve]] in the policy" : r.reason}});
+        out.push_back({p, range, r.service, {r.origin, r.source, r.reason.empty() ? "[[reserve]] in the policy" : r.reason}});
       }
     }
   }

@@ -645,4 +645,12 @@ void Guard::report_metrics_not_written(const std::string& folder, const std::str
   emit(events::metrics_not_written, folder, {folder, error});
 }
 
+void Guard::report_boot_protection_added(const std::string& service, const std::string& asked_by) {
+  emit(events::boot_protection_added, service, {service, asked_by});
+}
+
+void Guard::report_boot_protection_refused(const std::string& service, const std::string& asked_by, const std::string& error) {
+  emit(events::boot_protection_refused, service + "|" + error, {service, asked_by, error});
+}
+
 } // namespace portguard

@@ -7,6 +7,7 @@ std::string_view to_string(Provenance::Kind kind) noexcept {
     case Provenance::Kind::policy: return "policy";
     case Provenance::Kind::catalog: return "catalog";
     case Provenance::Kind::registry: return "registry";
+    case Provenance::Kind::gpo: return "gpo";
   }
   return "?";
 }
@@ -15,12 +16,14 @@ std::optional<Provenance::Kind> parse_provenance_kind(std::string_view text) noe
   if (text == "policy") return Provenance::Kind::policy;
   if (text == "catalog") return Provenance::Kind::catalog;
   if (text == "registry") return Provenance::Kind::registry;
+  if (text == "gpo") return Provenance::Kind::gpo;
   return std::nullopt;
 }
 
 std::string describe(const Requirement& r) {
   std::string who = r.service.empty() ? std::string("policy") : r.service;
   std::string detail(to_string(r.provenance.kind));
+  if (r.provenance.kind == Provenance::Kind::gpo) detail += ':';   // "gpo: HKLM\SOFTWARE\Policies\PortGuard\..."
   if (r.provenance.kind != Provenance::Kind::catalog && !r.provenance.source.empty()) detail += " " + r.provenance.source;
   if (!r.provenance.reason.empty()) detail += ": " + r.provenance.reason;
   return who + " (" + detail + ")";

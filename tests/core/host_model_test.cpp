@@ -85,7 +85,7 @@ TEST_CASE("enum spellings round-trip and reject unknown words") {
   CHECK_FALSE(parse_mode("replace").has_value());
   for (auto s : {Severity::info, Severity::warning, Severity::error}) CHECK(parse_severity(to_string(s)) == s);
   CHECK_FALSE(parse_severity("fatal").has_value());
-  for (auto k : {Provenance::Kind::policy, Provenance::Kind::catalog, Provenance::Kind::registry})
+  for (auto k : {Provenance::Kind::policy, Provenance::Kind::catalog, Provenance::Kind::registry, Provenance::Kind::gpo})
     CHECK(parse_provenance_kind(to_string(k)) == k);
   CHECK_FALSE(parse_provenance_kind("guess").has_value());
 }

@@ -8,6 +8,7 @@
 #include "portguard/core/error.hpp"
 #include "portguard/core/plan.hpp"
 #include "portguard/core/ports.hpp"
+#include "portguard/core/registry_value.hpp"
 #include "portguard/core/requirement.hpp"
 #include "portguard/core/snapshot.hpp"
 
@@ -62,7 +63,8 @@ struct Reservation {
   std::string service;                      // owning Windows service key name
   std::string reason;
   std::optional<std::string> when_installed;// only while this service is installed
-  std::string source;                       // "file:line"
+  std::string source;                       // "file:line"; for Group Policy the registry key
+  Provenance::Kind origin = Provenance::Kind::policy;  // gpo: from Group Policy (group_policy.hpp)
 
   friend bool operator==(const Reservation&, const Reservation&) = default;
 };
@@ -76,6 +78,16 @@ struct CatalogOverride {
   std::string source;                       // "file:line"
 
   friend bool operator==(const CatalogOverride&, const CatalogOverride&) = default;
+};
+
+/// One registry value exactly as read (type and bytes), with the key it is in: a Group Policy
+/// input (group_policy.hpp), kept in the last known good.
+struct PolicyRegistryValue {
+  std::string key;    // full path, one of group_policy_keys
+  std::string name;
+  RawRegistryValue raw;
+
+  friend bool operator==(const PolicyRegistryValue&, const PolicyRegistryValue&) = default;
 };
 
 struct Policy {
@@ -101,6 +113,11 @@ struct Policy {
 
   // [monitoring] (issue 17, docs/monitoring.md)
   std::optional<std::string> metrics_textfile_dir; // folder for portguard.prom (windows_exporter textfile collector)
+
+  // Group Policy merged in (issue 17, group_policy.hpp): the values read (empty: none), and the
+  // services Group Policy makes wait for PortGuard at boot.
+  std::vector<PolicyRegistryValue> group_policy;
+  std::vector<std::string> protect_at_boot;
 };
 
 /// Where names like "radius" are resolved: the Windows services file

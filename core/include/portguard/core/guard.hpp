@@ -187,6 +187,10 @@ public:
   void report_no_policy(const std::string& file, const std::string& error);
   /// The Prometheus textfile could not be written (2006, rate limited per folder).
   void report_metrics_not_written(const std::string& folder, const std::string& error);
+  /// Group Policy's "services that wait for PortGuard at boot": `service` now depends on PortGuard
+  /// (1006), or cannot be made to (2009, rate limited per service and error).
+  void report_boot_protection_added(const std::string& service, const std::string& asked_by);
+  void report_boot_protection_refused(const std::string& service, const std::string& asked_by, const std::string& error);
 
   /// Back-off state of a target (tests, logs). nullopt: not backing off.
   std::optional<std::chrono::steady_clock::time_point> backoff_until(Target target, std::optional<Protocol> protocol = std::nullopt) const;

@@ -11,15 +11,16 @@ namespace portguard {
 
 /// Why a port is needed: every reserved range can be traced back to one or more of these.
 struct Provenance {
-  enum class Kind : std::uint8_t { policy, catalog, registry };
+  enum class Kind : std::uint8_t { policy, catalog, registry, gpo };   // gpo: Group Policy (HKLM\SOFTWARE\Policies\PortGuard)
   Kind kind = Kind::policy;
-  std::string source;   // "C:\\ProgramData\\PortGuard\\policy.toml:12", "catalog:IAS", "HKLM\\...\\IPAll\\TcpPort"
+  std::string source;   // "C:\\ProgramData\\PortGuard\\policy.toml:12", "catalog:IAS", "HKLM\\...\\IPAll\\TcpPort",
+                        // "HKLM\\SOFTWARE\\Policies\\PortGuard\\Reservations"
   std::string reason;   // "RADIUS legacy auth/accounting"
 
   friend bool operator==(const Provenance&, const Provenance&) = default;
 };
 
-std::string_view to_string(Provenance::Kind kind) noexcept;     // "policy" / "catalog" / "registry"
+std::string_view to_string(Provenance::Kind kind) noexcept;     // "policy" / "catalog" / "registry" / "gpo"
 std::optional<Provenance::Kind> parse_provenance_kind(std::string_view text) noexcept;
 
 /// A range of ports of one protocol that one Windows service needs to be able to bind.
@@ -34,7 +35,8 @@ struct Requirement {
 
 using Requirements = std::vector<Requirement>;
 
-/// "IAS (catalog: RADIUS legacy auth/accounting)", "policy (policy policy.toml:12: backup agent)":
+/// "IAS (catalog: RADIUS legacy auth/accounting)", "policy (policy policy.toml:12: backup agent)",
+/// "IAS (gpo: HKLM\\SOFTWARE\\Policies\\PortGuard\\Reservations: Group Policy entry '1812-1813/udp/IAS')":
 /// who needs the ports and why, as plan renderings and events show it.
 std::string describe(const Requirement& requirement);
 

@@ -90,6 +90,9 @@ int command_validate(const std::vector<std::string>& args, Io io) {
       // [guard.dynamic_range] (issue 16): said only when the policy guards the range.
       for (const auto& d : p.plan.dynamic_ranges)
         io.out << "  dynamic port range guarded: " << to_string(d.protocol) << ' ' << d.range.to_string() << " (" << d.source << ")\n";
+      if (!p.group_policy.empty())
+        io.out << "  merged with " << p.group_policy.size() << " Group Policy value" << (p.group_policy.size() == 1 ? "" : "s") << " from "
+               << config::group_policy_keys::root << " (Group Policy wins for the settings it sets; docs/policy.md)\n";
     }
     return exit_ok;
   } catch (const config::PolicyError& e) {
@@ -102,8 +105,12 @@ int command_validate(const std::vector<std::string>& args, Io io) {
     } else {
       for (const auto& d : e.diagnostics()) io.out << d.to_string() << '\n';
       const auto n = e.diagnostics().size();
-      io.err << file << ": " << (unreadable ? "cannot be read" : "invalid") << " (" << n << " problem" << (n == 1 ? "" : "s")
-             << "); a running guard keeps using its last known good policy.\n";
+      const std::string problems = " (" + std::to_string(n) + " problem" + (n == 1 ? "" : "s") + ")";
+      if (dynamic_cast<const config::GroupPolicyError*>(&e) != nullptr)
+        io.err << file << ": the Group Policy settings under " << config::group_policy_keys::root << " are invalid" << problems
+               << "; correct them in the GPO (PortGuard.admx, docs/policy.md) and run gpupdate /target:computer; a running guard keeps using its last known good policy.\n";
+      else
+        io.err << file << ": " << (unreadable ? "cannot be read" : "invalid") << problems << "; a running guard keeps using its last known good policy.\n";
     }
     return unreadable ? exit_error : exit_failed;
   }

@@ -92,6 +92,11 @@ po::options_description run_options() {
 int report_policy_error(const config::PolicyError& e, std::string_view command, const std::string& file, Io io) {
   const bool unreadable = dynamic_cast<const config::PolicyReadError*>(&e) != nullptr;
   for (const auto& d : e.diagnostics()) io.err << d.to_string() << '\n';
+  if (dynamic_cast<const config::GroupPolicyError*>(&e) != nullptr) {
+    io.err << "portguard " << command << ": the Group Policy settings under " << config::group_policy_keys::root
+           << " are invalid; correct them in the GPO (PortGuard.admx, docs/policy.md), run gpupdate /target:computer and run again\n";
+    return exit_failed;
+  }
   const bool refused = dynamic_cast<const PolicyRefusedError*>(&e) != nullptr;
   io.err << "portguard " << command << ": the policy " << file << " is " << (unreadable ? "unreadable" : refused ? "refused" : "invalid")
          << "; fix it (portguard validate --policy " << file << ") and run again\n";
@@ -107,17 +112,28 @@ PolicyRefusedError::PolicyRefusedError(const std::string& file, std::string writ
                                 "says how to restrict the permissions)"}}),
       writers_(std::move(writers)) {}
 
+ReadGroupPolicyFn machine_group_policy = nullptr;
+
+namespace {
+
+config::Policy with_group_policy(config::Policy policy) {
+  if (machine_group_policy != nullptr) config::apply_group_policy(policy, machine_group_policy());
+  return policy;
+}
+
+} // namespace
+
 config::Policy load_accepted_policy(const std::filesystem::path& file, const std::filesystem::path& services_file) {
   config::Policy policy = config::load_policy(file, services_file);
-  if (policy_writers == nullptr) return policy;
+  if (policy_writers == nullptr) return with_group_policy(std::move(policy));
   std::string writers;
   try {
     writers = policy_writers(file);
   } catch (const std::exception&) {
-    return policy;
+    return with_group_policy(std::move(policy));
   }
   if (!writers.empty()) throw PolicyRefusedError(file.string(), writers);
-  return policy;
+  return with_group_policy(std::move(policy));
 }
 
 } // namespace portguard::cli

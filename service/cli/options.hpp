@@ -5,6 +5,7 @@
 // cannot be used.
 #include "cli/command.hpp"
 
+#include "portguard/config/group_policy.hpp"
 #include "portguard/config/policy.hpp"
 
 #include <boost/program_options.hpp>
@@ -66,10 +67,17 @@ private:
 using PolicyWritersFn = std::string (*)(const std::filesystem::path& policy_file);
 extern PolicyWritersFn policy_writers;
 
+/// The machine's Group Policy settings (HKLM\SOFTWARE\Policies\PortGuard, read and validated).
+/// Set by the Windows build (read_machine_group_policy); nullptr where there is no registry
+/// (Linux): the file alone decides. Throws GroupPolicyError for bad values.
+using ReadGroupPolicyFn = config::GroupPolicy (*)();
+extern ReadGroupPolicyFn machine_group_policy;
+
 /// The one acceptance of a policy file, shared by validate, plan, check and the service: readable,
-/// valid, and not writable by anyone who should not steer a SYSTEM service. Throws PolicyError
-/// (unreadable: PolicyReadError) or PolicyRefusedError. Permissions that cannot be read do not
-/// refuse the policy (the service logs them and goes on the same way).
+/// valid, and not writable by anyone who should not steer a SYSTEM service, merged with the
+/// machine's Group Policy settings (docs/policy.md, precedence). Throws PolicyError (unreadable:
+/// PolicyReadError; bad Group Policy values: GroupPolicyError) or PolicyRefusedError. Permissions
+/// that cannot be read do not refuse the policy (the service logs them and goes on the same way).
 config::Policy load_accepted_policy(const std::filesystem::path& file, const std::filesystem::path& services_file);
 
 } // namespace portguard::cli

@@ -9,11 +9,13 @@
 #include "portguard/core/metrics.hpp"
 #include "portguard/core/version.hpp"
 #include "win32/event_log.hpp"
+#include "win32/group_policy_store.hpp"
 #include "win32/host_adapters.hpp"
 #include "win32/metrics_file.hpp"
 #include "win32/paths.hpp"
 #include "win32/policy_acl.hpp"
 #include "win32/registry_store.hpp"
+#include "win32/service_config.hpp"
 #include "win32/watch.hpp"
 #include "win32/win32_error.hpp"
 
@@ -37,8 +39,8 @@ public:
 /// it and of the services file. A reload happens when any of them differs, whatever the file times
 /// say: two saves of the same size within one second (the file time's resolution on FAT, and what
 /// an editor's quick fix-and-save does) must not look alike. FNV-1a over length-prefixed contents;
-/// an absent file is distinct from an empty one.
-std::uint64_t content_fingerprint(const std::vector<std::filesystem::path>& files) {
+/// an absent file is distinct from an empty one. `also` (the Group Policy values) is mixed in last.
+std::uint64_t content_fingerprint(const std::vector<std::filesystem::path>& files, std::string_view also) {
   std::uint64_t h = 14695981039346656037ull;
   const auto mix = [&](const char* data, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -60,6 +62,7 @@ std::uint64_t content_fingerprint(const std::vector<std::filesystem::path>& file
     }
     mix(reinterpret_cast<const char*>(&length), sizeof length);
   }
+  mix(also.data(), also.size());
   return h;
 }
 
@@ -84,6 +87,35 @@ bool installation_audit_only() {
   } catch (const std::exception&) {
     return false;  // unreadable: the policy decides, as without an installer
   }
+}
+
+/// Group Policy as one reload sees it: the settings, or why they cannot be used, and an identity
+/// that changes whenever the values do.
+struct GroupPolicyRead {
+  config::GroupPolicy settings;
+  std::optional<config::GroupPolicyError> error;
+  std::string identity;
+};
+
+GroupPolicyRead read_group_policy_now() {
+  GroupPolicyRead r;
+  try {
+    r.settings = read_machine_group_policy();
+    r.identity = r.settings.fingerprint();
+  } catch (const config::GroupPolicyError& e) {
+    r.error = e;
+  } catch (const std::exception& e) {
+    r.error = config::GroupPolicyError({{std::string(config::group_policy_keys::root), 0, 0,
+                                         std::string("cannot be read: ") + e.what() + "; PortGuard needs read access to it (SYSTEM has it by default)"}});
+  }
+  if (r.error) r.identity = "invalid\n" + summarize(*r.error);
+  return r;
+}
+
+/// "C:\...\policy.toml + Group Policy (HKLM\SOFTWARE\Policies\PortGuard)": what a loaded policy
+/// is made of, for event 1004 and the log.
+std::string loaded_from(const config::Policy& policy, const std::filesystem::path& file) {
+  return policy.group_policy.empty() ? file.string() : file.string() + " + " + config::group_policy_source();
 }
 
 GuardPolicy to_guard_policy(const config::Policy& policy) {
@@ -124,11 +156,16 @@ public:
       guard_.report_policy_insecure(file_.string(), writers);
       return true;
     }
-    const std::uint64_t now = content_fingerprint({file_, file_.parent_path() / "catalog.toml", services_file()});
+    const GroupPolicyRead gp = read_group_policy_now();
+    const std::uint64_t now = content_fingerprint({file_, file_.parent_path() / "catalog.toml", services_file()}, gp.identity);
     if (!force && last_ && *last_ == now) return false;
     last_ = now;
     try {
       config::Policy policy = config::load_policy(file_, services_file());
+      // Group Policy values are validated like the file; bad ones keep the policy in force (or
+      // the last known good) exactly as a broken file does.
+      if (gp.error) throw *gp.error;
+      config::apply_group_policy(policy, gp.settings);
       policy.accepted_utc = iso8601_utc(std::chrono::system_clock::now());
       try {
         config::save_last_known_good(policy, state_dir_);
@@ -139,21 +176,46 @@ public:
       GuardPolicy in_force = to_guard_policy(policy);
       const bool audit = in_force.audit;
       guard_.set_policy(std::move(in_force));
-      log_.info("policy {} loaded ({}{}, recheck every {} s)", file_.string(), audit ? "audit" : "enforce",
+      log_.info("policy {} loaded ({}{}, recheck every {} s)", loaded_from(policy, file_), audit ? "audit" : "enforce",
                 audit && policy.enforcement != config::Enforcement::audit ? " - the installation's MODE=audit" : "",
                 interval_.count());
-      guard_.report_policy_loaded(file_.string(), audit);
+      guard_.report_policy_loaded(loaded_from(policy, file_), audit);
+      protect_at_boot(policy.protect_at_boot, audit);
     } catch (const config::PolicyError& e) {
+      const bool from_gpo = dynamic_cast<const config::GroupPolicyError*>(&e) != nullptr;
+      const std::string source = from_gpo ? config::group_policy_source() : file_.string();
       const std::string why = summarize(e);
-      log_.error("policy {} cannot be used: {}", file_.string(), why);
+      log_.error("policy {} cannot be used: {}", source, why);
       ensure_some_policy();
-      if (guard_.policy()) guard_.report_policy_invalid(file_.string(), why);
-      else guard_.report_no_policy(file_.string(), why);
+      if (guard_.policy()) guard_.report_policy_invalid(source, why);
+      else guard_.report_no_policy(source, why);
     }
     return true;
   }
 
 private:
+  /// Group Policy's "services that wait for PortGuard at boot": each listed service gets PortGuard
+  /// in its DependOnService, recorded as `portguard protect` records it (so unprotect and uninstall
+  /// remove exactly that). Audit never writes. Already-protected services change nothing.
+  void protect_at_boot(const std::vector<std::string>& services, bool audit) {
+    const std::string asked_by = "Group Policy (" + std::string(config::group_policy_keys::protect_services) + ")";
+    for (const auto& service : services) {
+      if (audit) {
+        log_.info("audit: Group Policy asks that {} wait for PortGuard at boot; not written (audit never writes)", service);
+        continue;
+      }
+      try {
+        if (protect_service(service, state_dir_)) {
+          log_.info("{} now waits for PortGuard at boot ({})", service, asked_by);
+          guard_.report_boot_protection_added(service, asked_by);
+        }
+      } catch (const std::exception& e) {
+        log_.warn("cannot make {} wait for PortGuard at boot: {}", service, e.what());
+        guard_.report_boot_protection_refused(service, asked_by, e.what());
+      }
+    }
+  }
+
   /// Keeps the policy in force; without one, falls back on the last known good.
   void ensure_some_policy() {
     if (guard_.policy()) return;
@@ -204,9 +266,29 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
       log->info("not watching HKLM\\{} yet (absent); retried after every pass", narrow(key));
     }
   }
+  // Group Policy (HKLM\SOFTWARE\Policies\PortGuard): the whole Policies subtree is watched, so the
+  // PortGuard key is seen when the Group Policy client creates it. A notification is settled like
+  // a policy-file save: one reload a second after the last one, and a pass only when the merged
+  // policy changed (gpupdate rewrites every product's policies every 90 minutes). Where Policies
+  // itself does not exist yet (a bare Wine prefix), HKLM\SOFTWARE is watched for its creation.
+  constexpr wchar_t policies_key[] = L"SOFTWARE\\Policies";
+  std::optional<RegistryWatch> gpo_watch = RegistryWatch::open(policies_key, RegistryWatch::Scope::subtree);
+  bool gpo_watch_is_parent = false;
+  if (!gpo_watch) {
+    gpo_watch = RegistryWatch::open(L"SOFTWARE", RegistryWatch::Scope::key);
+    gpo_watch_is_parent = gpo_watch.has_value();
+    log->info("HKLM\\{} does not exist; watching HKLM\\SOFTWARE for its creation", narrow(policies_key));
+  }
   // A key that appears later (DNS installed, or created by our own repair) is watched from then on;
   // a change between its creation and this call is caught by the next pass or the timer.
   const auto watch_new_keys = [&] {
+    if (!gpo_watch || gpo_watch_is_parent) {
+      if (auto w = RegistryWatch::open(policies_key, RegistryWatch::Scope::subtree)) {
+        log->info("now watching HKLM\\{}", narrow(policies_key));
+        gpo_watch = std::move(w);
+        gpo_watch_is_parent = false;
+      }
+    }
     for (auto it = unwatched.begin(); it != unwatched.end();) {
       if (auto w = RegistryWatch::open(*it)) {
         log->info("now watching HKLM\\{}", narrow(*it));
@@ -307,6 +389,8 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
       for (const auto& w : registry_watches) handles.push_back(w.event());
       const std::size_t policy_index = handles.size();
       if (policy_watch) handles.push_back(policy_watch->event());
+      const std::size_t gpo_index = handles.size();
+      if (gpo_watch) handles.push_back(gpo_watch->event());
 
       const auto now = steady::now();
       auto wait = std::chrono::ceil<std::chrono::milliseconds>(std::max(next_timer - now, steady::duration::zero()));
@@ -332,6 +416,13 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
           debounce.clear();
           run_pass(PassTrigger::manual);
           next_timer = steady::now() + policy.recheck_interval();
+          continue;
+        }
+        if (gpo_watch && i == gpo_index) {
+          gpo_watch->arm();
+          log->debug("change notification: HKLM\\{}", narrow(gpo_watch->key_path()));
+          if (gpo_watch_is_parent) watch_new_keys();  // Policies created: watch it from now on
+          policy_settle = steady::now() + std::chrono::seconds(1);
           continue;
         }
         if (i >= registry_first && i < policy_index) {

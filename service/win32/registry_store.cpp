@@ -222,4 +222,19 @@ std::vector<std::string> Win32RegistryStore::subkeys(std::string_view key) {
   return out;
 }
 
+std::optional<std::vector<std::string>> Win32RegistryStore::value_names(std::string_view key) {
+  auto h = open_key(key, KEY_QUERY_VALUE);
+  if (!h) return std::nullopt;
+  std::vector<std::string> out;
+  std::wstring name(16384, L'\0');   // value names are at most 16,383 characters
+  for (DWORD i = 0;; ++i) {
+    DWORD len = static_cast<DWORD>(name.size());
+    const LSTATUS status = ::RegEnumValueW(h->get(), i, name.data(), &len, nullptr, nullptr, nullptr, nullptr);
+    if (status == ERROR_NO_MORE_ITEMS) break;
+    check_status(status, "RegEnumValueW", key);
+    out.push_back(narrow(std::wstring_view(name.data(), len)));
+  }
+  return out;
+}
+
 } // namespace portguard::win32

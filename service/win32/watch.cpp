@@ -4,9 +4,10 @@
 
 namespace portguard::win32 {
 
-std::optional<RegistryWatch> RegistryWatch::open(const std::wstring& hklm_subkey) {
+std::optional<RegistryWatch> RegistryWatch::open(const std::wstring& hklm_subkey, Scope scope) {
   RegistryWatch w;
   w.path_ = hklm_subkey;
+  w.scope_ = scope;
   const LSTATUS s = ::RegOpenKeyExW(HKEY_LOCAL_MACHINE, hklm_subkey.c_str(), 0, KEY_NOTIFY | KEY_WOW64_64KEY, w.key_.put());
   if (s == ERROR_FILE_NOT_FOUND) return std::nullopt;
   check_status(s, "RegOpenKeyExW", narrow(hklm_subkey));
@@ -17,7 +18,7 @@ std::optional<RegistryWatch> RegistryWatch::open(const std::wstring& hklm_subkey
 }
 
 void RegistryWatch::arm() {
-  check_status(::RegNotifyChangeKeyValue(key_.get(), FALSE, REG_NOTIFY_CHANGE_NAME | REG_NOTIFY_CHANGE_LAST_SET, event_.get(), TRUE),
+  check_status(::RegNotifyChangeKeyValue(key_.get(), scope_ == Scope::subtree ? TRUE : FALSE, REG_NOTIFY_CHANGE_NAME | REG_NOTIFY_CHANGE_LAST_SET, event_.get(), TRUE),
                "RegNotifyChangeKeyValue", narrow(path_));
 }
 

@@ -10,13 +10,14 @@
 
 namespace portguard::win32 {
 
-/// RegNotifyChangeKeyValue on one HKLM key (values set or deleted, subkeys added or removed; not
-/// recursive). Each watch owns an auto-reset event. Note: Windows does not signal an identical
-/// rewrite of a value — nothing changed, so there is nothing to repair either.
+/// RegNotifyChangeKeyValue on one HKLM key (values set or deleted, subkeys added or removed; the
+/// subkeys' values too when `subtree`). Each watch owns an auto-reset event. Note: Windows does not
+/// signal an identical rewrite of a value — nothing changed, so there is nothing to repair either.
 class RegistryWatch {
 public:
+  enum class Scope : bool { key, subtree };
   /// nullopt when the key does not exist (the periodic timer covers it until it appears).
-  static std::optional<RegistryWatch> open(const std::wstring& hklm_subkey);
+  static std::optional<RegistryWatch> open(const std::wstring& hklm_subkey, Scope scope = Scope::key);
   /// Registers (again) for the next change. Throws Win32Error.
   void arm();
   HANDLE event() const noexcept { return event_.get(); }
@@ -25,6 +26,7 @@ public:
 private:
   RegistryWatch() = default;
   std::wstring path_;
+  Scope scope_ = Scope::key;
   unique_hkey key_;
   unique_handle_t event_;
 };

@@ -45,13 +45,15 @@ mkdir -p "$workdir" "$(dirname "$output")"
 cp "$exe" "$workdir/portguard.exe"
 cp "$policy" "$workdir/policy.toml"
 cp "$here/wef/portguard-subscription.xml" "$workdir/portguard-subscription.xml"
+cp "$here/admx/PortGuard.admx" "$workdir/PortGuard.admx"
+cp "$here/admx/en-US/PortGuard.adml" "$workdir/PortGuard.adml"
 tmp_msi=$workdir/unpatched.msi
 (
   cd "$workdir"
   # wixl prints a GLib warning for every WiX attribute it ignores (the ones patched below);
   # keep real errors visible.
   wixl -a x64 -D WIXL=1 -D "Version=$version" -D PortGuardExe=portguard.exe -D DefaultPolicy=policy.toml \
-    -D WefSubscription=portguard-subscription.xml \
+    -D WefSubscription=portguard-subscription.xml -D AdmxTemplate=PortGuard.admx -D AdmlStrings=PortGuard.adml \
     -o "$tmp_msi" "$wxs" 2>"$workdir/wixl.log"
 )
 grep -v -e "has no property named" -e '^$' "$workdir/wixl.log" >&2 || true

@@ -63,6 +63,16 @@ for d in state backups logs; do [[ -d $data/$d ]] || fail "%ProgramData%\\PortGu
 grep -q 'Action ended .*: SecureDataDir\. Return value 1\.' "$PG_C/pgtest/msiexec-$PG_LOG_SEQ.log" \
   || fail "the SecureDataDir custom action did not run successfully (see msiexec-$PG_LOG_SEQ.log)"
 [[ $(pg_related_products "$packed") == 1 ]] || fail "expected one PortGuard product after install"
+# Every file the MSI installs under the install folder, and nothing else: the exe, the Windows
+# Event Forwarding subscription and the Group Policy templates (issue 17), byte-identical to the source.
+installdir="$PG_C/Program Files/PortGuard"
+installed=$(cd "$installdir" && find . -type f | sort | tr '\n' ' ')
+[[ $installed == './admx/PortGuard.admx ./admx/en-US/PortGuard.adml ./portguard.exe ./wef/portguard-subscription.xml ' ]] \
+  || fail "installed files under Program Files\\PortGuard: $installed"
+src_installer="$(dirname "$0")/../../installer"
+for f in admx/PortGuard.admx admx/en-US/PortGuard.adml wef/portguard-subscription.xml; do
+  cmp -s "$installdir/$f" "$src_installer/$f" || fail "installed $f differs from installer/$f"
+done
 note "installed $VERSION: service RUNNING, event source, policy, data folders, Mode=enforce"
 
 # --- ops edit the policy and leave a backup behind; upgrade to the newer build -------------------
@@ -120,6 +130,8 @@ pg_msiexec /x "$msi_rebuild" /qn
 ! pg_reg_key_exists "$PG_EVENT_KEY" || fail "event source left behind"
 ! pg_reg_key_exists "$PG_SETTINGS_KEY" || fail "HKLM\\SOFTWARE\\PortGuard left behind"
 [[ ! -e $exe ]] || fail "portguard.exe left behind"
+leftover=$(find "$installdir" -type f 2>/dev/null)
+[[ -z $leftover ]] || fail "uninstall left files in the install folder: $leftover"
 pg_wait_service_process_gone
 [[ $(pg_related_products "$packed") == 0 ]] || fail "a PortGuard product is still registered after uninstall"
 [[ $(cat "$data/policy.toml" 2>/dev/null) == "$edited" ]] || fail "uninstall removed or changed the policy"

@@ -53,6 +53,9 @@ grep -qF "data_dir_sddl = L\"$sddl\"" "$(dirname "$0")/../../service/win32/polic
 # The Windows Event Forwarding subscription (docs/monitoring.md) ships in <install folder>\wef.
 [[ $(field File portguard_subscription.xml 2) == WefSubscription ]] || fail "File portguard_subscription.xml: $(row File portguard_subscription.xml)"
 [[ $(field Directory WEFDIR 2) == INSTALLDIR ]] || fail "Directory WEFDIR: $(row Directory WEFDIR)"
+# The Group Policy templates (docs/install.md) ship in <install folder>\admx and admx\en-US.
+[[ $(field File PortGuard.admx 2)/$(field Directory ADMXDIR 2) == AdmxTemplate/INSTALLDIR ]] || fail "File PortGuard.admx: $(row File PortGuard.admx)"
+[[ $(field File PortGuard.adml 2)/$(field Directory ADMLDIR 2) == AdmlStrings/ADMXDIR ]] || fail "File PortGuard.adml: $(row File PortGuard.adml)"
 
 # Public properties reach the elevated sequence of a managed install.
 [[ $(field Property SecureCustomProperties 2) == *MODE*PROTECT*POLICYFILE*METRICS_DIR* ]] || fail "MODE/PROTECT/POLICYFILE/METRICS_DIR are not secure properties: $(field Property SecureCustomProperties 2)"

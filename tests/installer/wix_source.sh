@@ -8,7 +8,7 @@
 set -euo pipefail
 src=${PORTGUARD_SOURCE_DIR:?}/installer/portguard.wxs
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-defs=(-D Version=1.2.3 -D PortGuardExe=portguard.exe -D DefaultPolicy=policy.toml -D WefSubscription=portguard-subscription.xml)
+defs=(-D Version=1.2.3 -D PortGuardExe=portguard.exe -D DefaultPolicy=policy.toml -D WefSubscription=portguard-subscription.xml -D AdmxTemplate=PortGuard.admx -D AdmlStrings=PortGuard.adml)
 wixl -E "${defs[@]}" "$src" >"$tmp/real.wxs"
 wixl -E -D WIXL=1 "${defs[@]}" "$src" >"$tmp/wixl.wxs"
 

@@ -52,11 +52,6 @@ public:
   }
 };
 
-bool valid_service_name(std::string_view name) {
-  if (name.empty() || name.size() > 256) return false;
-  return std::none_of(name.begin(), name.end(), [](char c) { return c == '/' || c == '\\' || c == ' ' || static_cast<unsigned char>(c) < 0x20; });
-}
-
 std::optional<long> whole_number(std::string_view s) {
   long n = 0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
@@ -118,7 +113,7 @@ std::optional<Reservation> parse_reservation(Reader& r, const PolicyRegistryValu
     r.error(v.key, where + ": protocol " + squote(fields[1]) + " is not udp, tcp or both" + fix_in_gpo(reservations_setting));
     ok = false;
   }
-  if (!valid_service_name(fields[2])) {
+  if (!detail::valid_service_name(fields[2])) {
     r.error(v.key, where + ": " + squote(fields[2]) + " is not a Windows service key name (such as IAS or DNS)" + fix_in_gpo(reservations_setting));
     ok = false;
   }
@@ -136,7 +131,7 @@ std::vector<std::string> parse_names(Reader& r, const std::vector<const PolicyRe
   for (const PolicyRegistryValue* v : values) {
     auto name = r.text(*v, setting, "SNMP");
     if (!name) continue;
-    if (!valid_service_name(*name)) {
+    if (!detail::valid_service_name(*name)) {
       r.error(v->key, "value " + squote(v->name) + " (" + squote(*name) + ") is not a Windows service key name (such as SNMP or DNS)" + fix_in_gpo(setting));
     } else if (std::any_of(names.begin(), names.end(), [&](const std::string& n) { return detail::iequals(n, *name); })) {
       r.error(v->key, "value " + squote(v->name) + ": service " + squote(*name) + " is listed twice; remove one" + fix_in_gpo(setting));

@@ -22,6 +22,14 @@ std::string read_file(const std::filesystem::path& file, std::string_view what);
 void sort_diagnostics(std::vector<Diagnostic>& diagnostics);
 
 std::string lower(std::string_view s);
+
+/// A Windows service key name: 1 to 256 characters, no '/', '\\' or control characters.
+inline bool valid_service_name(std::string_view name) {
+  if (name.empty() || name.size() > 256) return false;
+  for (const char c : name)
+    if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20) return false;
+  return true;
+}
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
 /// "a, b or c"

@@ -74,11 +74,6 @@ std::optional<std::string> folder_path_problem(std::string_view path) {
 
 namespace {
 
-bool valid_service_name(std::string_view name) {
-  if (name.empty() || name.size() > 256) return false;
-  return std::none_of(name.begin(), name.end(), [](char c) { return c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20; });
-}
-
 /// "15m", "90s", "1h", "1h30m" or a bare number of seconds.
 std::optional<std::int64_t> parse_duration(std::string_view text) {
   text = detail::trim(text);
@@ -310,7 +305,7 @@ struct Loader {
     }
 
     if (auto s = c.get_string(t, "service", where, "\"IAS\"")) {
-      if (!valid_service_name(*s)) {
+      if (!detail::valid_service_name(*s)) {
         c.error(*t.get("service"), "service " + squote(*s) + " in " + where + " is not a Windows service key name; write the key name from HKLM\\SYSTEM\\CurrentControlSet\\Services, e.g. service = \"IAS\"");
         ok = false;
       } else {
@@ -322,7 +317,7 @@ struct Loader {
     }
     r.reason = c.get_string(t, "reason", where, "\"RADIUS for the VPN concentrators\"").value_or("");
     if (auto w = c.get_string(t, "when_installed", where, "\"IAS\"")) {
-      if (!valid_service_name(*w)) {
+      if (!detail::valid_service_name(*w)) {
         c.error(*t.get("when_installed"), "when_installed " + squote(*w) + " in " + where + " is not a Windows service key name; write e.g. when_installed = \"IAS\"");
         ok = false;
       } else {
@@ -556,7 +551,7 @@ struct Loader {
     if (auto list = c.get_string_list(*t, "exclude", "[discovery]", "[\"MSSQL$TEST\"]")) {
       std::set<std::string> seen;
       for (const auto& [name, node] : *list) {
-        if (!valid_service_name(name)) {
+        if (!detail::valid_service_name(name)) {
           c.error(*node, squote(name) + " in [discovery] exclude is not a Windows service key name");
         } else if (!seen.insert(detail::lower(name)).second) {
           c.error(*node, "service " + squote(name) + " is listed twice in [discovery] exclude; remove one");

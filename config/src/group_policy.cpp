@@ -315,6 +315,11 @@ void apply_group_policy(Policy& policy, const GroupPolicy& gp) {
   policy.group_policy = gp.values;
 }
 
+bool set_by_group_policy(const Policy& policy, std::string_view value_name) {
+  return std::any_of(policy.group_policy.begin(), policy.group_policy.end(),
+                     [&](const PolicyRegistryValue& v) { return v.key == keys::root && detail::iequals(v.name, value_name); });
+}
+
 void MemoryPolicyKeys::set_string(std::string_view key, std::string_view name, std::string_view text, std::uint32_t type) {
   auto bytes = encode_multi_sz({std::string(text)});
   bytes.resize(bytes.size() - 2);  // REG_SZ: the string and its terminator, no list terminator

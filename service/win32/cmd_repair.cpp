@@ -77,7 +77,8 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
     return rc;
   }
   if (policy.enforcement == config::Enforcement::audit && !dry_run) {
-    io.err << "portguard repair: the policy " << policy.source
+    const bool by_gpo = config::set_by_group_policy(policy, config::group_policy_keys::enforcement_value);
+    io.err << "portguard repair: " << (by_gpo ? "Group Policy (" + std::string(config::group_policy_keys::root) + ", Enforcement)" : "the policy " + policy.source)
            << " is in audit mode (report, never write); nothing was changed. Use --dry-run to see what enforce would do.\n";
     if (json) io.out << report_json({}, dry_run, "the policy is in audit mode").dump(2) << '\n';
     return cli::exit_failed;

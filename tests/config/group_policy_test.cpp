@@ -93,6 +93,8 @@ TEST_CASE("precedence: Group Policy wins the settings it sets, the file keeps th
   Policy p = load(file_policy);
   apply_group_policy(p, read_group_policy(k));
   CHECK(p.enforcement == Enforcement::audit);
+  CHECK(set_by_group_policy(p, "Enforcement"));
+  CHECK_FALSE(set_by_group_policy(load(file_policy), "Enforcement"));
   CHECK(p.metrics_textfile_dir == "C:\\Metrics");
   // The exclusion list is one setting: Group Policy's replaces the file's (SSDPSRV is protected
   // again), and what it excludes is no longer included or overridden by the file.

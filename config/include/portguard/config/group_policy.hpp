@@ -74,6 +74,10 @@ GroupPolicy parse_group_policy(std::vector<PolicyRegistryValue> values);
 /// `policy.group_policy` (last known good, reporting).
 void apply_group_policy(Policy& policy, const GroupPolicy& gp);
 
+/// Whether the Group Policy merged into `policy` sets `value_name` directly under the PortGuard key
+/// (e.g. Enforcement): commands then name Group Policy, not the file, as the setting's source.
+bool set_by_group_policy(const Policy& policy, std::string_view value_name);
+
 /// A PolicyKeyReader over values in memory (tests, the last known good).
 class MemoryPolicyKeys : public PolicyKeyReader {
 public:

@@ -130,7 +130,7 @@ pg_msiexec /x "$msi_rebuild" /qn
 ! pg_reg_key_exists "$PG_EVENT_KEY" || fail "event source left behind"
 ! pg_reg_key_exists "$PG_SETTINGS_KEY" || fail "HKLM\\SOFTWARE\\PortGuard left behind"
 [[ ! -e $exe ]] || fail "portguard.exe left behind"
-leftover=$(find "$installdir" -type f 2>/dev/null)
+leftover=$(find "$installdir" -type f 2>/dev/null || true)  # the folder itself may be gone
 [[ -z $leftover ]] || fail "uninstall left files in the install folder: $leftover"
 pg_wait_service_process_gone
 [[ $(pg_related_products "$packed") == 0 ]] || fail "a PortGuard product is still registered after uninstall"

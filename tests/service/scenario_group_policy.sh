@@ -59,12 +59,17 @@ grep -qF "HKLM\\SOFTWARE\\Policies\\PortGuard\\Reservations: value '2'" <<<"$val
 grep -qF "the Group Policy settings under HKLM\\SOFTWARE\\Policies\\PortGuard are invalid" <<<"$validate" || svc_fail "validate does not say Group Policy is invalid: $validate"
 check=$(portguard check --policy "$POLICY"; echo "rc=$?")
 grep -q "rc=2" <<<"$check" || svc_fail "check with a bad Group Policy value is not CRITICAL: $check"
+# The bad value removed: Group Policy is valid again, and the reload says so (1004).
+n1004=$(svc_count_event 1004)
 svc_wine reg delete "$GPO\\Reservations" /v 2 /f >/dev/null
+wait_more 1004 "$n1004"
 
 # --- Enforcement = audit stops writes ------------------------------------------------------------
 n1004=$(svc_count_event 1004)
 reg_add "$GPO" /v Enforcement /t REG_SZ /d audit
 wait_more 1004 "$n1004"
+# The insertion strings are traced apart from the event ID line: give them a moment to land.
+for _ in $(seq 50); do svc_event_strings | grep -aq 'L"audit"' && break; sleep 0.1; done
 svc_event_strings | grep -aq 'L"audit"' || svc_fail "1004 after Enforcement=audit does not say audit"
 n2005=$(svc_count_event 2005)
 svc_wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d '1434-1434' /f >/dev/null || svc_fail "wine reg add of ReservedPorts failed"

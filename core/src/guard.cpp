@@ -92,7 +92,7 @@ const std::set<std::uint32_t> pass_scoped = {
     events::in_compliance, events::drift_detected, events::pending_reboot, events::pending_dns_restart,
     events::port_at_risk,  events::audit_finding,  events::port_conflict,  events::repair_failed,
     events::safety_rail,   events::mechanism_unavailable, events::check_failed, events::reservations_hazard,
-    events::dynamic_range_drift, events::dynamic_range_exposes_port};
+    events::dynamic_range_drift, events::dynamic_range_exposes_port, events::port_held_by_system};
 
 /// Who needs the ports of a finding, every requirement named once: "IAS", "IAS, policy.toml:12".
 std::string needed_by(const Finding& f) {
@@ -404,6 +404,17 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
         error_findings = true;
         emit(events::dynamic_range_exposes_port, std::string(to_string(*f.protocol)) + "/" + f.range->to_string(),
              {upper(to_string(*f.protocol)), f.range->to_string(), needed_by(f), f.message});
+      } else if (f.code == "held-by-system" && f.severity == Severity::error && f.protocol && f.range) {
+        // Issue 16: a required port inside a range HNS/WinNAT hold (event 3013).
+        error_findings = true;
+        const std::string ports = f.range->first() == f.range->last() ? std::to_string(f.range->first()) : f.range->to_string();
+        const auto& excluded = snapshot.excluded_ranges;
+        std::string range = f.range->to_string();
+        if (excluded)
+          for (const auto& e : *excluded)
+            if (e.protocol == *f.protocol && !e.administered() && e.range.contains(f.range->first())) { range = e.range.to_string(); break; }
+        emit(events::port_held_by_system, std::string(to_string(*f.protocol)) + "/" + ports,
+             {upper(to_string(*f.protocol)), ports, needed_by(f), range + "/" + std::string(to_string(*f.protocol))});
       } else if (f.code == "unavailable" && f.severity != Severity::info) {
         error_findings = true;
         const std::string t = f.target ? describe_target(*f.target) : std::string("a reservation mechanism");

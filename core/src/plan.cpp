@@ -226,6 +226,33 @@ struct Planner {
   std::vector<Holding> holdings;
   std::optional<PortSet> reserved_cache;
 
+  /// The excluded ranges of `protocol` whose holder passes `wanted`, as one set (any IP version).
+  template <typename Pred>
+  PortSet exclusions(Protocol protocol, Pred wanted) const {
+    std::vector<PortRange> ranges;
+    if (snap.excluded_ranges)
+      for (const auto& e : *snap.excluded_ranges)
+        if (e.protocol == protocol && wanted(e)) ranges.push_back(e.range);
+    return PortSet::from_ranges(std::move(ranges));
+  }
+  /// Administered ranges PortGuard did not create: they protect the ports they cover (automatic
+  /// allocation skips them), and a block PortGuard would create over them fails (they overlap).
+  PortSet administered_by_others(Protocol protocol) const {
+    return exclusions(protocol, [](const ExcludedRange& e) { return e.holder == ExclusionHolder::administrator; });
+  }
+  /// Ranges HNS/WinNAT hold at run time: they block even the service's own bind (WSAEACCES).
+  PortSet held_by_system(Protocol protocol) const {
+    return exclusions(protocol, [](const ExcludedRange& e) { return e.holder == ExclusionHolder::system; });
+  }
+  /// Only blocks PortGuard created (its ledger, as the capture recorded it) may ever be deleted;
+  /// a snapshot that does not say who made a block (older snapshots) protects it.
+  bool created_by_portguard(Protocol protocol, PortRange block) const {
+    if (!snap.excluded_ranges) return false;
+    return std::any_of(snap.excluded_ranges->begin(), snap.excluded_ranges->end(), [&](const ExcludedRange& e) {
+      return e.protocol == protocol && e.range == block && e.holder == ExclusionHolder::portguard;
+    });
+  }
+
   /// The ports ReservedPorts holds now (parsed once: the value may have 65,535 entries).
   const PortSet& reserved_ports_now() {
     if (!reserved_cache) reserved_cache = parse_port_list(snap.reserved_ports.strings, EntryDetail::none).ports;
@@ -383,6 +410,14 @@ struct Planner {
     out.targets.push_back(std::move(tp));
   }
 
+  void report_foreign_block(Protocol protocol, PortRange block) {
+    add("foreign-block", Severity::info, false,
+        "The persistent " + protocol_upper(protocol) + " reservation " + block.to_string() +
+            " is not required by the policy, but PortGuard did not create it (it is not in PortGuard's ledger), so exact "
+            "mode leaves it in place; delete it yourself if it is no longer wanted.",
+        Target::persistent_reservation);
+  }
+
   void plan_persistent(Protocol protocol) {
     TargetPlan tp;
     tp.target = Target::persistent_reservation;
@@ -433,7 +468,9 @@ struct Planner {
     } else {
       for (const auto& b : blocks) {
         auto change = explain(PortSet{b}, refs).front();
-        if (owned.contains(b)) {
+        if (owned.contains(b) || !created_by_portguard(protocol, b)) {
+          // Someone else's block stays whatever the policy says: PortGuard deletes only its own.
+          if (!owned.contains(b)) report_foreign_block(protocol, b);
           kept_set.insert(b);
           tp.kept.push_back(std::move(change));
         } else {
@@ -443,8 +480,12 @@ struct Planner {
         }
       }
     }
-    const PortSet to_create = required.minus(kept_set).minus(busy);
-    const PortSet deferred = required.minus(kept_set).intersected(busy);
+    // An administered range someone else made already protects the ports it covers, and a range
+    // the system holds cannot be overlapped now (the held-by-system finding says what to do):
+    // creating a block over either fails with ERROR_SHARING_VIOLATION on every pass.
+    const PortSet covered = administered_by_others(protocol).united(held_by_system(protocol));
+    const PortSet to_create = required.minus(kept_set).minus(busy).minus(covered);
+    const PortSet deferred = required.minus(kept_set).minus(covered).intersected(busy);
     if (!deferred.empty()) {
       add("deferred", Severity::info, false,
           "Persistent " + protocol_upper(protocol) + " reservation of " + deferred.to_string() +
@@ -600,6 +641,11 @@ struct Planner {
               PortRange::make(pr.start, std::min(long{pr.start} + pr.count - 1, 65535L)));
       for (std::size_t i = 0; i < 2; ++i) held[i] = PortSet::from_ranges(std::move(blocks[i]));
     }
+    if (is_effective(Target::persistent_reservation, snap.version)) {
+      // Administered exclusions are persistent reservations too, whoever made them.
+      for (Protocol p : {Protocol::udp, Protocol::tcp})
+        held[static_cast<std::size_t>(p)].insert(exclusions(p, [](const ExcludedRange& e) { return e.administered(); }));
+    }
     return held;
   }
 
@@ -647,7 +693,8 @@ struct Planner {
       std::vector<PortRange> needed;
       for (const auto& r : reqs)
         if (r.protocol == p && r.ports.first() != 0) needed.push_back(r.ports);
-      const PortSet exposed = PortSet::from_ranges(std::move(needed)).intersected(PortSet{dyn->range});
+      // Ports a system range holds get the louder held-by-system finding instead.
+      const PortSet exposed = PortSet::from_ranges(std::move(needed)).intersected(PortSet{dyn->range}).minus(held_by_system(p));
       const PortSet& reserved = held[static_cast<std::size_t>(p)];
       std::vector<std::pair<PortRange, bool>> parts;
       for (const auto& range : exposed.intersected(reserved)) parts.emplace_back(range, true);
@@ -660,9 +707,52 @@ struct Planner {
                       ports_text(p, range) + " needed by " + describe_all(why) + " lies inside the dynamic port range " +
                           dyn->range.to_string() +
                           (dyn->source.empty() ? std::string() : " (" + dyn->source + (dyn->assumed ? ", assumed" : "") + ")") +
-                          (safe ? "; it is reserved already."
+                          (safe ? protected_by(p, range)
                                 : "; any program asking for a random port, such as the DNS socket pool, can take it."),
                       p, range, why);
+      }
+    }
+  }
+
+  /// "; it is reserved already." — naming the excluded range when only an administered range
+  /// someone else made protects it (the plan says by what).
+  std::string protected_by(Protocol protocol, PortRange range) const {
+    const PortSet others = administered_by_others(protocol);
+    if (!others.contains(range)) return "; it is reserved already.";
+    for (const auto& e : *snap.excluded_ranges)
+      if (e.protocol == protocol && e.holder == ExclusionHolder::administrator && e.range.overlaps(range))
+        return "; it is protected by the excluded range " + e.range.to_string() + "/" + std::string(to_string(protocol)) + ", " +
+               std::string(e.describe_holder()) + ".";
+    return "; it is reserved already.";
+  }
+
+  /// A required port inside a range the system holds at run time (HNS/WinNAT): nothing can bind it,
+  /// not even the service that needs it (WSAEACCES 10013). One finding per maximal range of
+  /// required ports inside one system range.
+  void report_held_by_system() {
+    if (!snap.excluded_ranges) return;
+    for (Protocol p : {Protocol::udp, Protocol::tcp}) {
+      std::vector<PortRange> needed;
+      for (const auto& r : reqs)
+        if (r.protocol == p) needed.push_back(r.ports);
+      const PortSet required = PortSet::from_ranges(std::move(needed));
+      std::vector<PortRange> seen;
+      for (const auto& e : *snap.excluded_ranges) {
+        if (e.protocol != p || e.holder != ExclusionHolder::system) continue;
+        if (std::find(seen.begin(), seen.end(), e.range) != seen.end()) continue;  // the IPv4 and IPv6 rows of one range
+        seen.push_back(e.range);
+        for (const auto& range : required.intersected(PortSet{e.range})) {
+          const ReqRefs why = overlapping(reqs, p, range);
+          add_condition("held-by-system", Severity::error,
+                        ports_text(p, range) + " needed by " + describe_all(why) + " lies inside the excluded range " +
+                            e.range.to_string() + "/" + std::string(to_string(p)) +
+                            " held by the system at run time (HNS/WinNAT, for Hyper-V, WSL or Docker): every bind fails "
+                            "with WSAEACCES 10013 and netstat shows no owner. Fix: a persistent exclusion for it must exist "
+                            "before that component starts. Keep it in the policy, make HNS wait for PortGuard (portguard "
+                            "protect --service hns) and restart the host: PortGuard reserves the port before HNS/WinNAT start. "
+                            "Do not restart winnat on a running host: that breaks running WSL distributions.",
+                        p, range, why);
+        }
       }
     }
   }
@@ -865,6 +955,7 @@ struct Planner {
     report_left_out();
     report_widening_exposures();
     report_at_risk();
+    report_held_by_system();
     report_holders();
   }
 };

@@ -28,6 +28,12 @@ constexpr std::array<std::pair<ServiceState, std::string_view>, 8> service_state
     {ServiceState::unknown, "unknown"},
 }};
 
+constexpr std::array<std::pair<ExclusionHolder, std::string_view>, 3> exclusion_holders{{
+    {ExclusionHolder::portguard, "portguard"},
+    {ExclusionHolder::administrator, "administrator"},
+    {ExclusionHolder::system, "system"},
+}};
+
 char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 } // namespace
 
@@ -62,6 +68,27 @@ std::optional<ServiceState> parse_service_state(std::string_view text) noexcept 
   return std::nullopt;
 }
 
+std::string_view to_string(ExclusionHolder h) noexcept {
+  for (const auto& [v, name] : exclusion_holders)
+    if (v == h) return name;
+  return "administrator";
+}
+
+std::optional<ExclusionHolder> parse_exclusion_holder(std::string_view text) noexcept {
+  for (const auto& [v, name] : exclusion_holders)
+    if (name == text) return v;
+  return std::nullopt;
+}
+
+std::string_view ExcludedRange::describe_holder() const noexcept {
+  switch (holder) {
+    case ExclusionHolder::portguard: return "administered, created by PortGuard for the policy (its ledger)";
+    case ExclusionHolder::administrator: return "administered by someone else (store=persistent)";
+    case ExclusionHolder::system: return "held by the system at run time (HNS/WinNAT)";
+  }
+  return "";
+}
+
 std::string PortInUse::describe_holder() const {
   const std::string pid_text = pid != 0 ? "PID " + std::to_string(pid) : std::string();
   if (!service.empty()) {
@@ -89,6 +116,14 @@ std::optional<DynamicPortRange> HostSnapshot::dynamic_range(Protocol protocol) c
   }
   if (fallback != nullptr) return *fallback;
   return std::nullopt;
+}
+
+std::vector<ExcludedRange> HostSnapshot::exclusions_covering(Protocol protocol, Port port) const {
+  std::vector<ExcludedRange> out;
+  if (!excluded_ranges) return out;
+  for (const auto& e : *excluded_ranges)
+    if (e.protocol == protocol && e.range.contains(port)) out.push_back(e);
+  return out;
 }
 
 } // namespace portguard

@@ -192,7 +192,7 @@ private:
 HostSnapshot read(const json& doc, const Reader& r) {
   r.object(doc, "",
            {"format", "format_version", "hostname", "captured_at", "windows", "services", "reserved_ports",
-            "dns_socket_pool_excluded", "persistent_reservations", "dynamic_ranges", "ports_in_use", "configured_ports",
+            "dns_socket_pool_excluded", "persistent_reservations", "dynamic_ranges", "excluded_ranges", "ports_in_use", "configured_ports",
             "boot_time_unix", "dns_start_time_unix"},
            {"format", "format_version", "windows"});
   if (r.string(doc, "", "format") != format_name)
@@ -263,6 +263,22 @@ HostSnapshot read(const json& doc, const Reader& r) {
     d.source = r.string(j, p, "source");
     s.dynamic_ranges.push_back(std::move(d));
   });
+
+  // Optional since snapshots written before it existed must still load: absent or null = not captured.
+  if (const auto it = doc.find("excluded_ranges"); it != doc.end() && !it->is_null()) {
+    std::vector<ExcludedRange> list;
+    r.array(doc, "", "excluded_ranges", [&](const json& j, const std::string& p) {
+      r.object(j, p, {"protocol", "ip", "first", "last", "holder", "source"}, {"protocol", "first", "last", "holder"});
+      ExcludedRange e;
+      e.protocol = r.protocol(j, p);
+      e.ip = r.enumeration<IpVersion>(j, p, "ip", parse_ip_version, "\"v4\", \"v6\"", IpVersion::v4);
+      e.range = r.range(j, p);
+      e.holder = r.enumeration<ExclusionHolder>(j, p, "holder", parse_exclusion_holder, "\"portguard\", \"administrator\", \"system\"");
+      e.source = r.string(j, p, "source");
+      list.push_back(std::move(e));
+    });
+    s.excluded_ranges = std::move(list);
+  }
 
   r.array(doc, "", "ports_in_use", [&](const json& j, const std::string& p) {
     r.object(j, p, {"protocol", "port", "pid", "process", "service"}, {"protocol", "port"});
@@ -383,6 +399,20 @@ std::string to_json(const HostSnapshot& s) {
                        {"source", d.source}});
   }
   doc["dynamic_ranges"] = std::move(dynamic);
+  if (s.excluded_ranges) {
+    auto excluded = ojson::array();
+    for (const auto& e : *s.excluded_ranges) {
+      excluded.push_back({{"protocol", to_string(e.protocol)},
+                          {"ip", to_string(e.ip)},
+                          {"first", e.range.first()},
+                          {"last", e.range.last()},
+                          {"holder", to_string(e.holder)},
+                          {"source", e.source}});
+    }
+    doc["excluded_ranges"] = std::move(excluded);
+  } else {
+    doc["excluded_ranges"] = nullptr;
+  }
   auto in_use = ojson::array();
   for (const auto& u : s.ports_in_use) {
     in_use.push_back(

@@ -20,6 +20,7 @@ std::span<const Command> commands() {
   static const auto table = std::to_array<Command>({
       {"validate", "check a policy file and print every problem", &command_validate},
       {"plan", "show what the guard would reserve on a host, and why (offline with --snapshot)", &command_plan},
+      {"why", "why can't this port be bound? who holds it, what excludes or reserves it, what to do", &command_why},
 #ifdef _WIN32
       {"discover", "list installed services, the ports they need and why, and who holds them", &win32::command_discover},
       {"snapshot", "write the JSON snapshot of this host (-o FILE) to plan it anywhere", &win32::command_snapshot},

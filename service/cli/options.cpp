@@ -26,8 +26,9 @@ std::string probable_option(const po::options_description& options, const std::s
 
 } // namespace
 
-std::string usage_line(std::string_view command, const po::options_description& options) {
+std::string usage_line(std::string_view command, const po::options_description& options, std::string_view operand) {
   std::string line = "portguard " + std::string(command);
+  if (!operand.empty()) line += " " + std::string(operand);
   for (const auto& o : options.options()) {
     if (o->long_name() == "help") continue;
     std::string item = "--" + o->long_name();
@@ -43,9 +44,18 @@ std::string usage_line(std::string_view command, const po::options_description& 
 }
 
 std::optional<std::string> parse_options(const po::options_description& options, const std::vector<std::string>& args,
-                                         po::variables_map& vm) {
+                                         po::variables_map& vm, const Operand& operand) {
   try {
-    const po::parsed_options parsed = po::command_line_parser(args).options(options).run();
+    // The operand is a hidden option filled by position, so that --help lists the options alone.
+    po::options_description all;
+    all.add(options);
+    po::positional_options_description positional;
+    const std::string key(operand.key);
+    if (!key.empty()) {
+      all.add_options()(key.c_str(), po::value<std::string>());
+      positional.add(key.c_str(), 1);
+    }
+    const po::parsed_options parsed = po::command_line_parser(args).options(all).positional(positional).run();
     // Without a positional description Boost keeps stray arguments aside instead of refusing them:
     // `validate bad.toml` would validate ./policy.toml and say "valid".
     const auto stray = po::collect_unrecognized(parsed.options, po::include_positional);
@@ -57,6 +67,7 @@ std::optional<std::string> parse_options(const po::options_description& options,
     }
     po::store(parsed, vm);
     po::notify(vm);
+    if (!key.empty() && vm.count(key) == 0 && vm.count("help") == 0) return "missing " + std::string(operand.usage);
   } catch (const po::error& e) {
     return std::string(e.what());
   }
@@ -64,14 +75,14 @@ std::optional<std::string> parse_options(const po::options_description& options,
 }
 
 std::optional<int> parse_command_line(std::string_view command, const po::options_description& options, std::string_view about,
-                                      const std::vector<std::string>& args, po::variables_map& vm, Io io) {
-  if (const auto wrong = parse_options(options, args, vm)) {
-    io.err << "portguard " << command << ": " << *wrong << "\nUsage: " << usage_line(command, options) << "\n"
+                                      const std::vector<std::string>& args, po::variables_map& vm, Io io, const Operand& operand) {
+  if (const auto wrong = parse_options(options, args, vm, operand)) {
+    io.err << "portguard " << command << ": " << *wrong << "\nUsage: " << usage_line(command, options, operand.usage) << "\n"
            << "Run 'portguard " << command << " --help' for what each option does.\n";
     return exit_usage;
   }
   if (vm.count("help") != 0) {
-    io.out << "Usage: " << usage_line(command, options) << "\n\n" << about << options;
+    io.out << "Usage: " << usage_line(command, options, operand.usage) << "\n\n" << about << options;
     return exit_ok;
   }
   return std::nullopt;

@@ -21,13 +21,21 @@ namespace portguard::cli {
 /// "portguard plan [--policy FILE] [--snapshot HOST.json] ...": every option but --help, in
 /// definition order, with its value name (po::value()->value_name()); a repeatable (composing)
 /// option ends in "...". The one usage line `--help` prints and docs/cli.md shows.
-std::string usage_line(std::string_view command, const boost::program_options::options_description& options);
+std::string usage_line(std::string_view command, const boost::program_options::options_description& options,
+                       std::string_view operand = {});
+
+/// The one argument a command takes besides options (`portguard why PORT[/udp|/tcp]`): its name
+/// in the usage line and the key it is stored under in the variables map. Required when named.
+struct Operand {
+  std::string_view usage;   // "PORT[/udp|/tcp]"
+  std::string_view key;     // "port"
+};
 
 /// Parses `args` into `vm`. Returns what is wrong with the command line (an unknown option, a
 /// missing value, an argument that is not an option, e.g. `validate bad.toml`: then naming the
 /// option it probably meant), or nullopt when it is fine.
 std::optional<std::string> parse_options(const boost::program_options::options_description& options, const std::vector<std::string>& args,
-                                         boost::program_options::variables_map& vm);
+                                         boost::program_options::variables_map& vm, const Operand& operand = {});
 
 /// Parses `args` against `options` (which must offer "help,h"). On a bad command line prints
 /// "portguard <command>: <what>" and the usage on stderr and returns exit_usage; on --help prints
@@ -35,7 +43,7 @@ std::optional<std::string> parse_options(const boost::program_options::options_d
 /// otherwise fills `vm` and returns nullopt: the command goes on.
 std::optional<int> parse_command_line(std::string_view command, const boost::program_options::options_description& options,
                                       std::string_view about, const std::vector<std::string>& args,
-                                      boost::program_options::variables_map& vm, Io io);
+                                      boost::program_options::variables_map& vm, Io io, const Operand& operand = {});
 
 /// The options of `portguard run`, shared by the Windows command and the Linux build's stub (which
 /// answers --help the same way and otherwise says the guard runs on Windows only).

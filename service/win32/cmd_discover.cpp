@@ -27,6 +27,8 @@ namespace {
 // `portguard plan` on Windows captures the live host through this file's object: it is linked
 // whenever the command table is, so the hook is set before main runs.
 const bool plan_hook_installed = (cli::assess_live_host = &assess_for_plan, true);
+// ... and `portguard why` binds a port the same way the assessment's probe does.
+const bool why_hook_installed = (cli::probe_live_port = &exclusive_bind, true);
 
 std::vector<PortInUse> holders(const HostSnapshot& host, const Requirement& r) {
   std::vector<PortInUse> out;

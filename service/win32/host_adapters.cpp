@@ -9,7 +9,7 @@ HostAdapters make_host_adapters(const ReservationLedger* ledger) {
   HostAdapters h;
   h.registry = std::make_unique<Win32RegistryStore>();
   h.reservations = std::make_unique<Win32PersistentReservationApi>(ledger);
-  h.probe = std::make_unique<Win32SystemProbe>(*h.registry, *h.reservations);
+  h.probe = std::make_unique<Win32SystemProbe>(*h.registry, *h.reservations, ledger);
   return h;
 }
 

@@ -10,7 +10,7 @@ LiveHost::LiveHost()
     : data_dir(win32::data_dir()),
       ledger(reservation_ledger_file()),
       reservations(&ledger),
-      probe(registry, reservations),
+      probe(registry, reservations, &ledger),
       backups(backups_dir(), clock),
       applier(registry, reservations, backups, &ledger) {
   applier.set_dynamic_range_wmi(&dynamic_range_wmi);

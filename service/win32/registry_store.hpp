@@ -26,7 +26,7 @@ public:
   std::optional<std::string> read_string(std::string_view key, std::string_view value) override;
   std::vector<std::string> subkeys(std::string_view key) override;
   /// The names of every value of `key` (RegEnumValueW); nullopt when the key does not exist.
-  std::optional<std::vector<std::string>> value_names(std::string_view key);
+  std::optional<std::vector<std::string>> value_names(std::string_view key) override;
 
   std::optional<RawRegistryValue> read_raw(std::string_view key, std::string_view value) override;
   void write_raw(std::string_view key, std::string_view value, const RawRegistryValue& raw) override;

@@ -1,5 +1,7 @@
 #include "win32/system_probe.hpp"
 
+#include "portguard/core/exclusions.hpp"
+
 #include "portguard/core/backup_store.hpp"
 #include "portguard/core/error.hpp"
 #include "portguard/core/port_list_codec.hpp"
@@ -622,7 +624,9 @@ std::vector<ConfiguredPort> configured_ports(const std::vector<ConfiguredPortQue
   return out;
 }
 
-bool exclusive_bind_fails(Protocol protocol, Port port) {
+bool exclusive_bind_fails(Protocol protocol, Port port) { return exclusive_bind(protocol, port) != BindOutcome::bound; }
+
+BindOutcome exclusive_bind(Protocol protocol, Port port) {
   ensure_winsock();
   unique_socket s(::socket(AF_INET, protocol == Protocol::udp ? SOCK_DGRAM : SOCK_STREAM, protocol == Protocol::udp ? IPPROTO_UDP : IPPROTO_TCP));
   if (!s) throw Win32Error(static_cast<DWORD>(::WSAGetLastError()), "socket");
@@ -633,9 +637,10 @@ bool exclusive_bind_fails(Protocol protocol, Port port) {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_ANY);
   addr.sin_port = htons(port);
-  if (::bind(s.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return false;
+  if (::bind(s.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return BindOutcome::bound;
   const int error = ::WSAGetLastError();
-  if (error == WSAEADDRINUSE || error == WSAEACCES) return true;
+  if (error == WSAEADDRINUSE) return BindOutcome::address_in_use;
+  if (error == WSAEACCES) return BindOutcome::access_denied;
   throw Win32Error(static_cast<DWORD>(error), "bind", std::string(to_string(protocol)) + " port " + std::to_string(port));
 }
 
@@ -659,8 +664,8 @@ std::string describe_holders(Protocol protocol, PortRange range) {
   return text.empty() ? "an unknown process" : text;
 }
 
-Win32SystemProbe::Win32SystemProbe(RegistryStore& registry, PersistentReservationApi& reservations)
-    : registry_(registry), reservations_(reservations) {}
+Win32SystemProbe::Win32SystemProbe(RegistryStore& registry, PersistentReservationApi& reservations, const ReservationLedger* ledger)
+    : registry_(registry), reservations_(reservations), ledger_(ledger) {}
 
 HostSnapshot Win32SystemProbe::capture(const std::vector<ConfiguredPortQuery>& queries, ServiceDetail detail) {
   HostSnapshot s;
@@ -676,6 +681,11 @@ HostSnapshot Win32SystemProbe::capture(const std::vector<ConfiguredPortQuery>& q
     s.persistent_reservations = look_up_reservations({});
   }
   s.dynamic_ranges = dynamic_port_ranges(s.version, registry_);
+  // Excluded ranges exist from Vista/2008 on. What can be read without netsh: the administered
+  // ones in the NSI store; the persistent reservation look-ups and the exclusive-bind probe of
+  // required ports are added by the assessment (core/assess.cpp). Ranges HNS/WinNAT hold are not
+  // stored anywhere readable: only the probe sees them, port by port.
+  if (s.version.major >= 6) s.excluded_ranges = read_administered_exclusions(registry_);
   const ProcessNames names = process_names();
   s.ports_in_use = bound_ports(s.services, names);
   s.configured_ports = configured_ports(queries, registry_, s.services);
@@ -689,6 +699,17 @@ HostSnapshot Win32SystemProbe::capture(const std::vector<ConfiguredPortQuery>& q
 }
 
 bool Win32SystemProbe::port_in_use(Protocol protocol, Port port) { return exclusive_bind_fails(protocol, port); }
+
+BindOutcome Win32SystemProbe::try_exclusive_bind(Protocol protocol, Port port) { return exclusive_bind(protocol, port); }
+
+std::vector<PersistentReservation> Win32SystemProbe::created_by_portguard() {
+  if (ledger_ == nullptr) return {};
+  try {
+    return ledger_->load();
+  } catch (const std::exception&) {
+    return {};   // a broken ledger: no block is known to be PortGuard's, so none is deleted
+  }
+}
 
 std::optional<std::vector<PersistentReservation>> Win32SystemProbe::look_up_reservations(std::span<const PortRange> candidates) {
   if (!reservations_.available()) return std::nullopt;

@@ -2,6 +2,7 @@
 // SystemProbe on a live Windows host: version (RtlGetVersion), services (SCM + registry), the
 // mechanisms' current values, dynamic port ranges, ports in use with their holders, and the ports
 // services are configured to use in the registry.
+#include "portguard/core/backup_store.hpp"
 #include "portguard/core/ports.hpp"
 
 #include <vector>
@@ -10,17 +11,23 @@ namespace portguard::win32 {
 
 class Win32SystemProbe : public SystemProbe {
 public:
-  /// `registry` and `reservations` are the adapters the snapshot reads the mechanisms through.
-  Win32SystemProbe(RegistryStore& registry, PersistentReservationApi& reservations);
+  /// `registry` and `reservations` are the adapters the snapshot reads the mechanisms through;
+  /// `ledger` (may be null) names the blocks PortGuard created.
+  Win32SystemProbe(RegistryStore& registry, PersistentReservationApi& reservations, const ReservationLedger* ledger = nullptr);
 
   HostSnapshot capture(const std::vector<ConfiguredPortQuery>& configured_ports, ServiceDetail detail) override;
   bool port_in_use(Protocol protocol, Port port) override;
+  BindOutcome try_exclusive_bind(Protocol protocol, Port port) override;
+  /// The ledger's blocks; empty when there is no ledger or it cannot be read (then no block counts
+  /// as PortGuard's, so none is ever deleted).
+  std::vector<PersistentReservation> created_by_portguard() override;
   /// The blocks PortGuard created (ledger) and the candidates, looked up one by one.
   std::optional<std::vector<PersistentReservation>> look_up_reservations(std::span<const PortRange> candidates) override;
 
 private:
   RegistryStore& registry_;
   PersistentReservationApi& reservations_;
+  const ReservationLedger* ledger_;
 };
 
 /// WMI root\StandardCimv2 MSFT_NetUDPSetting / MSFT_NetTCPSetting (Windows 8 / 2012+; not under
@@ -53,6 +60,9 @@ std::vector<ConfiguredPort> configured_ports(const std::vector<ConfiguredPortQue
 /// True when an exclusive bind (SO_EXCLUSIVEADDRUSE) of the port on all IPv4 addresses fails with
 /// WSAEADDRINUSE or WSAEACCES.
 bool exclusive_bind_fails(Protocol protocol, Port port);
+/// One exclusive bind (SO_EXCLUSIVEADDRUSE) of the port on all IPv4 addresses, closed at once:
+/// bound, WSAEADDRINUSE or WSAEACCES; any other error throws Win32Error.
+BindOutcome exclusive_bind(Protocol protocol, Port port);
 /// "dns.exe (PID 1816)", ... for every holder of a port in the range; "an unknown process" if none known.
 std::string describe_holders(Protocol protocol, PortRange range);
 

@@ -268,6 +268,8 @@ TEST_CASE("plan: exact mode deletes a partly required persistent block whole and
   auto host = host_2016();
   host.dynamic_ranges = {dynamic(Protocol::udp, 1025, 60000)};
   host.persistent_reservations = std::vector<PersistentReservation>{{Protocol::udp, 1640, 10, 5}, {Protocol::udp, 1812, 2, 6}};
+  // PortGuard made 1640-1649 (its ledger): only such a block may be deleted (tests/core/exclusions_test.cpp).
+  host.excluded_ranges = std::vector<ExcludedRange>{{Protocol::udp, IpVersion::v4, R(1640, 1649), ExclusionHolder::portguard, "ledger"}};
   PlanSettings exact;
   exact.mode = Mode::exact;
   exact.allow.removals = true;

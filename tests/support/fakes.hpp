@@ -106,6 +106,14 @@ public:
     return out;
   }
 
+  std::optional<std::vector<std::string>> value_names(std::string_view key) override {
+    std::vector<std::string> out;
+    auto k = keys_.find(lower(key));
+    if (k == keys_.end()) return std::nullopt;
+    for (const auto& [name, raw] : k->second.values) out.push_back(name);
+    return out;
+  }
+
   // RawRegistryAccess
   std::optional<RawRegistryValue> read_raw(std::string_view key, std::string_view value) override {
     if (hook) hook(Op::read, key, value);

@@ -47,6 +47,16 @@ struct Assessment {
   ReservationPlan plan;
 };
 
+/// What an exclusive bind of a port says, read together with the connection tables.
+enum class PortBlock : std::uint8_t { free, in_use, excluded_by_system, unknown };
+/// access_denied without a table row is an exclusion the system holds; with one (a TCP holder
+/// that bound exclusively) or address_in_use, the port is in use.
+PortBlock classify_bind(BindOutcome outcome, bool listed_in_use) noexcept;
+
+/// Adds `range` to `list`, or its source to the equal entry already there (same protocol, IP
+/// version, range and holder), so every range is listed once with every source that saw it.
+void add_exclusion(std::vector<ExcludedRange>& list, ExcludedRange range);
+
 /// Bounds the exclusive-bind probes of one assessment.
 inline constexpr std::uint32_t max_probed_ports = 4096;
 
@@ -61,6 +71,7 @@ public:
   explicit SnapshotProbe(HostSnapshot snapshot) : snapshot_(std::move(snapshot)) {}
   HostSnapshot capture(const std::vector<ConfiguredPortQuery>&, ServiceDetail) override { return snapshot_; }
   bool port_in_use(Protocol, Port) override { return true; }
+  BindOutcome try_exclusive_bind(Protocol, Port) override { return BindOutcome::not_probed; }
 
 private:
   HostSnapshot snapshot_;

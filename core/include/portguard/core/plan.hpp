@@ -132,7 +132,14 @@ std::optional<Severity> parse_severity(std::string_view) noexcept;
 /// Something the planner noticed; one finding per condition. A condition is identified by code,
 /// protocol, range and holder: when several requirements explain the same condition (the catalog
 /// and a [[reserve]] both need UDP 1645), the finding lists them all. Codes are stable (tests, JSON and events rely on them):
-///   at-risk            a required port lies inside the dynamic range (the 2008+ exposure)
+///   at-risk            a required port lies inside the dynamic range (the 2008+ exposure); info
+///                      when reserved already — by PortGuard, or by an excluded range administered
+///                      by someone else, which the message names
+///   held-by-system     a required port lies inside an excluded range the system holds at run time
+///                      (HNS/WinNAT): error; nothing can bind it; the fix is a persistent exclusion
+///                      made before that component starts (portguard protect --service hns)
+///   foreign-block      exact mode leaves a persistent block the policy does not need because
+///                      PortGuard did not create it (only blocks in its ledger are deleted) (info)
 ///   left-out           part of a required range lies below 1025, which no target receives (info)
 ///   starves-dynamic-range  what the host holds NOW leaves fewer than limits.min_free_dynamic_ports
 ///                      free dynamic ports (error, not blocking: the plan may still add what is

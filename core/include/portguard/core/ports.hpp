@@ -20,6 +20,13 @@ inline constexpr std::string_view dns_parameters = "HKLM\\SYSTEM\\CurrentControl
 inline constexpr std::string_view reserved_ports_value = "ReservedPorts";
 inline constexpr std::string_view socket_pool_excluded_value = "SocketPoolExcludedPortRanges";
 inline constexpr std::string_view services_root = "HKLM\\SYSTEM\\CurrentControlSet\\Services";
+// Where Windows keeps the administered (store=persistent) excluded port ranges, one key per
+// protocol for IPv4 and IPv6 together. Undocumented: read only, never written (writes go through
+// the persistent reservation API). See read_administered_exclusions().
+inline constexpr std::string_view nsi_tcp_exclusions =
+    "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Nsi\\{eb004a03-9b1a-11d4-9123-0050047759bc}\\29";
+inline constexpr std::string_view nsi_udp_exclusions =
+    "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Nsi\\{eb004a02-9b1a-11d4-9123-0050047759bc}\\5";
 } // namespace registry_paths
 
 /// Registry access. Paths are full ("HKLM\\SYSTEM\\..."). Reads of a missing key or value return
@@ -34,6 +41,8 @@ public:
   virtual std::optional<std::uint32_t> read_dword(std::string_view key, std::string_view value) = 0;
   virtual std::optional<std::string> read_string(std::string_view key, std::string_view value) = 0;
   virtual std::vector<std::string> subkeys(std::string_view key) = 0;
+  /// The names of the values of `key`; nullopt when the key does not exist.
+  virtual std::optional<std::vector<std::string>> value_names(std::string_view key) = 0;
 };
 
 /// Persistent port reservations (iphlpapi, Vista/2008+). Ports are in host byte order here.
@@ -93,6 +102,17 @@ enum class ServiceDetail : std::uint8_t {
   full,    // everything in ServiceInfo: for snapshots and `discover`
 };
 
+/// What one exclusive bind (SO_EXCLUSIVEADDRUSE, all IPv4 addresses, released at once) answered.
+/// Read with the connection tables: WSAEACCES with a row for the port is an exclusive holder (TCP);
+/// without one it is an excluded range the system holds (HNS/WinNAT) — see classify_bind().
+enum class BindOutcome : std::uint8_t {
+  bound,            // the port was free; the socket is closed again
+  address_in_use,   // WSAEADDRINUSE 10048
+  access_denied,    // WSAEACCES 10013
+  not_probed,       // nothing can be bound here (a snapshot file)
+};
+std::string_view to_string(BindOutcome) noexcept;  // "bound", "address-in-use", "access-denied", "not-probed"
+
 /// Reads the live host. One call produces one consistent snapshot.
 class SystemProbe {
 public:
@@ -100,6 +120,11 @@ public:
   virtual HostSnapshot capture(const std::vector<ConfiguredPortQuery>& configured_ports, ServiceDetail detail) = 0;
   /// True when binding the port exclusively fails with "in use" (WSAEADDRINUSE or WSAEACCES).
   virtual bool port_in_use(Protocol protocol, Port port) = 0;
+  /// One exclusive bind, telling WSAEACCES from WSAEADDRINUSE. The default answers from
+  /// port_in_use() alone (a probe that cannot tell them apart never reports an exclusion).
+  virtual BindOutcome try_exclusive_bind(Protocol protocol, Port port) {
+    return port_in_use(protocol, port) ? BindOutcome::address_in_use : BindOutcome::bound;
+  }
   /// The host's persistent reservations, looked up for `candidates` (see
   /// PersistentReservationApi::list). nullopt: capture() already lists every reservation there is
   /// (a snapshot file, a fake that enumerates) or the API is unavailable; keep the capture's list.
@@ -107,6 +132,9 @@ public:
     (void)candidates;
     return std::nullopt;
   }
+  /// The persistent reservations PortGuard created (its ledger); the assessment marks those
+  /// blocks as PortGuard's in HostSnapshot::excluded_ranges. Empty when unknown.
+  virtual std::vector<PersistentReservation> created_by_portguard() { return {}; }
 };
 
 /// An alert for monitoring (the Windows Event Log in the service). IDs are documented in

@@ -62,6 +62,38 @@ struct DynamicPortRange {
   friend bool operator==(const DynamicPortRange&, const DynamicPortRange&) = default;
 };
 
+/// Who holds an excluded port range (what `netsh int ipv4 show excludedportrange` lists).
+/// Administered ranges are made with store=persistent (netsh, or CreatePersistent*PortReservation)
+/// by an administrator or a tool; they only steer automatic (port 0) allocation, the service that
+/// needs the port can still bind it. Ranges the system holds at run time (HNS/WinNAT for Hyper-V,
+/// WSL and Docker Desktop) block explicit binds too (WSAEACCES 10013) and are made again each time
+/// that component starts.
+enum class ExclusionHolder : std::uint8_t {
+  portguard,       // administered; PortGuard created it for the policy (recorded in its ledger)
+  administrator,   // administered by someone else (an admin, an installer, a script)
+  system,          // held by the system at run time (HNS/WinNAT)
+};
+std::string_view to_string(ExclusionHolder) noexcept;          // "portguard" / "administrator" / "system"
+std::optional<ExclusionHolder> parse_exclusion_holder(std::string_view) noexcept;
+
+/// One excluded port range of one protocol and IP version.
+struct ExcludedRange {
+  Protocol protocol = Protocol::tcp;
+  IpVersion ip = IpVersion::v4;
+  PortRange range = PortRange::single(1);
+  ExclusionHolder holder = ExclusionHolder::administrator;
+  /// How it was seen, "; "-joined when several sources saw it: "persistent reservation look-up",
+  /// "Nsi registry (store=persistent)", "exclusive-bind probe: WSAEACCES 10013, no owner", "netsh".
+  std::string source;
+
+  bool administered() const noexcept { return holder != ExclusionHolder::system; }
+  /// "administered, created by PortGuard (its ledger)", "administered by someone else",
+  /// "held by the system at run time (HNS/WinNAT)".
+  std::string_view describe_holder() const noexcept;
+
+  friend bool operator==(const ExcludedRange&, const ExcludedRange&) = default;
+};
+
 /// A local port bound right now.
 struct PortInUse {
   Protocol protocol = Protocol::udp;
@@ -98,6 +130,10 @@ struct HostSnapshot {
   std::optional<std::vector<PersistentReservation>> persistent_reservations;
 
   std::vector<DynamicPortRange> dynamic_ranges;
+  /// Every excluded port range the capture could see (docs/snapshot.md says which sources see
+  /// what). nullopt: not captured (snapshots written before the member existed, Windows 2003);
+  /// empty: looked, none found.
+  std::optional<std::vector<ExcludedRange>> excluded_ranges;
   std::vector<PortInUse> ports_in_use;
   std::vector<ConfiguredPort> configured_ports;
 
@@ -107,6 +143,8 @@ struct HostSnapshot {
   const ServiceInfo* find_service(std::string_view name) const noexcept;  // case-insensitive
   /// The dynamic range for protocol (IPv4 preferred); nullopt when the snapshot has none.
   std::optional<DynamicPortRange> dynamic_range(Protocol protocol) const;
+  /// The excluded ranges of `protocol` containing `port`, any IP version, in snapshot order.
+  std::vector<ExcludedRange> exclusions_covering(Protocol protocol, Port port) const;
 
   friend bool operator==(const HostSnapshot&, const HostSnapshot&) = default;
 };

@@ -1,0 +1,117 @@
+// portguard why PORT[/udp|/tcp] [--policy FILE] [--snapshot HOST.json] [--services-file F] [--json]
+// Why a port cannot be bound (or may not be, later): the core's answer (portguard/core/why.hpp)
+// over the same assessment `plan` makes, live or on a snapshot file.
+// Exit: 0 nothing stands in the way, 1 something does (held, blocked, at risk), 2 the policy or
+// snapshot cannot be read (or the capture failed), 64 bad command line.
+#include "cli/options.hpp"
+#include "cli/policy_commands.hpp"
+
+#include "portguard/core/error.hpp"
+#include "portguard/core/snapshot_json.hpp"
+#include "portguard/core/why.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+namespace portguard::cli {
+
+ProbeLivePortFn probe_live_port = nullptr;
+
+namespace po = boost::program_options;
+
+namespace {
+
+/// The snapshot file's host, or an error message.
+std::optional<HostSnapshot> read_snapshot(const std::string& file, Io io) {
+  if (std::error_code ec; std::filesystem::is_directory(file, ec)) {
+    io.err << "portguard why: the snapshot " << file << " is a directory; name the snapshot file itself\n";
+    return std::nullopt;
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    io.err << "portguard why: cannot read the snapshot " << file << " (missing or not readable)\n";
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  try {
+    return snapshot_from_json(text.str(), file);
+  } catch (const SnapshotError& e) {
+    io.err << "portguard why: " << e.what() << '\n';
+    return std::nullopt;
+  }
+}
+
+} // namespace
+
+int command_why(const std::vector<std::string>& args, Io io) {
+  po::options_description options("Options");
+  options.add_options()
+      ("help,h", "show this help")
+      ("policy", po::value<std::string>()->value_name("FILE")->default_value(default_policy_path()), "policy file (who needs the port, and why)")
+      ("snapshot", po::value<std::string>()->value_name("HOST.json"), "answer for a captured host (docs/snapshot.md)"
+                                             "; without it the live host (Windows only)")
+      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(config::default_services_file().string()),
+       "services file that resolves port names such as \"radius\"")
+      ("json", "print the answer as JSON");
+  constexpr std::string_view about =
+      "Says why a port cannot be bound, or may not be later: who holds it (process and service),\n"
+      "whether it lies inside the dynamic range or an excluded range (administered, or held by the\n"
+      "system for Hyper-V/WSL/Docker), what reserves it, which service needs it and why, and what\n"
+      "to do. PORT alone answers for TCP and UDP. On the live host a port the connection tables\n"
+      "show free is bound exclusively for a moment, to tell an excluded range (WSAEACCES) from a\n"
+      "free port. Never changes anything.\n"
+      "Exit codes: 0 nothing stands in the way, 1 something does (held by another process, blocked\n"
+      "by an excluded range, or at risk), 2 unreadable input, 64 bad command line.\n\n";
+  po::variables_map vm;
+  if (const auto stop = parse_command_line("why", options, about, args, vm, io, Operand{"PORT[/udp|/tcp]", "port"})) return *stop;
+
+  std::vector<PortQuery> queries;
+  try {
+    queries = parse_port_query(vm["port"].as<std::string>());
+  } catch (const InputError& e) {
+    io.err << "portguard why: " << e.what() << "\nUsage: " << usage_line("why", options, "PORT[/udp|/tcp]") << "\n";
+    return exit_usage;
+  }
+  if (vm.count("snapshot") == 0 && assess_live_host == nullptr) {
+    io.err << "portguard why: --snapshot FILE is required in this build (reading the live host needs Windows)\n";
+    return exit_usage;
+  }
+
+  const std::string policy_file = vm["policy"].as<std::string>();
+  config::Policy policy;
+  try {
+    policy = load_accepted_policy(policy_file, vm["services-file"].as<std::string>());
+  } catch (const config::PolicyError& e) {
+    return report_policy_error(e, "why", policy_file, io);
+  }
+
+  Assessment assessment;
+  const bool live = vm.count("snapshot") == 0;
+  if (!live) {
+    auto host = read_snapshot(vm["snapshot"].as<std::string>(), io);
+    if (!host) return exit_error;
+    SnapshotProbe probe(std::move(*host));
+    assessment = assess(probe, config::PolicyRequirements(policy), policy.plan, ServiceDetail::state);
+  } else {
+    assessment = assess_live_host(policy);
+  }
+
+  std::vector<PortAnswer> answers;
+  for (const PortQuery& q : queries) {
+    // Only a port the tables show free is bound: binding a held one would tell nothing new.
+    const bool listed = std::any_of(assessment.host.ports_in_use.begin(), assessment.host.ports_in_use.end(),
+                                    [&](const PortInUse& u) { return u.protocol == q.protocol && u.port == q.port; });
+    const BindOutcome probe = live && !listed && probe_live_port != nullptr ? probe_live_port(q.protocol, q.port) : BindOutcome::not_probed;
+    answers.push_back(answer_why(assessment, q, probe));
+  }
+  io.out << (vm.count("json") != 0 ? render_why_json(assessment, answers) : render_why_text(assessment, answers));
+  return std::all_of(answers.begin(), answers.end(), [](const PortAnswer& a) { return a.clear(); }) ? exit_ok : exit_failed;
+}
+
+} // namespace portguard::cli

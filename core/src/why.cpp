@@ -74,7 +74,8 @@ bool concerns(const Finding& f, PortQuery q) {
 }
 
 std::string reserve_snippet(PortQuery q) {
-  return "[[reserve]] ports = [" + std::to_string(q.port) + "], protocol = \"" + std::string(to_string(q.protocol)) + "\"";
+  return "a [[reserve]] entry with ports = [" + std::to_string(q.port) + "], protocol = \"" + std::string(to_string(q.protocol)) +
+         "\" and the service that binds it";
 }
 
 void advise(const HostSnapshot& host, PortAnswer& a) {
@@ -100,7 +101,9 @@ void advise(const HostSnapshot& host, PortAnswer& a) {
     return f.code == "at-risk" && f.severity != Severity::info;
   });
   if (warned) {
-    a.advice.push_back("Run portguard repair to reserve it (portguard plan shows the change first).");
+    a.advice.push_back(a.state == PortState::in_use
+                           ? "Then run portguard repair to reserve it, so that no random allocation takes it again (portguard plan shows the change first)."
+                           : "Run portguard repair to reserve it (portguard plan shows the change first).");
   } else if (!required && a.in_dynamic_range && a.reserved_by.empty() && a.state != PortState::excluded_by_system &&
              std::none_of(a.exclusions.begin(), a.exclusions.end(), [](const ExcludedRange& e) { return e.administered(); })) {
     a.advice.push_back("It lies inside the dynamic range and nothing reserves it, so any program asking for a random port can take "
@@ -209,12 +212,14 @@ PortAnswer answer_why(const Assessment& assessment, PortQuery query, BindOutcome
     a.state = owner ? PortState::in_use_by_owner : PortState::in_use;
   }
   a.reserved_by = reservations_holding(host, query);
-  for (const auto& e : a.exclusions)
-    if (e.administered() && std::none_of(a.reserved_by.begin(), a.reserved_by.end(), [&](const std::string& s) {
-          return s == "persistent reservation " + e.range.to_string() + "/" + std::string(to_string(e.protocol));
-        }))
-      a.reserved_by.push_back("excluded range " + e.range.to_string() + "/" + std::string(to_string(e.protocol)) + " (" +
-                              std::string(e.describe_holder()) + ")");
+  // An administered range is a persistent reservation; say who made it, once for IPv4 and IPv6.
+  for (const auto& e : a.exclusions) {
+    if (!e.administered()) continue;
+    const std::string block = e.range.to_string() + "/" + std::string(to_string(e.protocol));
+    const std::string line = "excluded range " + block + ", " + std::string(e.describe_holder());
+    std::erase(a.reserved_by, "persistent reservation " + block);
+    if (std::find(a.reserved_by.begin(), a.reserved_by.end(), line) == a.reserved_by.end()) a.reserved_by.push_back(line);
+  }
   for (const auto& f : assessment.plan.findings)
     if (concerns(f, query)) a.findings.push_back(f);
   advise(host, a);
@@ -237,7 +242,9 @@ std::string render_why_text(const Assessment& assessment, const std::vector<Port
       out += "  dynamic range:  " + std::string(a.in_dynamic_range ? "inside " : "outside ") + a.dynamic->range.to_string() +
              (a.dynamic->source.empty() ? std::string() : " (" + a.dynamic->source + (a.dynamic->assumed ? ", assumed" : "") + ")") + "\n";
     }
-    if (!a.exclusions_known && a.exclusions.empty()) {
+    if (host.version.major < 6 && a.exclusions.empty()) {
+      out += "  excluded range: none (Windows before Vista/2008 has no excluded port ranges)\n";
+    } else if (!a.exclusions_known && a.exclusions.empty()) {
       out += "  excluded range: not captured\n";
     } else if (a.exclusions.empty()) {
       out += "  excluded range: none\n";

@@ -58,7 +58,11 @@ std::optional<std::string> parse_options(const po::options_description& options,
     const po::parsed_options parsed = po::command_line_parser(args).options(all).positional(positional).run();
     // Without a positional description Boost keeps stray arguments aside instead of refusing them:
     // `validate bad.toml` would validate ./policy.toml and say "valid".
-    const auto stray = po::collect_unrecognized(parsed.options, po::include_positional);
+    // The operand is positional by design: only other positional or unknown arguments are stray.
+    std::vector<std::string> stray;
+    for (const auto& o : parsed.options)
+      if (o.unregistered || (o.position_key >= 0 && (key.empty() || o.string_key != key)))
+        stray.insert(stray.end(), o.original_tokens.begin(), o.original_tokens.end());
     if (!stray.empty()) {
       std::string what = "unexpected argument '" + stray.front() + "'";
       if (const std::string meant = probable_option(options, stray.front()); !meant.empty())

@@ -55,7 +55,10 @@ std::optional<std::string> parse_options(const po::options_description& options,
       all.add_options()(key.c_str(), po::value<std::string>());
       positional.add(key.c_str(), 1);
     }
-    const po::parsed_options parsed = po::command_line_parser(args).options(all).positional(positional).run();
+    po::command_line_parser parser(args);
+    parser.options(all);
+    if (!key.empty()) parser.positional(positional);   // else Boost keeps stray arguments aside (below)
+    const po::parsed_options parsed = parser.run();
     // Without a positional description Boost keeps stray arguments aside instead of refusing them:
     // `validate bad.toml` would validate ./policy.toml and say "valid".
     // The operand is positional by design: only other positional or unknown arguments are stray.

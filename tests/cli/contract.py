@@ -188,6 +188,23 @@ def policy_cases(c, src, data, work):
         c.case(1, "plan", "--policy", bad, *services, "--snapshot", snapshot, *json_flag)
         c.case(2, "plan", "--policy", good, *services, "--snapshot", r.path(data / "cli" / "no-such-host.json"), *json_flag)
         c.case(2, "plan", "--policy", good, *services, "--snapshot", r.path(data / "cli"), *json_flag)
+    # why (issue 16): the answer on the example snapshots, and every way it can fail.
+    default = r.path(src / "config" / "policy.default.toml")
+    dev_policy, dev_box = r.path(src / "examples" / "docker-wsl-policy.toml"), r.path(src / "examples" / "win11-dev-hyperv-wsl-docker.json")
+    quiet = r.path(src / "examples" / "win2022-quiet.json")
+    for json_flag in ([], ["--json"]):
+        c.case(0, "why", "1645/udp", "--policy", default, *services, "--snapshot", quiet, *json_flag)
+        c.case(1, "why", "3000/tcp", "--policy", dev_policy, *services, "--snapshot", dev_box, *json_flag)
+        c.case(1, "why", "8080", "--policy", dev_policy, *services, "--snapshot", dev_box, *json_flag)
+        c.case(1, "why", "1645/udp", "--policy", bad, *services, "--snapshot", quiet, *json_flag)
+        c.case(2, "why", "1645/udp", "--policy", default, *services, "--snapshot", r.path(data / "cli" / "no-such-host.json"), *json_flag)
+        c.case(2, "why", "1645/udp", "--policy", default, *services, "--snapshot", r.path(data / "cli"), *json_flag)
+    c.case(64, "why", "--policy", default, "--snapshot", quiet)
+    c.case(64, "why", "70000", "--policy", default, "--snapshot", quiet)
+    c.case(64, "why", "1645/sctp", "--policy", default, "--snapshot", quiet)
+    c.case(64, "why", "1645", "1646", "--policy", default, "--snapshot", quiet)
+    c.case(64, "why", "1645", "--bogus")
+
     c.case(64, "validate", "--polcy", good)
     c.case(64, "validate", bad)
     c.case(64, "plan", "--policy", good, snapshot)
@@ -226,6 +243,9 @@ def windows_cases(c, work):
     c.case(64, "discover", "--bogus")
     c.case(0, "plan")
     c.case(0, "plan", "--json")
+    # why on the live prefix: 1645/udp is reserved (ReservedPorts), free, and bound for a moment.
+    c.case(0, "why", "1645/udp", stdout=r"^  reserved by:    ReservedPorts")
+    c.case(0, "why", "1645/udp", "--json")
 
     # Drift: check warns, repair writes and backs up.
     r.tool("reg", "add", tcpip, "/v", "ReservedPorts", "/t", "REG_MULTI_SZ", "/d", "3000-3000", "/f")

@@ -142,7 +142,10 @@ std::string state_text(const PortAnswer& a) {
       return a.probe == BindOutcome::bound ? "free (an exclusive bind just succeeded and was released)"
                                            : "free (no row in the connection tables" +
                                                  std::string(a.probe == BindOutcome::not_probed ? "; nothing was bound" : "") + ")";
-    case PortState::in_use_by_owner: return "in use by the service that needs it";
+    case PortState::in_use_by_owner:
+      return std::all_of(a.holders.begin(), a.holders.end(), [](const PortInUse& h) { return h.pid == 0 && h.process.empty(); })
+                 ? "in use, most likely by the service that needs it (it runs; Windows did not name the owner)"
+                 : "in use by the service that needs it";
     case PortState::in_use: return "in use: another bind fails with WSAEADDRINUSE 10048";
     case PortState::excluded_by_system:
       return "blocked: inside a range held by the system at run time (HNS/WinNAT); every bind fails with WSAEACCES 10013, and netstat shows no owner";
@@ -206,8 +209,15 @@ PortAnswer answer_why(const Assessment& assessment, PortQuery query, BindOutcome
   if (system_known || probed == PortBlock::excluded_by_system) {
     a.state = PortState::excluded_by_system;
   } else if (!a.holders.empty() || probed == PortBlock::in_use) {
+    // As the planner judges it: where Windows does not name the owner (Wine, no permission) and a
+    // service that needs the port runs, that service is most likely the holder.
+    const bool needing_runs = std::any_of(a.required_by.begin(), a.required_by.end(), [&](const Requirement& r) {
+      const ServiceInfo* s = r.service.empty() ? nullptr : host.find_service(r.service);
+      return s != nullptr && s->state == ServiceState::running;
+    });
     const bool owner = !a.holders.empty() && std::all_of(a.holders.begin(), a.holders.end(), [&](const PortInUse& h) {
-      return held_by_owner(host, h, a.required_by);
+      const bool unknown = h.pid == 0 && h.process.empty() && h.service.empty();
+      return held_by_owner(host, h, a.required_by) || (unknown && needing_runs);
     });
     a.state = owner ? PortState::in_use_by_owner : PortState::in_use;
   }

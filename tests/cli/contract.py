@@ -334,7 +334,7 @@ def main():
             c.case(0, "run", "--help", stdout=r"^Usage: portguard run ")
             c.case(2, "run")
             c.case(64, "run", "--bogus")
-            check_examples(runner, src, ["docs/cli.md", "docs/snapshot.md"])
+            check_examples(runner, src, ["docs/cli.md", "docs/snapshot.md", "docs/docker-wsl.md"])
         c.check_exit_codes(commands)
         print(f"{len(commands)} commands, {c.json_checked} JSON outputs checked, {c.examples} Windows examples checked")
     finally:

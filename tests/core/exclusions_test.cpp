@@ -311,6 +311,20 @@ TEST_CASE("why: free, in use by its owner, in use by another, and a live probe t
   CHECK(blocked.state == PortState::excluded_by_system);
   REQUIRE(blocked.exclusions.size() == 1);
   CHECK(blocked.exclusions[0].range == PortRange::single(50001));
+  // An owner Windows does not name (Wine) while the service that needs the port runs: most
+  // likely that service, as the planner judges it; the same unknown holder with IAS stopped is not.
+  HostSnapshot w = s;
+  w.ports_in_use = {{Protocol::udp, 1812, 0, "", ""}};
+  SnapshotProbe wine(w);
+  const Assessment aw = assess(wine, RequirementFunction([](const HostSnapshot&) { return radius(); }), {}, ServiceDetail::state);
+  const auto likely = answer_why(aw, {Protocol::udp, 1812}, BindOutcome::not_probed);
+  CHECK(likely.state == PortState::in_use_by_owner);
+  CHECK(likely.clear());
+  CHECK(render_why_text(aw, {likely}).find("in use, most likely by the service that needs it") != std::string::npos);
+  w.services[1].state = ServiceState::stopped;
+  SnapshotProbe stopped(w);
+  const Assessment as = assess(stopped, RequirementFunction([](const HostSnapshot&) { return radius(); }), {}, ServiceDetail::state);
+  CHECK(answer_why(as, {Protocol::udp, 1812}, BindOutcome::not_probed).state == PortState::in_use);
   // ... but WSAEACCES on a port a process holds is that process (TCP exclusive holder).
   const auto held = answer_why(a, {Protocol::udp, 1813}, BindOutcome::access_denied);
   CHECK(held.state == PortState::in_use);

@@ -2,6 +2,9 @@
 // are discovered with their state, PID and registry settings; a port another process holds is
 // reported in use; registry-configured ports are found; the persistent-reservation API is absent
 // under Wine and reported so.
+#include "portguard/core/assess.hpp"
+#include "portguard/core/backup_store.hpp"
+#include "portguard/core/registry_value.hpp"
 #include "win32/persistent_reservations.hpp"
 #include "win32/registry_store.hpp"
 #include "win32/system_probe.hpp"
@@ -14,7 +17,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <string>
+#include <tuple>
 #include <thread>
 
 using namespace portguard;
@@ -237,4 +242,71 @@ TEST_CASE("RtlGetVersion gives a plausible version") {
   const WindowsVersion v = real_windows_version();
   CHECK(v.major >= 5);
   CHECK(v.build > 0);
+}
+
+// Issue 16: the exclusive-bind probe and the excluded-range sources, with the real calls.
+TEST_CASE("the exclusive-bind probe tells a free port from a held one, and releases what it binds") {
+  constexpr Port udp_port = 41647;
+  constexpr Port tcp_port = 41648;
+  Win32RegistryStore registry;
+  Win32PersistentReservationApi reservations;
+  Win32SystemProbe probe(registry, reservations);
+  CHECK(probe.try_exclusive_bind(Protocol::udp, udp_port) == BindOutcome::bound);
+  CHECK(probe.try_exclusive_bind(Protocol::tcp, tcp_port) == BindOutcome::bound);
+  // Released at once: a second bind succeeds too.
+  CHECK(probe.try_exclusive_bind(Protocol::tcp, tcp_port) == BindOutcome::bound);
+
+  PortHolder udp(L"udp", udp_port);
+  PortHolder tcp(L"tcp", tcp_port);
+  REQUIRE(wait_in_use(Protocol::udp, udp_port));
+  REQUIRE(wait_in_use(Protocol::tcp, tcp_port));
+  const BindOutcome u = probe.try_exclusive_bind(Protocol::udp, udp_port);
+  const BindOutcome t = probe.try_exclusive_bind(Protocol::tcp, tcp_port);
+  INFO("udp: " << to_string(u) << ", tcp: " << to_string(t));
+  CHECK(u != BindOutcome::bound);
+  CHECK(t != BindOutcome::bound);
+  // Whatever error the holder provokes (WSAEACCES for an exclusive TCP holder), a port the
+  // connection tables list is "in use", never an exclusion.
+  const HostSnapshot snap = probe.capture({}, ServiceDetail::state);
+  for (auto [protocol, port, outcome] : {std::tuple{Protocol::udp, udp_port, u}, std::tuple{Protocol::tcp, tcp_port, t}}) {
+    const bool listed = std::any_of(snap.ports_in_use.begin(), snap.ports_in_use.end(),
+                                    [&](const PortInUse& r) { return r.protocol == protocol && r.port == port; });
+    CHECK(listed);
+    CHECK(classify_bind(outcome, listed) == PortBlock::in_use);
+  }
+}
+
+TEST_CASE("administered exclusions are read from the NSI store; the ledger marks PortGuard's own") {
+  Win32RegistryStore registry;
+  Win32PersistentReservationApi reservations;
+  Win32SystemProbe plain(registry, reservations);
+  const HostSnapshot before = plain.capture({}, ServiceDetail::state);
+  if (before.version.major < 6) {
+    CHECK_FALSE(before.excluded_ranges.has_value());   // Windows 2003 has no excluded ranges
+    return;
+  }
+  REQUIRE(before.excluded_ranges.has_value());
+  CHECK(before.excluded_ranges->empty());   // Wine has no NSI store: nothing, and no error
+
+  // What netsh ... store=persistent leaves behind (the values an admin's and PortGuard's blocks make).
+  const RawRegistryValue range_type{reg_type::binary, {0x12, 0x00, 0xff, 0xff}};
+  registry.write_raw(std::string(registry_paths::nsi_tcp_exclusions), "a2c20a00", range_type);   // 41666, 10 ports
+  registry.write_raw(std::string(registry_paths::nsi_udp_exclusions), "a2bc0100", range_type);   // 41660, 1 port
+  const auto dir = std::filesystem::temp_directory_path() / "pg-probe-ledger";
+  std::filesystem::remove_all(dir);
+  ReservationLedger ledger(dir / "created-reservations.json");
+  ledger.add({Protocol::udp, 41660, 1, 7});
+  Win32SystemProbe probe(registry, reservations, &ledger);
+  const RequirementFunction none([](const HostSnapshot&) { return Requirements{}; });
+  const Assessment a = assess(probe, none, {}, ServiceDetail::state);
+  REQUIRE(a.host.excluded_ranges.has_value());
+  const auto tcp = a.host.exclusions_covering(Protocol::tcp, 41670);
+  REQUIRE(tcp.size() == 2);   // IPv4 and IPv6
+  CHECK(tcp[0].range == PortRange::make(41666, 41675));
+  CHECK(tcp[0].holder == ExclusionHolder::administrator);
+  CHECK(tcp[0].source == "Nsi registry (store=persistent)");
+  const auto udp = a.host.exclusions_covering(Protocol::udp, 41660);
+  REQUIRE(udp.size() == 2);
+  CHECK(udp[0].holder == ExclusionHolder::portguard);
+  std::filesystem::remove_all(dir);
 }

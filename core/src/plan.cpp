@@ -150,28 +150,6 @@ ReqRefs overlapping(const Requirements& reqs, Protocol protocol, PortRange range
   return out;
 }
 
-/// Whether the holder's process hosts `service`: the probe writes every service a shared process
-/// hosts ("kdc,KeyIso,Netlogon,NTDS,SamSs").
-bool hosts_service(const PortInUse& holder, std::string_view service) {
-  if (service.empty()) return false;
-  std::string_view rest = holder.service;
-  while (!rest.empty()) {
-    const auto comma = rest.find(',');
-    if (detail::iequals_ascii(rest.substr(0, comma), service)) return true;
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
-/// Services whose ports the kernel binds on their behalf, as System (PID 4): SMB and NetBT for the
-/// file-sharing services, HTTP.sys URLs for WinRM and IIS. System holding their ports is them.
-bool kernel_listener_of(const PortInUse& holder, std::string_view service) {
-  if (holder.pid != 4) return false;
-  for (std::string_view s : {"LanmanServer", "Netlogon", "Browser", "WinRM", "W3SVC"})
-    if (detail::iequals_ascii(s, service)) return true;
-  return false;
-}
 
 std::string ports_text(Protocol protocol, PortRange range) {
   return std::string(protocol == Protocol::udp ? "UDP " : "TCP ") +
@@ -757,24 +735,12 @@ struct Planner {
     }
   }
 
-  /// The holder with its service named from the service table when exactly one service runs in
-  /// that process.
-  PortInUse named_holder(PortInUse holder) const {
-    if (!holder.service.empty() || holder.pid == 0) return holder;
-    const ServiceInfo* match = nullptr;
-    int matches = 0;
-    for (const auto& s : snap.services)
-      if (s.pid == holder.pid) { match = &s; ++matches; }
-    if (matches == 1) holder.service = match->name;
-    return holder;
-  }
-
   /// Required ports bound right now: one finding per (protocol, port, holder) — a port bound over
   /// IPv4 and IPv6 by the same process, or needed by two requirements, is one condition.
   void report_holders() {
     std::vector<PortInUse> in_use;
     for (const auto& u : snap.ports_in_use) {
-      PortInUse h = named_holder(u);
+      PortInUse h = snap.named_holder(u);
       if (std::find(in_use.begin(), in_use.end(), h) == in_use.end()) in_use.push_back(std::move(h));
     }
     std::stable_sort(in_use.begin(), in_use.end(), [](const PortInUse& a, const PortInUse& b) {
@@ -799,7 +765,7 @@ struct Planner {
     bool owner = false;
     for (const Requirement* q : why) {
       const ServiceInfo* s = q->service.empty() ? nullptr : snap.find_service(q->service);
-      if (hosts_service(holder, q->service) || kernel_listener_of(holder, q->service) ||
+      if (holder.hosts(q->service) || holder.kernel_listener_of(q->service) ||
           (holder.pid != 0 && s != nullptr && s->pid == holder.pid)) {
         owner = true;
         break;

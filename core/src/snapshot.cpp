@@ -101,6 +101,35 @@ std::string PortInUse::describe_holder() const {
   return "an unknown process";
 }
 
+bool PortInUse::hosts(std::string_view name) const noexcept {
+  if (name.empty()) return false;
+  std::string_view rest = service;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    if (detail::iequals_ascii(rest.substr(0, comma), name)) return true;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+bool PortInUse::kernel_listener_of(std::string_view name) const noexcept {
+  if (pid != 4) return false;
+  for (std::string_view s : {"LanmanServer", "Netlogon", "Browser", "WinRM", "W3SVC"})
+    if (detail::iequals_ascii(s, name)) return true;
+  return false;
+}
+
+PortInUse HostSnapshot::named_holder(PortInUse holder) const {
+  if (!holder.service.empty() || holder.pid == 0) return holder;
+  const ServiceInfo* match = nullptr;
+  int matches = 0;
+  for (const auto& s : services)
+    if (s.pid == holder.pid) { match = &s; ++matches; }
+  if (matches == 1) holder.service = match->name;
+  return holder;
+}
+
 const ServiceInfo* HostSnapshot::find_service(std::string_view name) const noexcept {
   for (const auto& s : services)
     if (detail::iequals_ascii(s.name, name)) return &s;

@@ -22,30 +22,10 @@ std::string label(PortQuery q) { return upper(q.protocol) + " " + std::to_string
 
 /// Same test as the planner's: the holder is (or hosts) a service that needs the port.
 bool held_by_owner(const HostSnapshot& host, const PortInUse& holder, const std::vector<Requirement>& required) {
-  for (const auto& r : required) {
-    if (r.service.empty()) continue;
-    std::string_view rest = holder.service;
-    while (!rest.empty()) {
-      const auto comma = rest.find(',');
-      if (detail::iequals_ascii(rest.substr(0, comma), r.service)) return true;
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-    const ServiceInfo* s = host.find_service(r.service);
-    if (holder.pid != 0 && s != nullptr && s->pid == holder.pid) return true;
-  }
-  return false;
-}
-
-/// The holder with its service named when exactly one service runs in its process.
-PortInUse named(const HostSnapshot& host, PortInUse holder) {
-  if (!holder.service.empty() || holder.pid == 0) return holder;
-  const ServiceInfo* match = nullptr;
-  int matches = 0;
-  for (const auto& s : host.services)
-    if (s.pid == holder.pid) { match = &s; ++matches; }
-  if (matches == 1) holder.service = match->name;
-  return holder;
+  return std::any_of(required.begin(), required.end(), [&](const Requirement& r) {
+    const ServiceInfo* s = r.service.empty() ? nullptr : host.find_service(r.service);
+    return holder.hosts(r.service) || holder.kernel_listener_of(r.service) || (holder.pid != 0 && s != nullptr && s->pid == holder.pid);
+  });
 }
 
 std::vector<std::string> reservations_holding(const HostSnapshot& host, PortQuery q) {
@@ -193,7 +173,7 @@ PortAnswer answer_why(const Assessment& assessment, PortQuery query, BindOutcome
     if (r.protocol == query.protocol && r.ports.contains(query.port)) a.required_by.push_back(r);
   for (const auto& u : host.ports_in_use) {
     if (u.protocol != query.protocol || u.port != query.port) continue;
-    PortInUse h = named(host, u);
+    PortInUse h = host.named_holder(u);
     if (std::find(a.holders.begin(), a.holders.end(), h) == a.holders.end()) a.holders.push_back(std::move(h));
   }
   a.dynamic = host.dynamic_range(query.protocol);

@@ -20,6 +20,27 @@ namespace portguard::cli {
 
 AssessLiveHostFn assess_live_host = nullptr;
 
+std::optional<HostSnapshot> read_snapshot_file(const std::string& file, std::string_view command, Io io) {
+  // A folder opens as an empty stream on some platforms: say what it is, as validate does.
+  if (std::error_code ec; std::filesystem::is_directory(file, ec)) {
+    io.err << "portguard " << command << ": the snapshot " << file << " is a directory; name the snapshot file itself\n";
+    return std::nullopt;
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    io.err << "portguard " << command << ": cannot read the snapshot " << file << " (missing or not readable)\n";
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  try {
+    return snapshot_from_json(text.str(), file);
+  } catch (const SnapshotError& e) {
+    io.err << "portguard " << command << ": " << e.what() << '\n';
+    return std::nullopt;
+  }
+}
+
 namespace po = boost::program_options;
 
 int command_plan(const std::vector<std::string>& args, Io io) {
@@ -54,26 +75,10 @@ int command_plan(const std::vector<std::string>& args, Io io) {
   // The snapshot file, or the live host: either way the one assessment the guard and `check` run.
   Assessment assessment;
   if (vm.count("snapshot") != 0) {
-    const std::string file = vm["snapshot"].as<std::string>();
-    // A folder opens as an empty stream on some platforms: say what it is, as validate does.
-    if (std::error_code ec; std::filesystem::is_directory(file, ec)) {
-      io.err << "portguard plan: the snapshot " << file << " is a directory; name the snapshot file itself\n";
-      return exit_error;
-    }
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      io.err << "portguard plan: cannot read the snapshot " << file << " (missing or not readable)\n";
-      return exit_error;
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    try {
-      SnapshotProbe host(snapshot_from_json(text.str(), file));
-      assessment = assess(host, config::PolicyRequirements(policy), policy.plan, ServiceDetail::state);
-    } catch (const SnapshotError& e) {
-      io.err << "portguard plan: " << e.what() << '\n';
-      return exit_error;
-    }
+    auto host = read_snapshot_file(vm["snapshot"].as<std::string>(), "plan", io);
+    if (!host) return exit_error;
+    SnapshotProbe probe(std::move(*host));
+    assessment = assess(probe, config::PolicyRequirements(policy), policy.plan, ServiceDetail::state);
   } else {
     assessment = assess_live_host(policy);
   }

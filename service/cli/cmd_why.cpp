@@ -7,47 +7,18 @@
 #include "cli/policy_commands.hpp"
 
 #include "portguard/core/error.hpp"
-#include "portguard/core/snapshot_json.hpp"
 #include "portguard/core/why.hpp"
 
 #include <boost/program_options.hpp>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <ostream>
-#include <sstream>
 
 namespace portguard::cli {
 
 ProbeLivePortFn probe_live_port = nullptr;
 
 namespace po = boost::program_options;
-
-namespace {
-
-/// The snapshot file's host, or an error message.
-std::optional<HostSnapshot> read_snapshot(const std::string& file, Io io) {
-  if (std::error_code ec; std::filesystem::is_directory(file, ec)) {
-    io.err << "portguard why: the snapshot " << file << " is a directory; name the snapshot file itself\n";
-    return std::nullopt;
-  }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    io.err << "portguard why: cannot read the snapshot " << file << " (missing or not readable)\n";
-    return std::nullopt;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  try {
-    return snapshot_from_json(text.str(), file);
-  } catch (const SnapshotError& e) {
-    io.err << "portguard why: " << e.what() << '\n';
-    return std::nullopt;
-  }
-}
-
-} // namespace
 
 int command_why(const std::vector<std::string>& args, Io io) {
   po::options_description options("Options");
@@ -94,7 +65,7 @@ int command_why(const std::vector<std::string>& args, Io io) {
   Assessment assessment;
   const bool live = vm.count("snapshot") == 0;
   if (!live) {
-    auto host = read_snapshot(vm["snapshot"].as<std::string>(), io);
+    auto host = read_snapshot_file(vm["snapshot"].as<std::string>(), "why", io);
     if (!host) return exit_error;
     SnapshotProbe probe(std::move(*host));
     assessment = assess(probe, config::PolicyRequirements(policy), policy.plan, ServiceDetail::state);

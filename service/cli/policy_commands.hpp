@@ -5,6 +5,8 @@
 #include "portguard/config/policy.hpp"
 #include "portguard/core/assess.hpp"
 
+#include <optional>
+#include <string_view>
 #include <vector>
 
 namespace portguard::cli {
@@ -19,6 +21,11 @@ int command_why(const std::vector<std::string>& args, Io io);
 /// portable. Throws on failure like any probe.
 using AssessLiveHostFn = Assessment (*)(const config::Policy& policy);
 extern AssessLiveHostFn assess_live_host;
+
+/// Reads a --snapshot file for `command` (plan, why). On failure prints why on stderr
+/// ("portguard plan: the snapshot X is a directory; ...", a JSON error naming its path) and returns
+/// nullopt: the command exits exit_error.
+std::optional<HostSnapshot> read_snapshot_file(const std::string& file, std::string_view command, Io io);
 
 /// `portguard why` on the live host: one exclusive bind of a port the connection tables show free
 /// (WSAEACCES without a holder = an excluded range the system holds). nullptr where there is no

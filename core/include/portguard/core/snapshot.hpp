@@ -104,6 +104,12 @@ struct PortInUse {
 
   /// "dns.exe (PID 1816)", "DNS service (dns.exe, PID 1816)" or "an unknown process".
   std::string describe_holder() const;
+  /// Whether the holder's process hosts `service`: the probe writes every service a shared process
+  /// hosts ("kdc,KeyIso,Netlogon,NTDS,SamSs"). Case-insensitive; false for an empty name.
+  bool hosts(std::string_view service) const noexcept;
+  /// Whether the holder is System (PID 4) binding for a service whose ports the kernel binds on
+  /// its behalf: SMB and NetBT for the file-sharing services, HTTP.sys URLs for WinRM and IIS.
+  bool kernel_listener_of(std::string_view service) const noexcept;
 
   friend bool operator==(const PortInUse&, const PortInUse&) = default;
 };
@@ -145,6 +151,9 @@ struct HostSnapshot {
   std::optional<DynamicPortRange> dynamic_range(Protocol protocol) const;
   /// The excluded ranges of `protocol` containing `port`, any IP version, in snapshot order.
   std::vector<ExcludedRange> exclusions_covering(Protocol protocol, Port port) const;
+  /// The holder with its service named from the service table when exactly one service runs in
+  /// its process (and the capture did not name one).
+  PortInUse named_holder(PortInUse holder) const;
 
   friend bool operator==(const HostSnapshot&, const HostSnapshot&) = default;
 };

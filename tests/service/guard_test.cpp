@@ -446,3 +446,23 @@ TEST_CASE("A metrics folder that cannot be written is one rate-limited warning 2
   CHECK(rig.count(events::metrics_not_written) == 2);
   CHECK_THAT(rig.last(events::metrics_not_written).inserts[2], Catch::Matchers::Contains("1 similar report suppressed"));
 }
+
+TEST_CASE("A required port inside a range HNS/WinNAT hold raises error 3013 once, naming port, service and range") {
+  Rig rig({10, 0, 22631, false});
+  rig.set_policy(false, std::nullopt, {req(Protocol::tcp, 3000, 3000, "WSLService")});
+  rig.probe.host.dynamic_ranges = {{Protocol::tcp, IpVersion::v4, PortRange::make(1024, 65534), false, "test"}};
+  rig.probe.host.excluded_ranges = std::vector<ExcludedRange>{
+      {Protocol::tcp, IpVersion::v4, PortRange::make(2969, 3068), ExclusionHolder::system, "test"},
+      {Protocol::tcp, IpVersion::v6, PortRange::make(2969, 3068), ExclusionHolder::system, "test"}};
+  const PassResult r = rig.guard->run_pass(PassTrigger::startup);
+  CHECK(rig.count(events::in_compliance) == 0);   // not "all reserved" while the port cannot be bound
+  CHECK(r.ran);
+  REQUIRE(rig.count(events::port_held_by_system) == 1);
+  const Event& e = rig.last(events::port_held_by_system);
+  CHECK(e.level == Event::Level::error);
+  CHECK(e.inserts == std::vector<std::string>{"TCP", "3000", "WSLService", "2969-3068/tcp", ""});
+  CHECK(rig.persistent.creates == 0);   // nothing can be reserved over the system's range now
+  // The condition persists: not reported again within the rate-limit interval.
+  rig.guard->run_pass(PassTrigger::timer);
+  CHECK(rig.count(events::port_held_by_system) == 1);
+}

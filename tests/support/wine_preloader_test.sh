@@ -32,7 +32,7 @@ fail=0 checked=0
 for env in /proc/[0-9]*/environ; do
   pid=${env#/proc/}; pid=${pid%/environ}
   # Only this prefix's processes (others belong to other tests); the server is not a Wine process.
-  tr '\0' '\n' <"$env" 2>/dev/null | grep -qx "WINEPREFIX=$WINEPREFIX" || continue
+  tr '\0' '\n' <"$env" 2>/dev/null | grep -cx "WINEPREFIX=$WINEPREFIX" >/dev/null || continue  # not -q: it can SIGPIPE tr under pipefail
   exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || continue
   [[ $exe == */wineserver* ]] && continue
   name=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | sed 's/ *$//' | cut -c1-60)

@@ -87,7 +87,13 @@ deadline=$((SECONDS + 30))
 until (($(svc_count_event 2006) >= 2)); do ((SECONDS <= deadline)) || svc_fail "no 2006 for the locked file"; sleep 0.1; done
 svc_helper tick "$TCPIP" PortGuardTestTick 5 100 >/dev/null
 svc_assert_eq "$(svc_count_event 2006)" 2 "warnings: one per folder"
-[[ -z $(find "$WINEPREFIX/drive_c/locked" -name '*.tmp') ]] || svc_fail "a temporary file was left behind"
+# Left behind: still there once the guard is idle (a write in progress has one for up to 150 ms of
+# rename retries, docs/monitoring.md).
+deadline=$((SECONDS + 10))
+while [[ -n $(find "$WINEPREFIX/drive_c/locked" -name '*.tmp') ]]; do
+  ((SECONDS <= deadline)) || svc_fail "a temporary file was left behind"
+  sleep 0.2
+done
 
 svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "PASS"

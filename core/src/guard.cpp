@@ -292,10 +292,12 @@ void Guard::emit(std::uint32_t id, const std::string& subject, std::vector<std::
                                            " suppressed in the last " + std::to_string(limiter_.interval().count()) + " s)");
   }
   inserts.resize(info->inserts);  // the message table expects exactly this many
+  const CallTrace::Step step(trace_, "reporting an event");
   events_.report(Event{id, info->level, std::move(inserts)});
 }
 
 Assessment Guard::assess_host() const {
+  const CallTrace::Step step(trace_, "assessing the host");
   return assess(probe_, *policy_->requirements, policy_->plan, ServiceDetail::state);
 }
 
@@ -502,6 +504,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
                          return same_subject(a, b) && a.changed_at_unix == b.changed_at_unix;
                        }))) {
       try {
+        const CallTrace::Step step(trace_, "saving the guard state");
         save_pending_effects(*state_dir_, pending_);
       } catch (const std::exception& e) {
         result.log.push_back(std::string("cannot save the guard state: ") + e.what());
@@ -553,6 +556,7 @@ bool Guard::apply(const ReservationPlan& effective, PassResult& result) {
   };
   ApplyReport report;
   try {
+    const CallTrace::Step step(trace_, "applying the plan");
     report = applier_.apply(effective, replan, ApplyOptions{false, 3, "guard repair"});
   } catch (const RefusedError& e) {
     for (const TargetPlan& t : effective.targets) {

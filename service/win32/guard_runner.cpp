@@ -7,6 +7,7 @@
 #include "portguard/core/event_ids.hpp"
 #include "portguard/core/guard.hpp"
 #include "portguard/core/metrics.hpp"
+#include "portguard/core/pass_watchdog.hpp"
 #include "portguard/core/version.hpp"
 #include "win32/event_log.hpp"
 #include "win32/group_policy_store.hpp"
@@ -320,12 +321,15 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
 
   SystemClock clock;
   ReservationLedger ledger(options.data_dir / "state" / "created-reservations.json");
-  HostAdapters host = make_host_adapters(&ledger);
+  CallTrace trace;  // the pass's current step, for the watchdog
+  HostAdapters host = make_host_adapters(&ledger, &trace);
   BackupStore backups(options.data_dir / "backups", clock);
   Applier applier(*host.registry, *host.reservations, backups, &ledger);
   Win32DynamicRangeWmi dynamic_range_wmi;   // [guard.dynamic_range] on Windows 8 / 2012+ (issue 16)
   applier.set_dynamic_range_wmi(&dynamic_range_wmi);
   Guard guard(*host.probe, applier, sink, clock, GuardSettings{}, options.data_dir / "state");
+  guard.set_trace(&trace);
+  const PassWatchdog watchdog(trace, options.stuck_pass_limit, [log](const std::string& line) { log->warn("watchdog: {}", line); });
   PolicyKeeper policy(guard, options, *log);
   const auto publish_metrics = [&] {
     if (auto problem = metrics.publish(guard)) {
@@ -342,7 +346,10 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
   auto retry_at = steady::time_point::max();  // max: no retry scheduled
   const auto run_pass = [&](PassTrigger trigger, Guard::FailureReport failure = Guard::FailureReport::event) {
     const auto t0 = steady::now();
+    log->debug("pass starts ({})", to_string(trigger));
+    trace.begin_pass();
     const PassResult r = guard.run_pass(trigger, failure);
+    trace.end_pass();
     log_pass(*log, r, std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0));
     metrics.record_pass(r, steady::now() - t0, guard);
     publish_metrics();

@@ -28,6 +28,9 @@ struct RunOptions {
   int startup_retries = 5;                              // a failed first pass is retried before RUNNING ...
   std::chrono::milliseconds startup_retry_delay{2000};  // ... this far apart (START_PENDING checkpoints rise)
   std::chrono::seconds pass_retry_delay{30};            // a failed pass later on is retried after this
+  // A pass takes milliseconds; one still running after this is stuck in a call and is named in the
+  // log by the watchdog (core/pass_watchdog.hpp). Long enough for a slow WMI answer at boot.
+  std::chrono::milliseconds stuck_pass_limit{15000};
 };
 
 /// Service-specific exit codes (SERVICE_STOPPED with ERROR_SERVICE_SPECIFIC_ERROR), docs/service.md.

@@ -2,6 +2,7 @@
 // The live host behind the core's interfaces, as the service uses it: one place that picks the
 // Win32 adapters (registry, persistent reservations, discovery).
 #include "portguard/core/backup_store.hpp"
+#include "portguard/core/call_trace.hpp"
 #include "portguard/core/ports.hpp"
 #include "win32/persistent_reservations.hpp"
 
@@ -15,7 +16,8 @@ struct HostAdapters {
   std::unique_ptr<SystemProbe> probe;
 };
 
-/// `ledger`: the blocks PortGuard created, which the reservation adapter looks up (may be null).
-HostAdapters make_host_adapters(const ReservationLedger* ledger);
+/// `ledger`: the blocks PortGuard created, which the reservation adapter looks up (may be null);
+/// `trace`: where the probe marks the calls that can block, for the guard's watchdog (may be null).
+HostAdapters make_host_adapters(const ReservationLedger* ledger, CallTrace* trace = nullptr);
 
 } // namespace portguard::win32

@@ -3,6 +3,7 @@
 // mechanisms' current values, dynamic port ranges, ports in use with their holders, and the ports
 // services are configured to use in the registry.
 #include "portguard/core/backup_store.hpp"
+#include "portguard/core/call_trace.hpp"
 #include "portguard/core/ports.hpp"
 
 #include <vector>
@@ -12,8 +13,10 @@ namespace portguard::win32 {
 class Win32SystemProbe : public SystemProbe {
 public:
   /// `registry` and `reservations` are the adapters the snapshot reads the mechanisms through;
-  /// `ledger` (may be null) names the blocks PortGuard created.
-  Win32SystemProbe(RegistryStore& registry, PersistentReservationApi& reservations, const ReservationLedger* ledger = nullptr);
+  /// `ledger` (may be null) names the blocks PortGuard created; `trace` (may be null) is where each
+  /// call that can block is marked, for the guard's watchdog.
+  Win32SystemProbe(RegistryStore& registry, PersistentReservationApi& reservations, const ReservationLedger* ledger = nullptr,
+                   CallTrace* trace = nullptr);
 
   HostSnapshot capture(const std::vector<ConfiguredPortQuery>& configured_ports, ServiceDetail detail) override;
   bool port_in_use(Protocol protocol, Port port) override;
@@ -28,6 +31,7 @@ private:
   RegistryStore& registry_;
   PersistentReservationApi& reservations_;
   const ReservationLedger* ledger_;
+  CallTrace* trace_;
 };
 
 /// WMI root\StandardCimv2 MSFT_NetUDPSetting / MSFT_NetTCPSetting (Windows 8 / 2012+; not under

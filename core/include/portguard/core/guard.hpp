@@ -30,6 +30,7 @@
 //    DNS restart (dns-socket-pool) is reported (2002/2003) until the snapshot's boot time / DNS
 //    start time is later than the change. The record survives service restarts (state file).
 #include "portguard/core/apply.hpp"
+#include "portguard/core/call_trace.hpp"
 #include "portguard/core/metrics.hpp"
 #include "portguard/core/assess.hpp"
 #include "portguard/core/plan.hpp"
@@ -169,6 +170,8 @@ public:
 
   void set_policy(GuardPolicy policy);
   const std::optional<GuardPolicy>& policy() const noexcept { return policy_; }
+  /// Where run_pass marks its steps for a watchdog (null: not traced). Must outlive the guard.
+  void set_trace(CallTrace* trace) noexcept { trace_ = trace; }
 
   /// Whether a pass that fails before planning raises 3009 or only logs it.
   enum class FailureReport : std::uint8_t { event, log_only };
@@ -238,6 +241,7 @@ private:
   std::map<std::string, FightState> fights_;
   std::vector<PendingEffect> pending_;
   std::string policy_condition_;                   // rate-limit key of the policy problem last reported
+  CallTrace* trace_ = nullptr;
 };
 
 /// "reserved-ports", "persistent-reservation/udp": how events and logs name a target.

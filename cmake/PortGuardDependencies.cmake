@@ -43,7 +43,7 @@ if(CMAKE_CROSSCOMPILING AND MINGW)
   target_link_libraries(portguard::spdlog INTERFACE portguard_dep_headers)
   # Compiled-library mode: the implementation is built once, in service/win32/spdlog_impl.cpp
   # (header-only mode compiled all of it again in every file that logs).
-  target_compile_definitions(portguard::spdlog INTERFACE SPDLOG_COMPILED_LIB SPDLOG_FMT_EXTERNAL FMT_HEADER_ONLY)
+  target_compile_definitions(portguard::spdlog INTERFACE SPDLOG_COMPILED_LIB SPDLOG_DISABLE_DEFAULT_LOGGER SPDLOG_FMT_EXTERNAL FMT_HEADER_ONLY)
 
   add_library(portguard::tomlplusplus INTERFACE IMPORTED GLOBAL)
   target_link_libraries(portguard::tomlplusplus INTERFACE portguard_dep_headers)

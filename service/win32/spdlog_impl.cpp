@@ -3,8 +3,10 @@
 // Debian ships no MinGW build of the library, only its headers, and in header-only mode every file
 // that includes <spdlog/logger.h> compiled the whole library again (about 27 s of GCC time each).
 // Here the library's own *-inl.h headers are compiled, and the templates PortGuard uses are
-// instantiated: the sinks of win32/logging.cpp and the registry's default one. A sink added there needs its line below (the link
-// fails otherwise, naming it).
+// instantiated: the sinks of win32/logging.cpp. A sink added there needs its line below (the link
+// fails otherwise, naming it). spdlog's default console logger is disabled
+// (SPDLOG_DISABLE_DEFAULT_LOGGER): PortGuard never uses it, and its colour sink would add console
+// imports that tests/win32/imports-2003.txt has no reason to carry.
 #ifndef SPDLOG_COMPILED_LIB
 #error "portguard::spdlog must define SPDLOG_COMPILED_LIB where this file is built"
 #endif
@@ -22,9 +24,7 @@
 #include <spdlog/sinks/base_sink-inl.h>
 #include <spdlog/sinks/rotating_file_sink-inl.h>
 #include <spdlog/sinks/sink-inl.h>
-#include <spdlog/sinks/stdout_color_sinks-inl.h>
 #include <spdlog/sinks/stdout_sinks-inl.h>
-#include <spdlog/sinks/wincolor_sink-inl.h>
 #include <spdlog/spdlog-inl.h>
 
 #include <mutex>
@@ -33,6 +33,3 @@ template class spdlog::sinks::base_sink<std::mutex>;
 template class spdlog::sinks::rotating_file_sink<std::mutex>;
 template class spdlog::sinks::stdout_sink_base<spdlog::details::console_mutex>;
 template class spdlog::sinks::stderr_sink<spdlog::details::console_mutex>;
-// The default logger spdlog's registry creates (a colour console sink), unused but referenced.
-template class spdlog::sinks::wincolor_sink<spdlog::details::console_mutex>;
-template class spdlog::sinks::wincolor_stdout_sink<spdlog::details::console_mutex>;

@@ -13,7 +13,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src/build/evidence-linux}
 exe=$build/bench/scaling_bench
 [[ -x $exe ]] || { echo "build it first: ninja -C $build scaling_bench" >&2; exit 2; }
-command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 2; }
+command -v valgrind >/dev/null || { echo "valgrind is not installed: run scripts/setup --extras as root" >&2; exit 2; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 sizes=(10 100 1000 10000 65535)

@@ -95,18 +95,9 @@ namespace {
 
 /// Records the data folder where every later run reads it (paths.hpp), as the MSI does: the
 /// service then never loads the shell to find it. An existing value (the MSI's, or one an
-/// administrator moved) is kept as it is.
-void record_data_dir() {
-  const std::wstring dir = data_dir().wstring();
-  const std::wstring key_path = widen(std::string(data_dir_key).substr(std::string_view("HKLM\\").size()));
-  unique_hkey key;
-  check_status(::RegCreateKeyExW(HKEY_LOCAL_MACHINE, key_path.c_str(), 0, nullptr, 0, KEY_SET_VALUE | KEY_WOW64_64KEY, nullptr, key.put(),
-                                 nullptr),
-               "RegCreateKeyExW", std::string(data_dir_key));
-  const std::wstring name = widen(std::string(data_dir_value));
-  check_status(::RegSetValueExW(key.get(), name.c_str(), 0, REG_SZ, reinterpret_cast<const BYTE*>(dir.c_str()),
-                                static_cast<DWORD>((dir.size() + 1) * sizeof(wchar_t))),
-               "RegSetValueExW", std::string(data_dir_value));
+/// administrator moved) is kept as it is: data_dir() answers it.
+void record_data_dir(Win32RegistryStore& registry) {
+  registry.write_string(data_dir_key, data_dir_value, narrow(data_dir().wstring()));
 }
 
 } // namespace
@@ -129,8 +120,9 @@ void install_service(const InstallOptions& options) {
   } catch (const Win32Error&) {
     // Stored by Windows; Wine refuses FAILURE_ACTIONS_FLAG. The service retries at every start.
   }
-  register_event_source(exe.wstring());
-  record_data_dir();
+  Win32RegistryStore registry;
+  register_event_source(registry, exe);
+  record_data_dir(registry);
   secure_data_dir(data_dir());
   if (options.start && !::StartServiceW(svc.get(), 0, nullptr)) throw_last_error("StartServiceW", "PortGuard");
 }
@@ -159,7 +151,8 @@ bool uninstall_service(const std::filesystem::path& state_dir, std::vector<std::
   } else if (::GetLastError() != ERROR_SERVICE_DOES_NOT_EXIST) {
     throw_last_error("OpenServiceW", "PortGuard");
   }
-  unregister_event_source();
+  Win32RegistryStore registry;
+  unregister_event_source(registry);
   return static_cast<bool>(svc);
 }
 

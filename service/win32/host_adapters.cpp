@@ -5,11 +5,10 @@
 
 namespace portguard::win32 {
 
-HostAdapters make_host_adapters(const ReservationLedger* ledger, CallTrace* trace) {
+HostAdapters make_host_adapters(RegistryStore& registry, const ReservationLedger* ledger, CallTrace* trace) {
   HostAdapters h;
-  h.registry = std::make_unique<Win32RegistryStore>();
-  h.reservations = std::make_unique<Win32PersistentReservationApi>(ledger);
-  h.probe = std::make_unique<Win32SystemProbe>(*h.registry, *h.reservations, ledger, trace);
+  h.reservations = std::make_unique<Win32PersistentReservationApi>(registry, ledger);
+  h.probe = std::make_unique<Win32SystemProbe>(registry, *h.reservations, ledger, trace);
   return h;
 }
 

@@ -11,13 +11,12 @@
 namespace portguard::win32 {
 
 struct HostAdapters {
-  std::unique_ptr<RegistryStore> registry;
   std::unique_ptr<Win32PersistentReservationApi> reservations;
   std::unique_ptr<SystemProbe> probe;
 };
 
 /// `ledger`: the blocks PortGuard created, which the reservation adapter looks up (may be null);
 /// `trace`: where the probe marks the calls that can block, for the guard's watchdog (may be null).
-HostAdapters make_host_adapters(const ReservationLedger* ledger, CallTrace* trace = nullptr);
+HostAdapters make_host_adapters(RegistryStore& registry, const ReservationLedger* ledger, CallTrace* trace = nullptr);
 
 } // namespace portguard::win32

@@ -9,7 +9,7 @@ namespace portguard::win32 {
 LiveHost::LiveHost()
     : data_dir(win32::data_dir()),
       ledger(reservation_ledger_file()),
-      reservations(&ledger),
+      reservations(registry, &ledger),
       probe(registry, reservations, &ledger),
       backups(backups_dir(), clock),
       applier(registry, reservations, backups, &ledger) {

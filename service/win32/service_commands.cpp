@@ -5,6 +5,7 @@
 #include "win32/guard_runner.hpp"
 #include "win32/paths.hpp"
 #include "win32/policy_acl.hpp"
+#include "win32/registry_store.hpp"
 #include "win32/service_config.hpp"
 #include "win32/win32_error.hpp"
 
@@ -57,10 +58,11 @@ int command_install_service(const std::vector<std::string>& args, cli::Io io) {
   InstallOptions options;
   if (vm.count("binary") != 0) options.binary = std::filesystem::path(widen(vm["binary"].as<std::string>()));
   options.start = vm.count("start") != 0;
-  install_service(options);
+  Win32RegistryStore registry;
+  install_service(registry, options);
   io.out << "PortGuard service installed (group " << narrow(options.group) << ")\n";
   io.out << "data folder " << win32::data_dir().string() << ": SYSTEM and Administrators full control, Users read\n";
-  if (const auto listed = group_in_service_group_order(options.group); listed && !*listed) {
+  if (const auto listed = group_in_service_group_order(registry, options.group); listed && !*listed) {
     io.err << "warning: the group " << narrow(options.group)
            << " is not in HKLM\\SYSTEM\\CurrentControlSet\\Control\\ServiceGroupOrder\\List: the SCM starts it after the listed "
               "groups, together with ungrouped services (see docs/service.md)\n";
@@ -98,7 +100,8 @@ int command_uninstall_service(const std::vector<std::string>& args, cli::Io io) 
   po::variables_map vm;
   if (auto rc = cli::parse_command_line("uninstall-service", desc, about, args, vm, io)) return *rc;
   std::vector<std::string> log;
-  const bool was_installed = uninstall_service(state_dir(data_dir_option(vm)), &log);
+  Win32RegistryStore registry;
+  const bool was_installed = uninstall_service(registry, state_dir(data_dir_option(vm)), &log);
   for (const auto& line : log) io.out << line << '\n';
   if (!was_installed) {
     io.err << "portguard uninstall-service: the PortGuard service is not installed; there was no service to remove\n";
@@ -140,10 +143,11 @@ int command_protect(const std::vector<std::string>& args, cli::Io io) {
     return cli::exit_usage;
   }
   int rc = cli::exit_ok;
+  Win32RegistryStore registry;
   for (const auto& s : services) {
     try {
-      if (protect_service(s, dir)) {
-        io.out << s << ": now depends on PortGuard (effective at its next start): " << dependency_tradeoff(s) << '\n';
+      if (protect_service(registry, s, dir)) {
+        io.out << s << ": now depends on PortGuard (effective at its next start): " << dependency_tradeoff(registry, s) << '\n';
       } else if (is_recorded(s, dir)) {
         io.out << s << ": already protected by PortGuard; nothing changed ('portguard unprotect --service " << s << "' undoes it)\n";
       } else {
@@ -200,8 +204,9 @@ int command_unprotect(const std::vector<std::string>& args, cli::Io io) {
   }
   if (services.empty()) io.out << "No service is protected by PortGuard (nothing recorded in " << dir.string() << "); nothing changed.\n";
   int rc = cli::exit_ok;
+  Win32RegistryStore registry;
   for (const auto& s : services) {
-    if (unprotect_service(s, dir)) {
+    if (unprotect_service(registry, s, dir)) {
       io.out << s << ": no longer depends on PortGuard\n";
     } else {
       io.err << "portguard unprotect: " << s << " was not protected by PortGuard (nothing recorded); nothing changed\n";

@@ -83,9 +83,8 @@ void configure_recovery_actions() {
     throw_last_error("ChangeServiceConfig2W", "FAILURE_ACTIONS_FLAG");
 }
 
-std::optional<bool> group_in_service_group_order(const std::wstring& group) {
-  Win32RegistryStore reg;
-  const auto list = reg.read_multi_string("HKLM\\SYSTEM\\CurrentControlSet\\Control\\ServiceGroupOrder", "List");
+std::optional<bool> group_in_service_group_order(RegistryStore& registry, const std::wstring& group) {
+  const auto list = registry.read_multi_string("HKLM\\SYSTEM\\CurrentControlSet\\Control\\ServiceGroupOrder", "List");
   if (!list.present) return std::nullopt;
   const std::string g = narrow(group);
   return std::any_of(list.strings.begin(), list.strings.end(), [&](const std::string& s) { return iequals(s, g); });
@@ -102,7 +101,7 @@ void record_data_dir(Win32RegistryStore& registry) {
 
 } // namespace
 
-void install_service(const InstallOptions& options) {
+void install_service(Win32RegistryStore& registry, const InstallOptions& options) {
   const std::filesystem::path exe = options.binary.empty() ? this_exe() : options.binary;
   const std::wstring command = L"\"" + exe.wstring() + L"\" run";
   unique_schandle scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CREATE_SERVICE | SC_MANAGER_CONNECT));
@@ -120,19 +119,18 @@ void install_service(const InstallOptions& options) {
   } catch (const Win32Error&) {
     // Stored by Windows; Wine refuses FAILURE_ACTIONS_FLAG. The service retries at every start.
   }
-  Win32RegistryStore registry;
   register_event_source(registry, exe);
   record_data_dir(registry);
   secure_data_dir(data_dir());
   if (options.start && !::StartServiceW(svc.get(), 0, nullptr)) throw_last_error("StartServiceW", "PortGuard");
 }
 
-bool uninstall_service(const std::filesystem::path& state_dir, std::vector<std::string>* log) {
+bool uninstall_service(Win32RegistryStore& registry, const std::filesystem::path& state_dir, std::vector<std::string>* log) {
   const auto say = [&](const std::string& s) {
     if (log) log->push_back(s);
   };
   for (const auto& r : load_protect_records(state_dir)) {
-    if (unprotect_service(r.service, state_dir)) say("removed PortGuard from " + r.service + "'s DependOnService");
+    if (unprotect_service(registry, r.service, state_dir)) say("removed PortGuard from " + r.service + "'s DependOnService");
   }
   unique_schandle scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
   if (!scm) throw_last_error("OpenSCManagerW");
@@ -151,7 +149,6 @@ bool uninstall_service(const std::filesystem::path& state_dir, std::vector<std::
   } else if (::GetLastError() != ERROR_SERVICE_DOES_NOT_EXIST) {
     throw_last_error("OpenServiceW", "PortGuard");
   }
-  Win32RegistryStore registry;
   unregister_event_source(registry);
   return static_cast<bool>(svc);
 }
@@ -177,8 +174,7 @@ bool is_recorded(const std::string& service, const std::filesystem::path& state_
   return std::any_of(records.begin(), records.end(), [&](const ProtectRecord& r) { return iequals(r.service, service); });
 }
 
-bool protect_service(const std::string& service, const std::filesystem::path& state_dir) {
-  Win32RegistryStore reg;
+bool protect_service(RegistryStore& reg, const std::string& service, const std::filesystem::path& state_dir) {
   const std::string key = service_key(service);
   if (reg.read_string(key, "ImagePath") == std::nullopt && reg.read_dword(key, "Start") == std::nullopt)
     throw InputError(service, "no service named '" + service + "' is installed (" + key + " not found)");
@@ -213,8 +209,7 @@ bool protect_service(const std::string& service, const std::filesystem::path& st
   return true;
 }
 
-std::string dependency_tradeoff(const std::string& service) {
-  Win32RegistryStore reg;
+std::string dependency_tradeoff(RegistryStore& reg, const std::string& service) {
   const auto start = reg.read_dword(service_key(service), "Start");
   const std::string when = start && *start == 2 ? "at boot the SCM starts it only after PortGuard is RUNNING (its first pass done)"
                                                 : "whenever something starts it (on demand or by a trigger), the SCM starts PortGuard first "
@@ -223,11 +218,10 @@ std::string dependency_tradeoff(const std::string& service) {
          " fails with error 1068 (ERROR_SERVICE_DEPENDENCY_FAIL) until PortGuard runs (docs/service.md)";
 }
 
-bool unprotect_service(const std::string& service, const std::filesystem::path& state_dir) {
+bool unprotect_service(RegistryStore& reg, const std::string& service, const std::filesystem::path& state_dir) {
   auto records = load_protect_records(state_dir);
   const auto it = std::find_if(records.begin(), records.end(), [&](const ProtectRecord& r) { return iequals(r.service, service); });
   if (it == records.end()) return false;
-  Win32RegistryStore reg;
   const std::string key = service_key(it->service);
   const MultiStringValue current = reg.read_multi_string(key, "DependOnService");
   if (current.present) {

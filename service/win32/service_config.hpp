@@ -6,7 +6,13 @@
 #include <string>
 #include <vector>
 
+namespace portguard {
+class RegistryStore;
+}
+
 namespace portguard::win32 {
+
+class Win32RegistryStore;
 
 inline constexpr wchar_t service_name[] = L"PortGuard";
 /// The load-order group: NetworkProvider starts before every ungrouped auto-start service (DNS,
@@ -26,15 +32,15 @@ struct InstallOptions {
 /// CreateServiceW (auto start, LocalSystem, own process, group), description, recovery actions,
 /// the Event Log source, DataDir recorded and the data folder secured (as the MSI does).
 /// Throws Win32Error.
-void install_service(const InstallOptions& options);
+void install_service(Win32RegistryStore& registry, const InstallOptions& options);
 /// Stops the service (waits up to 30 s), removes every DependOnService entry `protect` added,
 /// deletes the service and the event source. Missing pieces are not errors. Returns whether the
 /// PortGuard service was installed.
-bool uninstall_service(const std::filesystem::path& state_dir, std::vector<std::string>* log = nullptr);
+bool uninstall_service(Win32RegistryStore& registry, const std::filesystem::path& state_dir, std::vector<std::string>* log = nullptr);
 
 /// Whether `group` is listed in HKLM\SYSTEM\CurrentControlSet\Control\ServiceGroupOrder\List
 /// (nullopt when the value cannot be read).
-std::optional<bool> group_in_service_group_order(const std::wstring& group);
+std::optional<bool> group_in_service_group_order(RegistryStore& registry, const std::wstring& group);
 
 // --- protect / unprotect: make a service wait for PortGuard -------------------------------------
 
@@ -52,11 +58,11 @@ bool is_recorded(const std::string& service, const std::filesystem::path& state_
 /// Appends PortGuard to `service`'s DependOnService (read, append, write back) and records it.
 /// Returns false (and records nothing) when PortGuard is already listed, i.e. not added by us.
 /// Throws InputError when the service does not exist or PortGuard is not installed.
-bool protect_service(const std::string& service, const std::filesystem::path& state_dir);
+bool protect_service(RegistryStore& registry, const std::string& service, const std::filesystem::path& state_dir);
 /// What depending on PortGuard means for `service`, from its start type: one sentence for the
 /// output of `protect` (the trade-off of docs/service.md).
-std::string dependency_tradeoff(const std::string& service);
+std::string dependency_tradeoff(RegistryStore& registry, const std::string& service);
 /// Removes exactly what protect added. Returns false when nothing was recorded for `service`.
-bool unprotect_service(const std::string& service, const std::filesystem::path& state_dir);
+bool unprotect_service(RegistryStore& registry, const std::string& service, const std::filesystem::path& state_dir);
 
 } // namespace portguard::win32

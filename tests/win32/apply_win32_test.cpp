@@ -47,7 +47,7 @@ std::filesystem::path fresh_dir(const char* name) {
 TEST_CASE("repair on the real registry: exactly the plan, backup first, CAS conflict re-planned, rollback byte-exact") {
   Win32RegistryStore real_registry;
   testing::HookedRegistry registry(real_registry);   // the probe and the Applier go through the hook
-  Win32PersistentReservationApi reservations;
+  Win32PersistentReservationApi reservations(real_registry);
   Win32SystemProbe probe(registry, reservations);
   testing::FakeClock clock;
   BackupStore backups(fresh_dir("pg-apply-win32-backups"), clock);
@@ -120,7 +120,7 @@ TEST_CASE("repair on the real registry: exactly the plan, backup first, CAS conf
 
 TEST_CASE("a value of the wrong type is backed up with its type and restored as it was") {
   Win32RegistryStore registry;
-  Win32PersistentReservationApi reservations;
+  Win32PersistentReservationApi reservations(registry);
   Win32SystemProbe probe(registry, reservations);
   testing::FakeClock clock;
   BackupStore backups(fresh_dir("pg-apply-win32-backups-type"), clock);
@@ -141,7 +141,7 @@ TEST_CASE("a value of the wrong type is backed up with its type and restored as 
 
 TEST_CASE("the persistent-reservation target falls back under Wine: the plan says unavailable, the applier writes nothing") {
   Win32RegistryStore registry;
-  Win32PersistentReservationApi reservations;
+  Win32PersistentReservationApi reservations(registry);
   if (reservations.available()) {
     WARN("persistent reservation API present (real Windows?): fallback not exercised");
     return;

@@ -12,7 +12,6 @@
 #include "win32/adapter_commands.hpp"
 #include "cli/options.hpp"
 #include "win32/live_host.hpp"
-#include "win32/paths.hpp"
 #include "win32/policy_acl.hpp"
 
 #include "portguard/config/services_file.hpp"
@@ -158,9 +157,10 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
   Assessment a;
   std::vector<PendingEffect> pending;
   try {
-    LiveHost live;
+    Win32RegistryStore registry;
+    LiveHost live(registry, DataLayout::installed(registry));
     a = assess(live, policy, ServiceDetail::state);
-    pending = still_pending(load_pending_effects(state_dir()), a.host);
+    pending = still_pending(load_pending_effects(live.layout().state_dir()), a.host);
   } catch (const std::exception& e) {
     return emit_unknown(io, json, std::string("cannot read the host: ") + e.what(), policy.source);
   }

@@ -26,6 +26,11 @@ namespace {
 
 // `portguard plan` on Windows captures the live host through this file's object: it is linked
 // whenever the command table is, so the hook is set before main runs.
+Assessment assess_for_plan(const config::Policy& policy) {
+  Win32RegistryStore registry;
+  LiveHost live(registry, DataLayout::installed(registry));
+  return assess(live, policy, ServiceDetail::state);
+}
 const bool plan_hook_installed = (cli::assess_live_host = &assess_for_plan, true);
 // ... and `portguard why` binds a port the same way the assessment's probe does.
 const bool why_hook_installed = (cli::probe_live_port = &exclusive_bind, true);
@@ -69,7 +74,8 @@ int command_discover(const std::vector<std::string>& args, cli::Io io) {
   } catch (const config::PolicyError& e) {
     return cli::report_policy_error(e, "discover", policy_file, io);
   }
-  LiveHost live;
+  Win32RegistryStore registry;
+  LiveHost live(registry, DataLayout::installed(registry));
   const Assessment a = assess(live, choice.policy, ServiceDetail::full);
   const HostSnapshot& host = a.host;
 

@@ -6,7 +6,6 @@
 #include "win32/adapter_commands.hpp"
 #include "cli/options.hpp"
 #include "win32/live_host.hpp"
-#include "win32/paths.hpp"
 
 #include "portguard/config/services_file.hpp"
 #include "portguard/core/guard.hpp"
@@ -21,10 +20,11 @@ namespace po = boost::program_options;
 
 namespace {
 
-void record_pending(const ApplyReport& report, Clock& clock) {
-  auto pending = load_pending_effects(state_dir());
-  const auto now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count());
-  if (record_pending_effects(pending, report, now)) save_pending_effects(state_dir(), pending);
+void record_pending(const ApplyReport& report, LiveHost& live) {
+  const auto state_dir = live.layout().state_dir();
+  auto pending = load_pending_effects(state_dir);
+  const auto now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(live.clock().now().time_since_epoch()).count());
+  if (record_pending_effects(pending, report, now)) save_pending_effects(state_dir, pending);
 }
 
 /// The --json object; a refused repair (nothing written) has the same members, with `refused` saying why.
@@ -84,7 +84,8 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
     return cli::exit_failed;
   }
 
-  LiveHost live;
+  Win32RegistryStore registry;
+  LiveHost live(registry, DataLayout::installed(registry));
   const Assessment first = assess(live, policy, ServiceDetail::state);
   ApplyOptions apply_options;
   apply_options.dry_run = dry_run;
@@ -92,13 +93,13 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
   apply_options.reason = "portguard repair (policy " + policy.source + ")";
   ApplyReport report;
   try {
-    report = live.applier.apply(first.plan, [&] { return assess(live, policy, ServiceDetail::state).plan; }, apply_options);
+    report = live.applier().apply(first.plan, [&] { return assess(live, policy, ServiceDetail::state).plan; }, apply_options);
   } catch (const RefusedError& e) {
     io.err << "portguard repair: " << e.what() << "\nNothing was changed.\n";
     if (json) io.out << report_json({}, dry_run, e.what()).dump(2) << '\n';
     return cli::exit_failed;
   }
-  if (!dry_run) record_pending(report, live.clock);
+  if (!dry_run) record_pending(report, live);
 
   if (json) {
     io.out << report_json(report, dry_run, "").dump(2) << '\n';

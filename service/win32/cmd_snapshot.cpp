@@ -39,7 +39,8 @@ int command_snapshot(const std::vector<std::string>& args, cli::Io io) {
   } catch (const config::PolicyError& e) {
     return cli::report_policy_error(e, "snapshot", policy_file, io);
   }
-  LiveHost live;
+  Win32RegistryStore registry;
+  LiveHost live(registry, DataLayout::installed(registry));
   const std::string json = to_json(assess(live, choice.policy, ServiceDetail::full).host);
   if (vm.count("output") == 0) {
     io.out << json;

@@ -11,9 +11,9 @@
 #include "portguard/core/version.hpp"
 #include "win32/event_log.hpp"
 #include "win32/group_policy_store.hpp"
-#include "win32/host_adapters.hpp"
+#include "win32/live_host.hpp"
 #include "win32/metrics_file.hpp"
-#include "win32/paths.hpp"
+#include "win32/paths.hpp"   // services_file
 #include "win32/policy_acl.hpp"
 #include "win32/registry_store.hpp"
 #include "win32/service_config.hpp"
@@ -29,12 +29,6 @@ namespace portguard::win32 {
 namespace {
 
 using steady = std::chrono::steady_clock;
-
-class SystemClock : public Clock {
-public:
-  std::chrono::system_clock::time_point now() override { return std::chrono::system_clock::now(); }
-  steady::time_point steady_now() override { return steady::now(); }
-};
 
 /// Identity of what a policy load reads: the bytes of the policy file, of the catalog.toml beside
 /// it and of the services file. A reload happens when any of them differs, whatever the file times
@@ -135,7 +129,7 @@ GuardPolicy to_guard_policy(const config::Policy& policy, RegistryStore& registr
 class PolicyKeeper {
 public:
   PolicyKeeper(Guard& guard, Win32RegistryStore& registry, const RunOptions& options, spdlog::logger& log)
-      : guard_(guard), registry_(registry), file_(options.policy_file), state_dir_(options.data_dir / "state"), log_(log) {}
+      : guard_(guard), registry_(registry), file_(options.policy_file), layout_(options.layout), state_dir_(layout_.state_dir()), log_(log) {}
 
   std::chrono::seconds recheck_interval() const noexcept { return interval_; }
 
@@ -206,7 +200,7 @@ private:
         continue;
       }
       try {
-        if (protect_service(registry_, service, state_dir_)) {
+        if (protect_service(registry_, service, layout_)) {
           log_.info("{} now waits for PortGuard at boot ({})", service, asked_by);
           guard_.report_boot_protection_added(service, asked_by);
         }
@@ -237,6 +231,7 @@ private:
   Guard& guard_;
   Win32RegistryStore& registry_;
   std::filesystem::path file_;
+  DataLayout layout_;
   std::filesystem::path state_dir_;
   spdlog::logger& log_;
   std::optional<std::uint64_t> last_;  // content_fingerprint of the last load attempt
@@ -255,7 +250,7 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
   const auto progress = [&] {
     if (hooks.progress) hooks.progress();
   };
-  log->info("PortGuard {} starting; policy {}, data {}", version(), options.policy_file.string(), options.data_dir.string());
+  log->info("PortGuard {} starting; policy {}, data {}", version(), options.policy_file.string(), options.layout.root().string());
 
   // N.B. every watcher is armed before the first read of what it watches: a change that lands
   // between a read and the arming would otherwise wait for the periodic timer.
@@ -306,8 +301,11 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
                                options.policy_file.parent_path().string());
   progress();
 
-  Win32RegistryStore registry;   // the one registry adapter of this run
-  MetricsPublisher metrics(options.data_dir / "state", std::string(version()), registry);
+  // The adapters: the same wiring as the ops commands'.
+  Win32RegistryStore registry;
+  CallTrace trace;  // the pass's current step, for the watchdog
+  LiveHost live(registry, options.layout, &trace);
+  MetricsPublisher metrics(options.layout.state_dir(), std::string(version()), registry);
   EventLogSink sink;
   sink.echo = [&](const Event& e) {
     const auto* info = events::find(e.id);
@@ -321,15 +319,7 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
   };
   sink.on_failure = [&](const std::string& why) { log->error("event not reported: {}", why); };
 
-  SystemClock clock;
-  ReservationLedger ledger(options.data_dir / "state" / "created-reservations.json");
-  CallTrace trace;  // the pass's current step, for the watchdog
-  HostAdapters host = make_host_adapters(registry, &ledger, &trace);
-  BackupStore backups(options.data_dir / "backups", clock);
-  Applier applier(registry, *host.reservations, backups, &ledger);
-  Win32DynamicRangeWmi dynamic_range_wmi;   // [guard.dynamic_range] on Windows 8 / 2012+ (issue 16)
-  applier.set_dynamic_range_wmi(&dynamic_range_wmi);
-  Guard guard(*host.probe, applier, sink, clock, GuardSettings{}, options.data_dir / "state");
+  Guard guard(live.probe(), live.applier(), sink, live.clock(), GuardSettings{}, options.layout.state_dir());
   guard.set_trace(&trace);
   const PassWatchdog watchdog(trace, options.stuck_pass_limit, [log](const std::string& line) { log->warn("watchdog: {}", line); });
   PolicyKeeper policy(guard, registry, options, *log);

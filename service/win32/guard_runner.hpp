@@ -3,6 +3,7 @@
 // arm the watchers, load the policy (write-permission check, last known good), run the first
 // check-and-repair pass, then wait on {stop, recheck, registry changed, policy changed, timer}.
 #include "portguard/core/ports.hpp"
+#include "win32/data_layout.hpp"
 
 #include <windows.h>
 
@@ -17,8 +18,8 @@
 namespace portguard::win32 {
 
 struct RunOptions {
-  std::filesystem::path policy_file;   // default %ProgramData%\PortGuard\policy.toml
-  std::filesystem::path data_dir;      // %ProgramData%\PortGuard: state\, backups\, logs\ live here
+  std::filesystem::path policy_file;   // --policy, else layout.policy_file()
+  DataLayout layout{std::filesystem::path{}};   // %ProgramData%\PortGuard: state\, backups\, logs\ live here
   bool once = false;                   // run the first pass and return (console diagnostics, tests)
   // A burst of registry writes (an admin tool rewriting several values) becomes one pass: the pass
   // starts once the key has been quiet this long, or debounce_max after the first change at most.

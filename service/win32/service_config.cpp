@@ -3,6 +3,7 @@
 #include "portguard/core/backup_store.hpp"
 #include "portguard/core/error.hpp"
 #include "win32/event_log.hpp"
+#include "win32/data_layout.hpp"
 #include "win32/paths.hpp"
 #include "win32/policy_acl.hpp"
 #include "win32/registry_store.hpp"
@@ -42,15 +43,13 @@ std::string service_key(const std::string& service) { return "HKLM\\SYSTEM\\Curr
 
 const std::string portguard_name = "PortGuard";
 
-std::filesystem::path record_file(const std::filesystem::path& state_dir) { return state_dir / "protected-services.json"; }
-
-void save_records(const std::filesystem::path& state_dir, const std::vector<ProtectRecord>& records) {
+void save_records(const DataLayout& layout, const std::vector<ProtectRecord>& records) {
   nlohmann::json doc;
   doc["format"] = 1;
   doc["protected"] = nlohmann::json::array();
   for (const auto& r : records)
     doc["protected"].push_back({{"service", r.service}, {"created_value", r.created_value}, {"previous", r.previous}});
-  write_file_atomically(record_file(state_dir), doc.dump(2) + "\n", ParentFolder::create);
+  write_file_atomically(layout.protect_records_file(), doc.dump(2) + "\n", ParentFolder::create);
 }
 
 bool portguard_installed() {
@@ -94,9 +93,9 @@ namespace {
 
 /// Records the data folder where every later run reads it (paths.hpp), as the MSI does: the
 /// service then never loads the shell to find it. An existing value (the MSI's, or one an
-/// administrator moved) is kept as it is: data_dir() answers it.
-void record_data_dir(Win32RegistryStore& registry) {
-  registry.write_string(data_dir_key, data_dir_value, narrow(data_dir().wstring()));
+/// administrator moved) is kept as it is: DataLayout::installed answers it.
+void record_data_dir(Win32RegistryStore& registry, const DataLayout& layout) {
+  registry.write_string(data_dir_key, data_dir_value, narrow(layout.root().wstring()));
 }
 
 } // namespace
@@ -120,17 +119,18 @@ void install_service(Win32RegistryStore& registry, const InstallOptions& options
     // Stored by Windows; Wine refuses FAILURE_ACTIONS_FLAG. The service retries at every start.
   }
   register_event_source(registry, exe);
-  record_data_dir(registry);
-  secure_data_dir(data_dir());
+  const DataLayout layout = DataLayout::installed(registry);
+  record_data_dir(registry, layout);
+  secure_data_dir(layout.root());
   if (options.start && !::StartServiceW(svc.get(), 0, nullptr)) throw_last_error("StartServiceW", "PortGuard");
 }
 
-bool uninstall_service(Win32RegistryStore& registry, const std::filesystem::path& state_dir, std::vector<std::string>* log) {
+bool uninstall_service(Win32RegistryStore& registry, const DataLayout& layout, std::vector<std::string>* log) {
   const auto say = [&](const std::string& s) {
     if (log) log->push_back(s);
   };
-  for (const auto& r : load_protect_records(state_dir)) {
-    if (unprotect_service(registry, r.service, state_dir)) say("removed PortGuard from " + r.service + "'s DependOnService");
+  for (const auto& r : load_protect_records(layout)) {
+    if (unprotect_service(registry, r.service, layout)) say("removed PortGuard from " + r.service + "'s DependOnService");
   }
   unique_schandle scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
   if (!scm) throw_last_error("OpenSCManagerW");
@@ -153,8 +153,8 @@ bool uninstall_service(Win32RegistryStore& registry, const std::filesystem::path
   return static_cast<bool>(svc);
 }
 
-std::vector<ProtectRecord> load_protect_records(const std::filesystem::path& state_dir) {
-  std::ifstream in(record_file(state_dir), std::ios::binary);
+std::vector<ProtectRecord> load_protect_records(const DataLayout& layout) {
+  std::ifstream in(layout.protect_records_file(), std::ios::binary);
   if (!in) return {};
   std::stringstream text;
   text << in.rdbuf();
@@ -164,17 +164,17 @@ std::vector<ProtectRecord> load_protect_records(const std::filesystem::path& sta
     for (const auto& j : doc.at("protected"))
       out.push_back({j.at("service").get<std::string>(), j.at("created_value").get<bool>(), j.at("previous").get<std::vector<std::string>>()});
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(record_file(state_dir).string(), std::string("broken record of protected services: ") + e.what());
+    throw InputError(layout.protect_records_file().string(), std::string("broken record of protected services: ") + e.what());
   }
   return out;
 }
 
-bool is_recorded(const std::string& service, const std::filesystem::path& state_dir) {
-  const auto records = load_protect_records(state_dir);
+bool is_recorded(const std::string& service, const DataLayout& layout) {
+  const auto records = load_protect_records(layout);
   return std::any_of(records.begin(), records.end(), [&](const ProtectRecord& r) { return iequals(r.service, service); });
 }
 
-bool protect_service(RegistryStore& reg, const std::string& service, const std::filesystem::path& state_dir) {
+bool protect_service(RegistryStore& reg, const std::string& service, const DataLayout& layout) {
   const std::string key = service_key(service);
   if (reg.read_string(key, "ImagePath") == std::nullopt && reg.read_dword(key, "Start") == std::nullopt)
     throw InputError(service, "no service named '" + service + "' is installed (" + key + " not found)");
@@ -196,11 +196,11 @@ bool protect_service(RegistryStore& reg, const std::string& service, const std::
     throw InputError(key + "\\DependOnService", current.type_problem + "; fix the value before protecting " + service);
   if (std::any_of(current.strings.begin(), current.strings.end(), [](const std::string& s) { return iequals(s, portguard_name); }))
     return false;
-  auto records = load_protect_records(state_dir);
+  auto records = load_protect_records(layout);
   std::erase_if(records, [&](const ProtectRecord& r) { return iequals(r.service, service); });
   // Record first: if the write below fails, unprotect finds nothing to remove and says so.
   records.push_back({service, !current.present, current.strings});
-  save_records(state_dir, records);
+  save_records(layout, records);
   std::vector<std::string> updated;
   for (const auto& s : current.strings)
     if (!s.empty()) updated.push_back(s);  // an empty string would end the list early for the SCM
@@ -218,8 +218,8 @@ std::string dependency_tradeoff(RegistryStore& reg, const std::string& service) 
          " fails with error 1068 (ERROR_SERVICE_DEPENDENCY_FAIL) until PortGuard runs (docs/service.md)";
 }
 
-bool unprotect_service(RegistryStore& reg, const std::string& service, const std::filesystem::path& state_dir) {
-  auto records = load_protect_records(state_dir);
+bool unprotect_service(RegistryStore& reg, const std::string& service, const DataLayout& layout) {
+  auto records = load_protect_records(layout);
   const auto it = std::find_if(records.begin(), records.end(), [&](const ProtectRecord& r) { return iequals(r.service, service); });
   if (it == records.end()) return false;
   const std::string key = service_key(it->service);
@@ -234,7 +234,7 @@ bool unprotect_service(RegistryStore& reg, const std::string& service, const std
     }
   }
   records.erase(it);
-  save_records(state_dir, records);
+  save_records(layout, records);
   return true;
 }
 

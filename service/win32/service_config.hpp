@@ -12,6 +12,7 @@ class RegistryStore;
 
 namespace portguard::win32 {
 
+class DataLayout;
 class Win32RegistryStore;
 
 inline constexpr wchar_t service_name[] = L"PortGuard";
@@ -36,7 +37,7 @@ void install_service(Win32RegistryStore& registry, const InstallOptions& options
 /// Stops the service (waits up to 30 s), removes every DependOnService entry `protect` added,
 /// deletes the service and the event source. Missing pieces are not errors. Returns whether the
 /// PortGuard service was installed.
-bool uninstall_service(Win32RegistryStore& registry, const std::filesystem::path& state_dir, std::vector<std::string>* log = nullptr);
+bool uninstall_service(Win32RegistryStore& registry, const DataLayout& layout, std::vector<std::string>* log = nullptr);
 
 /// Whether `group` is listed in HKLM\SYSTEM\CurrentControlSet\Control\ServiceGroupOrder\List
 /// (nullopt when the value cannot be read).
@@ -50,19 +51,19 @@ struct ProtectRecord {
   std::vector<std::string> previous;        // DependOnService before protect (the backup)
 };
 
-/// The record lives in <state_dir>/protected-services.json; only what is recorded is removed.
-std::vector<ProtectRecord> load_protect_records(const std::filesystem::path& state_dir);
+/// The record lives in layout.protect_records_file(); only what is recorded is removed.
+std::vector<ProtectRecord> load_protect_records(const DataLayout& layout);
 /// Whether `protect` recorded `service` (case-insensitive), i.e. `unprotect` would undo it.
-bool is_recorded(const std::string& service, const std::filesystem::path& state_dir);
+bool is_recorded(const std::string& service, const DataLayout& layout);
 
 /// Appends PortGuard to `service`'s DependOnService (read, append, write back) and records it.
 /// Returns false (and records nothing) when PortGuard is already listed, i.e. not added by us.
 /// Throws InputError when the service does not exist or PortGuard is not installed.
-bool protect_service(RegistryStore& registry, const std::string& service, const std::filesystem::path& state_dir);
+bool protect_service(RegistryStore& registry, const std::string& service, const DataLayout& layout);
 /// What depending on PortGuard means for `service`, from its start type: one sentence for the
 /// output of `protect` (the trade-off of docs/service.md).
 std::string dependency_tradeoff(RegistryStore& registry, const std::string& service);
 /// Removes exactly what protect added. Returns false when nothing was recorded for `service`.
-bool unprotect_service(RegistryStore& registry, const std::string& service, const std::filesystem::path& state_dir);
+bool unprotect_service(RegistryStore& registry, const std::string& service, const DataLayout& layout);
 
 } // namespace portguard::win32

@@ -7,9 +7,6 @@
 #include "win32/commands.hpp"
 #include "win32/adapter_commands.hpp"
 #include "win32/service_commands.hpp"
-#include "win32/data_layout.hpp"
-#include "win32/registry_store.hpp"
-#include "win32/win32_error.hpp"
 #endif
 
 #include <array>
@@ -45,17 +42,6 @@ std::span<const Command> commands() {
 #endif
   });
   return table;
-}
-
-std::string default_policy_path() {
-#ifdef _WIN32
-  // The folder the service uses (win32/data_layout.hpp), not %ProgramData%: the CLI and the service
-  // must read the same policy whatever the caller's environment says.
-  win32::Win32RegistryStore registry;
-  return win32::narrow(win32::DataLayout::installed(registry).policy_file().wstring());
-#else
-  return "policy.toml";
-#endif
 }
 
 } // namespace portguard::cli

@@ -5,9 +5,10 @@
 // policy), 2 a target failed or the host could not be read, 64 bad command line.
 #include "win32/adapter_commands.hpp"
 #include "cli/options.hpp"
+#include "cli/host.hpp"
 #include "win32/live_host.hpp"
+#include "win32/win32_host.hpp"
 
-#include "portguard/config/services_file.hpp"
 #include "portguard/core/guard.hpp"
 
 #include <boost/program_options.hpp>
@@ -50,8 +51,8 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
   options.add_options()
       ("help,h", "show this help")
       ("dry-run,n", "check everything and show what would be written; write nothing")
-      ("policy", po::value<std::string>()->value_name("FILE")->default_value(cli::default_policy_path()), "policy file")
-      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(config::default_services_file().string()),
+      ("policy", po::value<std::string>()->value_name("FILE")->default_value(io.host.default_policy_file()), "policy file")
+      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(io.host.services_file()),
        "services file that resolves port names such as \"radius\"")
       ("max-replans", po::value<int>()->value_name("N")->default_value(3), "re-plans allowed when another tool changes a value meanwhile")
       ("json", "print the outcome as JSON");
@@ -69,7 +70,7 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
   const std::string policy_file = vm["policy"].as<std::string>();
   config::Policy policy;
   try {
-    policy = cli::load_accepted_policy(policy_file, vm["services-file"].as<std::string>());
+    policy = cli::load_accepted_policy(io.host, policy_file, vm["services-file"].as<std::string>());
   } catch (const config::PolicyError& e) {
     const int rc = cli::report_policy_error(e, "repair", policy_file, io);
     io.err << "portguard repair: nothing was changed\n";
@@ -84,8 +85,7 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
     return cli::exit_failed;
   }
 
-  Win32RegistryStore registry;
-  LiveHost live(registry, DataLayout::installed(registry));
+  LiveHost& live = win32_host(io).live_host();
   const Assessment first = assess(live, policy, ServiceDetail::state);
   ApplyOptions apply_options;
   apply_options.dry_run = dry_run;

@@ -5,6 +5,7 @@
 #include "win32/adapter_commands.hpp"
 #include "cli/options.hpp"
 #include "win32/live_host.hpp"
+#include "win32/win32_host.hpp"
 
 #include "portguard/core/guard.hpp"
 
@@ -77,8 +78,7 @@ int command_rollback(const std::vector<std::string>& args, cli::Io io) {
     return cli::exit_usage;
   }
   const bool json = vm.count("json") != 0;
-  Win32RegistryStore registry;
-  LiveHost live(registry, DataLayout::installed(registry));
+  LiveHost& live = win32_host(io).live_host();
 
   if (vm.count("restore") == 0) {
     std::vector<std::string> problems;

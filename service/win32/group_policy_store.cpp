@@ -1,6 +1,5 @@
 #include "win32/group_policy_store.hpp"
 
-#include "cli/options.hpp"
 #include "win32/registry_store.hpp"
 
 namespace portguard::win32 {
@@ -20,13 +19,5 @@ config::GroupPolicy read_machine_group_policy(Win32RegistryStore& registry) {
   Win32PolicyKeys keys(registry);
   return config::read_group_policy(keys);
 }
-
-namespace {
-// check, plan, repair and validate merge what the service merges (cli::load_accepted_policy).
-const bool group_policy_installed = (cli::machine_group_policy = [] {
-  Win32RegistryStore registry;
-  return read_machine_group_policy(registry);
-}, true);
-} // namespace
 
 } // namespace portguard::win32

@@ -5,6 +5,7 @@
 #include "win32/data_layout.hpp"
 #include "win32/policy_acl.hpp"
 #include "win32/registry_store.hpp"
+#include "win32/win32_host.hpp"
 #include "win32/service_config.hpp"
 #include "win32/win32_error.hpp"
 
@@ -53,7 +54,7 @@ int command_install_service(const std::vector<std::string>& args, cli::Io io) {
   InstallOptions options;
   if (vm.count("binary") != 0) options.binary = std::filesystem::path(widen(vm["binary"].as<std::string>()));
   options.start = vm.count("start") != 0;
-  Win32RegistryStore registry;
+  Win32RegistryStore& registry = win32_host(io).registry();
   install_service(registry, options);
   io.out << "PortGuard service installed (group " << narrow(options.group) << ")\n";
   io.out << "data folder " << DataLayout::installed(registry).root().string() << ": SYSTEM and Administrators full control, Users read\n";
@@ -95,7 +96,7 @@ int command_uninstall_service(const std::vector<std::string>& args, cli::Io io) 
   po::variables_map vm;
   if (auto rc = cli::parse_command_line("uninstall-service", desc, about, args, vm, io)) return *rc;
   std::vector<std::string> log;
-  Win32RegistryStore registry;
+  Win32RegistryStore& registry = win32_host(io).registry();
   const bool was_installed = uninstall_service(registry, DataLayout::from_option(data_dir_option(vm), registry), &log);
   for (const auto& line : log) io.out << line << '\n';
   if (!was_installed) {
@@ -125,7 +126,7 @@ int command_protect(const std::vector<std::string>& args, cli::Io io) {
       "Exit codes: 0 done, 1 refused for at least one service, 2 a Win32 error, 64 bad command line.\n\n";
   po::variables_map vm;
   if (auto rc = cli::parse_command_line("protect", desc, about, args, vm, io)) return *rc;
-  Win32RegistryStore registry;
+  Win32RegistryStore& registry = win32_host(io).registry();
   const DataLayout layout = DataLayout::from_option(data_dir_option(vm), registry);
   if (vm.count("list")) {
     const auto records = load_protect_records(layout);
@@ -168,7 +169,7 @@ int command_secure_data_dir(const std::vector<std::string>& args, cli::Io io) {
       "Exit codes: 0 done, 2 a Win32 error, 64 bad command line.\n\n";
   po::variables_map vm;
   if (auto rc = cli::parse_command_line("secure-data-dir", desc, about, args, vm, io)) return *rc;
-  Win32RegistryStore registry;
+  Win32RegistryStore& registry = win32_host(io).registry();
   const std::filesystem::path target = DataLayout::from_option(data_dir_option(vm), registry).root();
   secure_data_dir(target);
   io.out << target.string() << ": SYSTEM and Administrators full control, Users read (" << narrow(data_dir_sddl) << ")\n";
@@ -190,7 +191,7 @@ int command_unprotect(const std::vector<std::string>& args, cli::Io io) {
       "64 bad command line.\n\n";
   po::variables_map vm;
   if (auto rc = cli::parse_command_line("unprotect", desc, about, args, vm, io)) return *rc;
-  Win32RegistryStore registry;
+  Win32RegistryStore& registry = win32_host(io).registry();
   const DataLayout layout = DataLayout::from_option(data_dir_option(vm), registry);
   std::vector<std::string> services = service_option(vm);
   if (vm.count("all"))

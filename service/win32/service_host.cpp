@@ -15,7 +15,7 @@
 #include "win32/event_log.hpp"
 #include "win32/guard_runner.hpp"
 #include "win32/logging.hpp"
-#include "win32/registry_store.hpp"
+#include "win32/win32_host.hpp"
 #include "win32/service_config.hpp"
 #include "win32/unique_handle.hpp"
 #include "win32/win32_error.hpp"
@@ -222,8 +222,7 @@ int command_run(const std::vector<std::string>& args, cli::Io io) {
   // reading stderr, so it carries the error into ServiceMain (event 3010, SERVICE_STOPPED).
   std::string startup_error;
   try {
-    Win32RegistryStore registry;
-    options.layout = DataLayout::from_option(data_dir, registry);
+    options.layout = DataLayout::from_option(data_dir, win32_host(io).registry());
   } catch (const std::exception& e) {
     if (console) throw;
     startup_error = e.what();

@@ -31,7 +31,7 @@ public:
   std::filesystem::path logs_dir() const { return root_ / L"logs"; }
   /// The persistent reservations PortGuard created (ReservationLedger).
   std::filesystem::path ledger_file() const { return state_dir() / L"created-reservations.json"; }
-  /// The services `protect` made wait for PortGuard (service_config.hpp).
+  /// The services `protect` made wait for PortGuard (boot_protection.hpp).
   std::filesystem::path protect_records_file() const { return state_dir() / L"protected-services.json"; }
 
 private:

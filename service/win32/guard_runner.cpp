@@ -13,10 +13,8 @@
 #include "win32/group_policy_store.hpp"
 #include "win32/live_host.hpp"
 #include "win32/metrics_file.hpp"
-#include "win32/paths.hpp"   // services_file
 #include "win32/policy_acl.hpp"
 #include "win32/registry_store.hpp"
-#include "win32/service_config.hpp"
 #include "win32/watch.hpp"
 #include "win32/win32_error.hpp"
 
@@ -129,7 +127,8 @@ GuardPolicy to_guard_policy(const config::Policy& policy, RegistryStore& registr
 class PolicyKeeper {
 public:
   PolicyKeeper(Guard& guard, Win32RegistryStore& registry, const RunOptions& options, spdlog::logger& log)
-      : guard_(guard), registry_(registry), file_(options.policy_file), layout_(options.layout), state_dir_(layout_.state_dir()), log_(log) {}
+      : guard_(guard), registry_(registry), file_(options.policy_file), services_file_(options.services_file), state_dir_(options.layout.state_dir()),
+        protect_(options.protect_at_boot), log_(log) {}
 
   std::chrono::seconds recheck_interval() const noexcept { return interval_; }
 
@@ -152,11 +151,11 @@ public:
       return true;
     }
     const GroupPolicyRead gp = read_group_policy_now(registry_);
-    const std::uint64_t now = content_fingerprint({file_, file_.parent_path() / "catalog.toml", services_file()}, gp.identity);
+    const std::uint64_t now = content_fingerprint({file_, file_.parent_path() / "catalog.toml", services_file_}, gp.identity);
     if (!force && last_ && *last_ == now) return false;
     last_ = now;
     try {
-      config::Policy policy = config::load_policy(file_, services_file());
+      config::Policy policy = config::load_policy(file_, services_file_);
       // Group Policy values are validated like the file; bad ones keep the policy in force (or
       // the last known good) exactly as a broken file does.
       if (gp.error) throw *gp.error;
@@ -199,8 +198,12 @@ private:
         log_.info("audit: Group Policy asks that {} wait for PortGuard at boot; not written (audit never writes)", service);
         continue;
       }
+      if (!protect_) {
+        log_.warn("Group Policy asks that {} wait for PortGuard at boot; this run cannot apply it", service);
+        continue;
+      }
       try {
-        if (protect_service(registry_, service, layout_)) {
+        if (protect_(service)) {
           log_.info("{} now waits for PortGuard at boot ({})", service, asked_by);
           guard_.report_boot_protection_added(service, asked_by);
         }
@@ -231,8 +234,9 @@ private:
   Guard& guard_;
   Win32RegistryStore& registry_;
   std::filesystem::path file_;
-  DataLayout layout_;
+  std::filesystem::path services_file_;
   std::filesystem::path state_dir_;
+  std::function<bool(const std::string&)> protect_;
   spdlog::logger& log_;
   std::optional<std::uint64_t> last_;  // content_fingerprint of the last load attempt
   std::chrono::seconds interval_{15 * 60};

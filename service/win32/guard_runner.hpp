@@ -14,11 +14,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace portguard::win32 {
 
 struct RunOptions {
   std::filesystem::path policy_file;   // --policy, else layout.policy_file()
+  std::filesystem::path services_file; // resolves port names in the policy: the Host's answer
   DataLayout layout{std::filesystem::path{}};   // %ProgramData%\PortGuard: state\, backups\, logs\ live here
   bool once = false;                   // run the first pass and return (console diagnostics, tests)
   // A burst of registry writes (an admin tool rewriting several values) becomes one pass: the pass
@@ -32,6 +34,11 @@ struct RunOptions {
   // A pass takes milliseconds; one still running after this is stuck in a call and is named in the
   // log by the watchdog (core/pass_watchdog.hpp). Long enough for a slow WMI answer at boot.
   std::chrono::milliseconds stuck_pass_limit{15000};
+  // Group Policy's "services that wait for PortGuard at boot": makes `service` depend on PortGuard
+  // and records it as `portguard protect` does; false when it already did. Throws when refused.
+  // Set by the run command (install code, boot_protection.hpp): the host never calls it directly.
+  // Empty: the setting is logged as not applied.
+  std::function<bool(const std::string& service)> protect_at_boot;
 };
 
 /// Service-specific exit codes (SERVICE_STOPPED with ERROR_SERVICE_SPECIFIC_ERROR), docs/service.md.

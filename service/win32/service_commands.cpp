@@ -6,7 +6,8 @@
 #include "win32/policy_acl.hpp"
 #include "win32/registry_store.hpp"
 #include "win32/win32_host.hpp"
-#include "win32/service_config.hpp"
+#include "win32/boot_protection.hpp"
+#include "win32/service_registration.hpp"
 #include "win32/win32_error.hpp"
 
 #include <boost/program_options.hpp>

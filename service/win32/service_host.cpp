@@ -16,7 +16,8 @@
 #include "win32/guard_runner.hpp"
 #include "win32/logging.hpp"
 #include "win32/win32_host.hpp"
-#include "win32/service_config.hpp"
+#include "win32/boot_protection.hpp"
+#include "win32/scm.hpp"
 #include "win32/unique_handle.hpp"
 #include "win32/win32_error.hpp"
 
@@ -228,6 +229,11 @@ int command_run(const std::vector<std::string>& args, cli::Io io) {
     startup_error = e.what();
   }
   options.policy_file = policy.empty() ? options.layout.policy_file() : std::filesystem::path(widen(policy));
+  options.services_file = std::filesystem::path(widen(io.host.services_file()));
+  // Group Policy's protect-at-boot is install code: wired here, so the host does not depend on it.
+  options.protect_at_boot = [&registry = win32_host(io).registry(), layout = options.layout](const std::string& service) {
+    return protect_service(registry, service, layout);
+  };
   // Without a data folder there is no file log; the event carries the reason.
   auto log = startup_error.empty() ? make_logger(options.layout.logs_dir(), console) : make_logger({}, console);
 

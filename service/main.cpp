@@ -1,4 +1,5 @@
 #include "cli/command.hpp"
+#include "cli/host.hpp"
 
 #include <iostream>
 #include <string>
@@ -6,6 +7,7 @@
 
 #ifdef _WIN32
 #include "win32/win32_error.hpp"
+#include "win32/win32_host.hpp"
 
 #include <windows.h>
 
@@ -14,11 +16,13 @@ int wmain(int argc, wchar_t** argv) {
   ::SetConsoleOutputCP(CP_UTF8);
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) args.push_back(portguard::win32::narrow(argv[i]));
-  return portguard::cli::run_cli(args, {std::cout, std::cerr});
+  portguard::win32::Win32Host host;
+  return portguard::cli::run_cli(args, {std::cout, std::cerr, host});
 }
 #else
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  return portguard::cli::run_cli(args, {std::cout, std::cerr});
+  portguard::cli::OfflineHost host;
+  return portguard::cli::run_cli(args, {std::cout, std::cerr, host});
 }
 #endif

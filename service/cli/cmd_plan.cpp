@@ -3,6 +3,7 @@
 // Exit: 0 plan printed, 1 policy invalid, 2 policy or snapshot unreadable (or capture failed),
 // 64 bad command line.
 #include "cli/policy_commands.hpp"
+#include "cli/host.hpp"
 #include "cli/options.hpp"
 
 #include "portguard/config/policy.hpp"
@@ -17,8 +18,6 @@
 #include <sstream>
 
 namespace portguard::cli {
-
-AssessLiveHostFn assess_live_host = nullptr;
 
 std::optional<HostSnapshot> read_snapshot_file(const std::string& file, std::string_view command, Io io) {
   // A folder opens as an empty stream on some platforms: say what it is, as validate does.
@@ -47,10 +46,10 @@ int command_plan(const std::vector<std::string>& args, Io io) {
   po::options_description options("Options");
   options.add_options()
       ("help,h", "show this help")
-      ("policy", po::value<std::string>()->value_name("FILE")->default_value(default_policy_path()), "policy file")
+      ("policy", po::value<std::string>()->value_name("FILE")->default_value(io.host.default_policy_file()), "policy file")
       ("snapshot", po::value<std::string>()->value_name("HOST.json"), "host snapshot JSON (docs/snapshot.md) to plan against"
                                              "; without it the live host (Windows only)")
-      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(config::default_services_file().string()),
+      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(io.host.services_file()),
        "services file that resolves port names such as \"radius\"")
       ("json", "print the plan as JSON");
   constexpr std::string_view about =
@@ -59,7 +58,7 @@ int command_plan(const std::vector<std::string>& args, Io io) {
       "Exit codes: 0 plan printed, 1 policy invalid, 2 unreadable input, 64 bad command line.\n\n";
   po::variables_map vm;
   if (const auto stop = parse_command_line("plan", options, about, args, vm, io)) return *stop;
-  if (vm.count("snapshot") == 0 && assess_live_host == nullptr) {
+  if (vm.count("snapshot") == 0 && !io.host.live()) {
     io.err << "portguard plan: --snapshot FILE is required in this build (capturing the live host needs Windows)\n";
     return exit_usage;
   }
@@ -67,7 +66,7 @@ int command_plan(const std::vector<std::string>& args, Io io) {
   const std::string policy_file = vm["policy"].as<std::string>();
   config::Policy policy;
   try {
-    policy = load_accepted_policy(policy_file, vm["services-file"].as<std::string>());
+    policy = load_accepted_policy(io.host, policy_file, vm["services-file"].as<std::string>());
   } catch (const config::PolicyError& e) {
     return report_policy_error(e, "plan", policy_file, io);
   }
@@ -80,7 +79,7 @@ int command_plan(const std::vector<std::string>& args, Io io) {
     SnapshotProbe probe(std::move(*host));
     assessment = assess(probe, config::PolicyRequirements(policy), policy.plan, ServiceDetail::state);
   } else {
-    assessment = assess_live_host(policy);
+    assessment = io.host.assess(policy, ServiceDetail::state);
   }
 
   const ReservationPlan& result = assessment.plan;

@@ -1,6 +1,7 @@
 // portguard validate --policy FILE [--services-file F] [--json]
 // Exit: 0 valid, 1 invalid (every problem printed), 2 unreadable, 64 bad command line.
 #include "cli/policy_commands.hpp"
+#include "cli/host.hpp"
 #include "cli/options.hpp"
 
 #include "portguard/config/policy.hpp"
@@ -64,8 +65,8 @@ int command_validate(const std::vector<std::string>& args, Io io) {
   po::options_description options("Options");
   options.add_options()
       ("help,h", "show this help")
-      ("policy", po::value<std::string>()->value_name("FILE")->default_value(default_policy_path()), "policy file to check")
-      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(config::default_services_file().string()),
+      ("policy", po::value<std::string>()->value_name("FILE")->default_value(io.host.default_policy_file()), "policy file to check")
+      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(io.host.services_file()),
        "services file that resolves port names such as \"radius\"")
       ("json", "print the result as JSON (for tooling)");
   constexpr std::string_view about =
@@ -76,7 +77,7 @@ int command_validate(const std::vector<std::string>& args, Io io) {
   const std::string file = vm["policy"].as<std::string>();
   const bool json = vm.count("json") != 0;
   try {
-    const config::Policy p = load_accepted_policy(file, vm["services-file"].as<std::string>());
+    const config::Policy p = load_accepted_policy(io.host, file, vm["services-file"].as<std::string>());
     if (json) {
       io.out << nlohmann::json{{"file", file}, {"valid", true}, {"readable", true}, {"errors", nlohmann::json::array()}, {"policy", summary_json(p)}}.dump(2) << '\n';
     } else {

@@ -4,6 +4,7 @@
 // Exit: 0 nothing stands in the way, 1 something does (held, blocked, at risk), 2 the policy or
 // snapshot cannot be read (or the capture failed), 64 bad command line.
 #include "cli/options.hpp"
+#include "cli/host.hpp"
 #include "cli/policy_commands.hpp"
 
 #include "portguard/core/error.hpp"
@@ -16,18 +17,16 @@
 
 namespace portguard::cli {
 
-ProbeLivePortFn probe_live_port = nullptr;
-
 namespace po = boost::program_options;
 
 int command_why(const std::vector<std::string>& args, Io io) {
   po::options_description options("Options");
   options.add_options()
       ("help,h", "show this help")
-      ("policy", po::value<std::string>()->value_name("FILE")->default_value(default_policy_path()), "policy file (who needs the port, and why)")
+      ("policy", po::value<std::string>()->value_name("FILE")->default_value(io.host.default_policy_file()), "policy file (who needs the port, and why)")
       ("snapshot", po::value<std::string>()->value_name("HOST.json"), "answer for a captured host (docs/snapshot.md)"
                                              "; without it the live host (Windows only)")
-      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(config::default_services_file().string()),
+      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(io.host.services_file()),
        "services file that resolves port names such as \"radius\"")
       ("json", "print the answer as JSON");
   constexpr std::string_view about =
@@ -49,7 +48,7 @@ int command_why(const std::vector<std::string>& args, Io io) {
     io.err << "portguard why: " << e.what() << "\nUsage: " << usage_line("why", options, "PORT[/udp|/tcp]") << "\n";
     return exit_usage;
   }
-  if (vm.count("snapshot") == 0 && assess_live_host == nullptr) {
+  if (vm.count("snapshot") == 0 && !io.host.live()) {
     io.err << "portguard why: --snapshot FILE is required in this build (reading the live host needs Windows)\n";
     return exit_usage;
   }
@@ -57,7 +56,7 @@ int command_why(const std::vector<std::string>& args, Io io) {
   const std::string policy_file = vm["policy"].as<std::string>();
   config::Policy policy;
   try {
-    policy = load_accepted_policy(policy_file, vm["services-file"].as<std::string>());
+    policy = load_accepted_policy(io.host, policy_file, vm["services-file"].as<std::string>());
   } catch (const config::PolicyError& e) {
     return report_policy_error(e, "why", policy_file, io);
   }
@@ -70,7 +69,7 @@ int command_why(const std::vector<std::string>& args, Io io) {
     SnapshotProbe probe(std::move(*host));
     assessment = assess(probe, config::PolicyRequirements(policy), policy.plan, ServiceDetail::state);
   } else {
-    assessment = assess_live_host(policy);
+    assessment = io.host.assess(policy, ServiceDetail::state);
   }
 
   std::vector<PortAnswer> answers;
@@ -78,7 +77,7 @@ int command_why(const std::vector<std::string>& args, Io io) {
     // Only a port the tables show free is bound: binding a held one would tell nothing new.
     const bool listed = std::any_of(assessment.host.ports_in_use.begin(), assessment.host.ports_in_use.end(),
                                     [&](const PortInUse& u) { return u.protocol == q.protocol && u.port == q.port; });
-    const BindOutcome probe = live && !listed && probe_live_port != nullptr ? probe_live_port(q.protocol, q.port) : BindOutcome::not_probed;
+    const BindOutcome probe = live && !listed ? io.host.try_exclusive_bind(q.protocol, q.port) : BindOutcome::not_probed;
     answers.push_back(answer_why(assessment, q, probe));
   }
   io.out << (vm.count("json") != 0 ? render_why_json(assessment, answers) : render_why_text(assessment, answers));

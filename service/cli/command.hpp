@@ -21,9 +21,12 @@ enum ExitCode : int {
 /// `portguard check`: Nagios / NSClient++ plugin convention.
 enum CheckStatus : int { check_ok = 0, check_warning = 1, check_critical = 2, check_unknown = 3 };
 
+class Host;
+
 struct Io {
   std::ostream& out;
   std::ostream& err;
+  Host& host;   // the machine the command runs on (cli/host.hpp)
 };
 
 using CommandFn = int (*)(const std::vector<std::string>& args, Io io);
@@ -39,8 +42,5 @@ std::span<const Command> commands();
 
 /// Entry point shared by main() and wmain(): args excludes the program name.
 int run_cli(const std::vector<std::string>& args, Io io);
-
-/// Default policy path: %ProgramData%\PortGuard\policy.toml on Windows, ./policy.toml elsewhere.
-std::string default_policy_path();
 
 } // namespace portguard::cli

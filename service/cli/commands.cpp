@@ -7,8 +7,6 @@
 #include "win32/commands.hpp"
 #include "win32/adapter_commands.hpp"
 #include "win32/service_commands.hpp"
-#include "win32/paths.hpp"
-#include "win32/win32_error.hpp"
 #endif
 
 #include <array>
@@ -44,16 +42,6 @@ std::span<const Command> commands() {
 #endif
   });
   return table;
-}
-
-std::string default_policy_path() {
-#ifdef _WIN32
-  // The folder the service uses (win32/paths.hpp), not %ProgramData%: the CLI and the service
-  // must read the same policy whatever the caller's environment says.
-  return win32::narrow(win32::policy_file().wstring());
-#else
-  return "policy.toml";
-#endif
 }
 
 } // namespace portguard::cli

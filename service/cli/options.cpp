@@ -1,4 +1,5 @@
 #include "cli/options.hpp"
+#include "cli/host.hpp"
 
 #include <algorithm>
 #include <ostream>
@@ -121,8 +122,6 @@ int report_policy_error(const config::PolicyError& e, std::string_view command, 
   return unreadable ? exit_error : exit_failed;
 }
 
-PolicyWritersFn policy_writers = nullptr;
-
 PolicyRefusedError::PolicyRefusedError(const std::string& file, std::string writers)
     : config::PolicyError({{file, 0, 0,
                             "policy refused: writable by " + writers +
@@ -130,28 +129,25 @@ PolicyRefusedError::PolicyRefusedError(const std::string& file, std::string writ
                                 "says how to restrict the permissions)"}}),
       writers_(std::move(writers)) {}
 
-ReadGroupPolicyFn machine_group_policy = nullptr;
-
 namespace {
 
-config::Policy with_group_policy(config::Policy policy) {
-  if (machine_group_policy != nullptr) config::apply_group_policy(policy, machine_group_policy());
+config::Policy with_group_policy(Host& host, config::Policy policy) {
+  if (const auto settings = host.machine_group_policy()) config::apply_group_policy(policy, *settings);
   return policy;
 }
 
 } // namespace
 
-config::Policy load_accepted_policy(const std::filesystem::path& file, const std::filesystem::path& services_file) {
+config::Policy load_accepted_policy(Host& host, const std::filesystem::path& file, const std::filesystem::path& services_file) {
   config::Policy policy = config::load_policy(file, services_file);
-  if (policy_writers == nullptr) return with_group_policy(std::move(policy));
   std::string writers;
   try {
-    writers = policy_writers(file);
+    writers = host.policy_writers(file);
   } catch (const std::exception&) {
-    return with_group_policy(std::move(policy));
+    return with_group_policy(host, std::move(policy));
   }
   if (!writers.empty()) throw PolicyRefusedError(file.string(), writers);
-  return with_group_policy(std::move(policy));
+  return with_group_policy(host, std::move(policy));
 }
 
 } // namespace portguard::cli

@@ -69,23 +69,12 @@ private:
   std::string writers_;
 };
 
-/// Who may write the policy file or its folder although they should not ("" when safe). Set by
-/// the Windows build (policy_write_problems, the check the service runs on every load); nullptr
-/// where there is no Windows ACL to read. Throws when the permissions cannot be read.
-using PolicyWritersFn = std::string (*)(const std::filesystem::path& policy_file);
-extern PolicyWritersFn policy_writers;
-
-/// The machine's Group Policy settings (HKLM\SOFTWARE\Policies\PortGuard, read and validated).
-/// Set by the Windows build (read_machine_group_policy); nullptr where there is no registry
-/// (Linux): the file alone decides. Throws GroupPolicyError for bad values.
-using ReadGroupPolicyFn = config::GroupPolicy (*)();
-extern ReadGroupPolicyFn machine_group_policy;
-
 /// The one acceptance of a policy file, shared by validate, plan, check and the service: readable,
 /// valid, and not writable by anyone who should not steer a SYSTEM service, merged with the
 /// machine's Group Policy settings (docs/policy.md, precedence). Throws PolicyError (unreadable:
 /// PolicyReadError; bad Group Policy values: GroupPolicyError) or PolicyRefusedError. Permissions
 /// that cannot be read do not refuse the policy (the service logs them and goes on the same way).
-config::Policy load_accepted_policy(const std::filesystem::path& file, const std::filesystem::path& services_file);
+/// `host` answers who may write the file (Host::policy_writers) and the Group Policy settings.
+config::Policy load_accepted_policy(Host& host, const std::filesystem::path& file, const std::filesystem::path& services_file);
 
 } // namespace portguard::cli

@@ -15,22 +15,9 @@ int command_validate(const std::vector<std::string>& args, Io io);
 int command_plan(const std::vector<std::string>& args, Io io);
 int command_why(const std::vector<std::string>& args, Io io);
 
-/// How `portguard plan` without --snapshot assesses the live host: the core's assessment over the
-/// Win32 adapters, as `check`, `repair` and the guard run it. nullptr in builds that cannot (Linux):
-/// then --snapshot is required. The Windows build sets it before main runs, so cmd_plan.cpp stays
-/// portable. Throws on failure like any probe.
-using AssessLiveHostFn = Assessment (*)(const config::Policy& policy);
-extern AssessLiveHostFn assess_live_host;
-
 /// Reads a --snapshot file for `command` (plan, why). On failure prints why on stderr
 /// ("portguard plan: the snapshot X is a directory; ...", a JSON error naming its path) and returns
 /// nullopt: the command exits exit_error.
 std::optional<HostSnapshot> read_snapshot_file(const std::string& file, std::string_view command, Io io);
-
-/// `portguard why` on the live host: one exclusive bind of a port the connection tables show free
-/// (WSAEACCES without a holder = an excluded range the system holds). nullptr where there is no
-/// live host to probe (Linux); set by the Windows build like assess_live_host. Throws on failure.
-using ProbeLivePortFn = BindOutcome (*)(Protocol protocol, Port port);
-extern ProbeLivePortFn probe_live_port;
 
 } // namespace portguard::cli

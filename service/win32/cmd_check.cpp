@@ -11,11 +11,11 @@
 //   3 UNKNOWN   bad command line, or the host could not be read
 #include "win32/adapter_commands.hpp"
 #include "cli/options.hpp"
+#include "cli/host.hpp"
 #include "win32/live_host.hpp"
-#include "win32/paths.hpp"
+#include "win32/win32_host.hpp"
 #include "win32/policy_acl.hpp"
 
-#include "portguard/config/services_file.hpp"
 #include "portguard/core/guard.hpp"
 #include "portguard/core/verdict.hpp"
 
@@ -29,9 +29,6 @@ namespace portguard::win32 {
 namespace po = boost::program_options;
 
 namespace {
-
-// check, plan and validate refuse what the service refuses: the same ACL test.
-const bool policy_writers_installed = (cli::policy_writers = &policy_write_problems, true);
 
 /// The counters of the performance data and of --json. Each means what the status means:
 /// `conflicts` counts the held ports that make the check CRITICAL, `unknown_holders` the ports held
@@ -116,7 +113,7 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
       ("help,h", "show this help")
       // Resolved after parsing: a bad DataDir must still end in an UNKNOWN line monitoring can read.
       ("policy", po::value<std::string>()->value_name("FILE"), "policy file (default: policy.toml in the data folder, %ProgramData%\\PortGuard)")
-      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(config::default_services_file().string()),
+      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(io.host.services_file()),
        "services file that resolves port names such as \"radius\"")
       ("json", "print the result as JSON");
   // Asked for before the command line is known to be good: a bad one is answered in JSON too.
@@ -136,7 +133,7 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
   }
   std::string policy_file;
   try {
-    policy_file = vm.count("policy") != 0 ? vm["policy"].as<std::string>() : cli::default_policy_path();
+    policy_file = vm.count("policy") != 0 ? vm["policy"].as<std::string>() : io.host.default_policy_file();
   } catch (const std::exception& e) {
     return emit_unknown(io, json, std::string("cannot find the data folder: ") + e.what());
   }
@@ -145,7 +142,7 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
   // service refuses protects nothing, so monitoring must not compute anything from it.
   config::Policy policy;
   try {
-    policy = cli::load_accepted_policy(policy_file, vm["services-file"].as<std::string>());
+    policy = cli::load_accepted_policy(io.host, policy_file, vm["services-file"].as<std::string>());
   } catch (const config::PolicyError& e) {
     const auto* refused = dynamic_cast<const cli::PolicyRefusedError*>(&e);
     const std::string why = refused != nullptr ? "policy refused: writable by " + refused->writers() +
@@ -158,9 +155,9 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
   Assessment a;
   std::vector<PendingEffect> pending;
   try {
-    LiveHost live;
+    LiveHost& live = win32_host(io).live_host();   // here: a bad DataDir is UNKNOWN too
     a = assess(live, policy, ServiceDetail::state);
-    pending = still_pending(load_pending_effects(state_dir()), a.host);
+    pending = still_pending(load_pending_effects(live.layout().state_dir()), a.host);
   } catch (const std::exception& e) {
     return emit_unknown(io, json, std::string("cannot read the host: ") + e.what(), policy.source);
   }

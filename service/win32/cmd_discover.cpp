@@ -1,12 +1,12 @@
 // portguard discover [--policy FILE] [--json] [--all]
 // The installed services, the ports they need and why, and who holds those ports right now.
 // Exit: 0 printed, 1 policy invalid, 2 host or policy unreadable, 64 bad command line.
-#include "cli/policy_commands.hpp"
+#include "cli/host.hpp"
 #include "cli/options.hpp"
 #include "win32/adapter_commands.hpp"
 #include "win32/live_host.hpp"
+#include "win32/win32_host.hpp"
 
-#include "portguard/config/services_file.hpp"
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -24,12 +24,6 @@ namespace po = boost::program_options;
 
 namespace {
 
-// `portguard plan` on Windows captures the live host through this file's object: it is linked
-// whenever the command table is, so the hook is set before main runs.
-const bool plan_hook_installed = (cli::assess_live_host = &assess_for_plan, true);
-// ... and `portguard why` binds a port the same way the assessment's probe does.
-const bool why_hook_installed = (cli::probe_live_port = &exclusive_bind, true);
-
 std::vector<PortInUse> holders(const HostSnapshot& host, const Requirement& r) {
   std::vector<PortInUse> out;
   for (const auto& u : host.ports_in_use) {
@@ -46,13 +40,12 @@ std::string pad(std::string s, std::size_t width) {
 } // namespace
 
 int command_discover(const std::vector<std::string>& args, cli::Io io) {
-  (void)plan_hook_installed;
   po::options_description options("Options");
   options.add_options()
       ("help,h", "show this help")
-      ("policy", po::value<std::string>()->value_name("FILE")->default_value(cli::default_policy_path()),
+      ("policy", po::value<std::string>()->value_name("FILE")->default_value(io.host.default_policy_file()),
        "policy file; when it does not exist, the built-in catalog of well-known services is used")
-      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(config::default_services_file().string()),
+      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(io.host.services_file()),
        "services file that resolves port names such as \"radius\"")
       ("all", "also list installed services that need no port")
       ("json", "print JSON instead of a table");
@@ -69,7 +62,7 @@ int command_discover(const std::vector<std::string>& args, cli::Io io) {
   } catch (const config::PolicyError& e) {
     return cli::report_policy_error(e, "discover", policy_file, io);
   }
-  LiveHost live;
+  LiveHost& live = win32_host(io).live_host();
   const Assessment a = assess(live, choice.policy, ServiceDetail::full);
   const HostSnapshot& host = a.host;
 

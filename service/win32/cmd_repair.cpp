@@ -5,10 +5,10 @@
 // policy), 2 a target failed or the host could not be read, 64 bad command line.
 #include "win32/adapter_commands.hpp"
 #include "cli/options.hpp"
+#include "cli/host.hpp"
 #include "win32/live_host.hpp"
-#include "win32/paths.hpp"
+#include "win32/win32_host.hpp"
 
-#include "portguard/config/services_file.hpp"
 #include "portguard/core/guard.hpp"
 
 #include <boost/program_options.hpp>
@@ -21,10 +21,11 @@ namespace po = boost::program_options;
 
 namespace {
 
-void record_pending(const ApplyReport& report, Clock& clock) {
-  auto pending = load_pending_effects(state_dir());
-  const auto now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count());
-  if (record_pending_effects(pending, report, now)) save_pending_effects(state_dir(), pending);
+void record_pending(const ApplyReport& report, LiveHost& live) {
+  const auto state_dir = live.layout().state_dir();
+  auto pending = load_pending_effects(state_dir);
+  const auto now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(live.clock().now().time_since_epoch()).count());
+  if (record_pending_effects(pending, report, now)) save_pending_effects(state_dir, pending);
 }
 
 /// The --json object; a refused repair (nothing written) has the same members, with `refused` saying why.
@@ -50,8 +51,8 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
   options.add_options()
       ("help,h", "show this help")
       ("dry-run,n", "check everything and show what would be written; write nothing")
-      ("policy", po::value<std::string>()->value_name("FILE")->default_value(cli::default_policy_path()), "policy file")
-      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(config::default_services_file().string()),
+      ("policy", po::value<std::string>()->value_name("FILE")->default_value(io.host.default_policy_file()), "policy file")
+      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(io.host.services_file()),
        "services file that resolves port names such as \"radius\"")
       ("max-replans", po::value<int>()->value_name("N")->default_value(3), "re-plans allowed when another tool changes a value meanwhile")
       ("json", "print the outcome as JSON");
@@ -69,7 +70,7 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
   const std::string policy_file = vm["policy"].as<std::string>();
   config::Policy policy;
   try {
-    policy = cli::load_accepted_policy(policy_file, vm["services-file"].as<std::string>());
+    policy = cli::load_accepted_policy(io.host, policy_file, vm["services-file"].as<std::string>());
   } catch (const config::PolicyError& e) {
     const int rc = cli::report_policy_error(e, "repair", policy_file, io);
     io.err << "portguard repair: nothing was changed\n";
@@ -84,7 +85,7 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
     return cli::exit_failed;
   }
 
-  LiveHost live;
+  LiveHost& live = win32_host(io).live_host();
   const Assessment first = assess(live, policy, ServiceDetail::state);
   ApplyOptions apply_options;
   apply_options.dry_run = dry_run;
@@ -92,13 +93,13 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
   apply_options.reason = "portguard repair (policy " + policy.source + ")";
   ApplyReport report;
   try {
-    report = live.applier.apply(first.plan, [&] { return assess(live, policy, ServiceDetail::state).plan; }, apply_options);
+    report = live.applier().apply(first.plan, [&] { return assess(live, policy, ServiceDetail::state).plan; }, apply_options);
   } catch (const RefusedError& e) {
     io.err << "portguard repair: " << e.what() << "\nNothing was changed.\n";
     if (json) io.out << report_json({}, dry_run, e.what()).dump(2) << '\n';
     return cli::exit_failed;
   }
-  if (!dry_run) record_pending(report, live.clock);
+  if (!dry_run) record_pending(report, live);
 
   if (json) {
     io.out << report_json(report, dry_run, "").dump(2) << '\n';

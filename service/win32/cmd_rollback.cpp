@@ -5,6 +5,7 @@
 #include "win32/adapter_commands.hpp"
 #include "cli/options.hpp"
 #include "win32/live_host.hpp"
+#include "win32/win32_host.hpp"
 
 #include "portguard/core/guard.hpp"
 
@@ -26,7 +27,7 @@ std::string backup_subject(const Backup& b) {
 
 /// --restore of a dynamic-range backup ([guard.dynamic_range], issue 16).
 int restore_dynamic_range(LiveHost& live, const Backup& b, bool dry_run, bool json, cli::Io io) {
-  const RangeOutcome o = live.applier.restore_dynamic_range(b, dry_run);
+  const RangeOutcome o = live.applier().restore_dynamic_range(b, dry_run);
   const std::string name = backup_subject(b);
   if (json) {
     io.out << nlohmann::json{{"ok", o.error.empty()}, {"target", name}, {"restored", b.id}, {"backup_of_current", o.backup_id},
@@ -77,11 +78,11 @@ int command_rollback(const std::vector<std::string>& args, cli::Io io) {
     return cli::exit_usage;
   }
   const bool json = vm.count("json") != 0;
-  LiveHost live;
+  LiveHost& live = win32_host(io).live_host();
 
   if (vm.count("restore") == 0) {
     std::vector<std::string> problems;
-    const auto all = live.backups.list(&problems);
+    const auto all = live.backups().list(&problems);
     if (json) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& b : all) {
@@ -90,7 +91,7 @@ int command_rollback(const std::vector<std::string>& args, cli::Io io) {
       }
       io.out << j.dump(2) << '\n';
     } else if (all.empty()) {
-      io.out << "No backups in " << live.backups.directory().string() << ": PortGuard has changed nothing on this host yet.\n";
+      io.out << "No backups in " << live.backups().directory().string() << ": PortGuard has changed nothing on this host yet.\n";
     } else {
       for (const auto& b : all) {
         io.out << b.id << "  " << b.created_at << "  " << backup_subject(b) << "  was " << previous_text(b) << "  ("
@@ -104,16 +105,16 @@ int command_rollback(const std::vector<std::string>& args, cli::Io io) {
   const std::string id = vm["restore"].as<std::string>();
   TargetOutcome o;
   try {
-    if (const auto found = live.backups.load(id); found && found->dynamic_range)
+    if (const auto found = live.backups().load(id); found && found->dynamic_range)
       return restore_dynamic_range(live, *found, vm.count("dry-run") != 0, json, io);
-    o = live.applier.restore(id, vm.count("dry-run") != 0);
+    o = live.applier().restore(id, vm.count("dry-run") != 0);
   } catch (const InputError& e) {
     io.err << "portguard rollback: " << e.what() << '\n';
     return cli::exit_failed;
   }
   const std::string name = describe_target(o.target, o.protocol);
   // A backup of a value that did not exist restores "no value": the value is deleted, not emptied.
-  const auto backup = live.backups.load(id);
+  const auto backup = live.backups().load(id);
   const bool deletes_value = backup && backup->target != Target::persistent_reservation && !backup->previous.present;
   const std::string restored = deletes_value ? ": deleted the value (it did not exist when the backup was taken)" : " [" + join(o.after) + "]";
   if (json) {

@@ -4,9 +4,10 @@
 // Exit: 0 written, 1 policy invalid, 2 host unreadable or file not writable, 64 bad command line.
 #include "win32/adapter_commands.hpp"
 #include "cli/options.hpp"
+#include "cli/host.hpp"
 #include "win32/live_host.hpp"
+#include "win32/win32_host.hpp"
 
-#include "portguard/config/services_file.hpp"
 #include "portguard/core/snapshot_json.hpp"
 
 #include <boost/program_options.hpp>
@@ -21,9 +22,9 @@ int command_snapshot(const std::vector<std::string>& args, cli::Io io) {
   options.add_options()
       ("help,h", "show this help")
       ("output,o", po::value<std::string>()->value_name("FILE"), "write the snapshot to this file (atomically) instead of stdout")
-      ("policy", po::value<std::string>()->value_name("FILE")->default_value(cli::default_policy_path()),
+      ("policy", po::value<std::string>()->value_name("FILE")->default_value(io.host.default_policy_file()),
        "policy whose registry-configured ports to look up; when it does not exist, the built-in catalog's")
-      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(config::default_services_file().string()),
+      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(io.host.services_file()),
        "services file that resolves port names such as \"radius\"");
   constexpr std::string_view about =
       "Captures this host as the JSON snapshot of docs/snapshot.md: Windows version, services,\n"
@@ -39,7 +40,7 @@ int command_snapshot(const std::vector<std::string>& args, cli::Io io) {
   } catch (const config::PolicyError& e) {
     return cli::report_policy_error(e, "snapshot", policy_file, io);
   }
-  LiveHost live;
+  LiveHost& live = win32_host(io).live_host();
   const std::string json = to_json(assess(live, choice.policy, ServiceDetail::full).host);
   if (vm.count("output") == 0) {
     io.out << json;

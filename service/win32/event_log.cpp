@@ -1,13 +1,14 @@
 #include "win32/event_log.hpp"
 
 #include "portguard/core/event_ids.hpp"
+#include "win32/registry_store.hpp"
 #include "win32/win32_error.hpp"
 
 #include <vector>
 
 namespace portguard::win32 {
 namespace {
-constexpr wchar_t source_key[] = L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\PortGuard";
+constexpr char source_key[] = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\PortGuard";
 
 WORD event_type(Event::Level level) {
   switch (level) {
@@ -47,22 +48,12 @@ void EventLogSink::report(const Event& event) {
   }
 }
 
-void register_event_source(const std::wstring& exe) {
-  unique_hkey key;
-  check_status(::RegCreateKeyExW(HKEY_LOCAL_MACHINE, source_key, 0, nullptr, 0, KEY_SET_VALUE | KEY_WOW64_64KEY, nullptr, key.put(), nullptr),
-               "RegCreateKeyExW", narrow(source_key));
-  check_status(::RegSetValueExW(key.get(), L"EventMessageFile", 0, REG_EXPAND_SZ, reinterpret_cast<const BYTE*>(exe.c_str()),
-                                static_cast<DWORD>((exe.size() + 1) * sizeof(wchar_t))),
-               "RegSetValueExW", "EventMessageFile");
-  const DWORD types = EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE | EVENTLOG_INFORMATION_TYPE;
-  check_status(::RegSetValueExW(key.get(), L"TypesSupported", 0, REG_DWORD, reinterpret_cast<const BYTE*>(&types), sizeof types),
-               "RegSetValueExW", "TypesSupported");
+void register_event_source(Win32RegistryStore& registry, const std::filesystem::path& exe) {
+  registry.write_string(source_key, "EventMessageFile", narrow(exe.wstring()), reg_type::expand_sz);
+  registry.write_dword(source_key, "TypesSupported", EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE | EVENTLOG_INFORMATION_TYPE);
 }
 
-void unregister_event_source() {
-  const LSTATUS s = ::RegDeleteKeyExW(HKEY_LOCAL_MACHINE, source_key, KEY_WOW64_64KEY, 0);
-  if (s != ERROR_SUCCESS && s != ERROR_FILE_NOT_FOUND) check_status(s, "RegDeleteKeyExW", narrow(source_key));
-}
+void unregister_event_source(Win32RegistryStore& registry) { registry.delete_key(source_key); }
 
 std::string describe_event(const Event& event) {
   const auto* info = events::find(event.id);

@@ -5,10 +5,13 @@
 #include "portguard/core/ports.hpp"
 #include "win32/unique_handle.hpp"
 
+#include <filesystem>
 #include <functional>
 #include <string>
 
 namespace portguard::win32 {
+
+class Win32RegistryStore;
 
 inline constexpr wchar_t event_source_name[] = L"PortGuard";
 
@@ -30,8 +33,9 @@ private:
 /// HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\PortGuard: EventMessageFile =
 /// `exe`, TypesSupported = 7. The MSI writes the same values; install-service writes them for
 /// installs without the MSI. Throws Win32Error.
-void register_event_source(const std::wstring& exe);
-void unregister_event_source();
+void register_event_source(Win32RegistryStore& registry, const std::filesystem::path& exe);
+/// Deletes that key; a missing key is not an error.
+void unregister_event_source(Win32RegistryStore& registry);
 
 /// "1003 information: Repaired reserved-ports: ..." for logs (the inserts joined, not the message text).
 std::string describe_event(const Event& event);

@@ -1,30 +1,23 @@
 #include "win32/group_policy_store.hpp"
 
-#include "cli/options.hpp"
 #include "win32/registry_store.hpp"
 
 namespace portguard::win32 {
 
 std::optional<std::vector<config::PolicyRegistryValue>> Win32PolicyKeys::values(std::string_view key) {
-  Win32RegistryStore registry;
-  const auto names = registry.value_names(key);
+  const auto names = registry_.value_names(key);
   if (!names) return std::nullopt;
   std::vector<config::PolicyRegistryValue> out;
   for (const auto& name : *names) {
     // A value deleted between the enumeration and the read is simply gone (gpupdate rewrites lists).
-    if (auto raw = registry.read_raw(key, name)) out.push_back({std::string(key), name, std::move(*raw)});
+    if (auto raw = registry_.read_raw(key, name)) out.push_back({std::string(key), name, std::move(*raw)});
   }
   return out;
 }
 
-config::GroupPolicy read_machine_group_policy() {
-  Win32PolicyKeys keys;
+config::GroupPolicy read_machine_group_policy(Win32RegistryStore& registry) {
+  Win32PolicyKeys keys(registry);
   return config::read_group_policy(keys);
 }
-
-namespace {
-// check, plan, repair and validate merge what the service merges (cli::load_accepted_policy).
-const bool group_policy_installed = (cli::machine_group_policy = &read_machine_group_policy, true);
-} // namespace
 
 } // namespace portguard::win32

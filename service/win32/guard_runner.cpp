@@ -11,12 +11,10 @@
 #include "portguard/core/version.hpp"
 #include "win32/event_log.hpp"
 #include "win32/group_policy_store.hpp"
-#include "win32/host_adapters.hpp"
+#include "win32/live_host.hpp"
 #include "win32/metrics_file.hpp"
-#include "win32/paths.hpp"
 #include "win32/policy_acl.hpp"
 #include "win32/registry_store.hpp"
-#include "win32/service_config.hpp"
 #include "win32/watch.hpp"
 #include "win32/win32_error.hpp"
 
@@ -29,12 +27,6 @@ namespace portguard::win32 {
 namespace {
 
 using steady = std::chrono::steady_clock;
-
-class SystemClock : public Clock {
-public:
-  std::chrono::system_clock::time_point now() override { return std::chrono::system_clock::now(); }
-  steady::time_point steady_now() override { return steady::now(); }
-};
 
 /// Identity of what a policy load reads: the bytes of the policy file, of the catalog.toml beside
 /// it and of the services file. A reload happens when any of them differs, whatever the file times
@@ -81,9 +73,9 @@ std::string summarize(const config::PolicyError& e) {
 /// whole installation report-only whatever the policy says; "enforce" (the default) leaves the
 /// policy's own enforcement setting in force. Audit wins because it is the safe direction: an
 /// admin who installed with MODE=audit must never see PortGuard write.
-bool installation_audit_only() {
+bool installation_audit_only(RegistryStore& registry) {
   try {
-    const auto mode = Win32RegistryStore().read_string("HKLM\\SOFTWARE\\PortGuard", "Mode");
+    const auto mode = registry.read_string("HKLM\\SOFTWARE\\PortGuard", "Mode");
     return mode && _stricmp(mode->c_str(), "audit") == 0;
   } catch (const std::exception&) {
     return false;  // unreadable: the policy decides, as without an installer
@@ -98,10 +90,10 @@ struct GroupPolicyRead {
   std::string identity;
 };
 
-GroupPolicyRead read_group_policy_now() {
+GroupPolicyRead read_group_policy_now(Win32RegistryStore& registry) {
   GroupPolicyRead r;
   try {
-    r.settings = read_machine_group_policy();
+    r.settings = read_machine_group_policy(registry);
     r.identity = r.settings.fingerprint();
   } catch (const config::GroupPolicyError& e) {
     r.error = e;
@@ -119,11 +111,11 @@ std::string loaded_from(const config::Policy& policy, const std::filesystem::pat
   return policy.group_policy.empty() ? file.string() : file.string() + " + " + config::group_policy_source();
 }
 
-GuardPolicy to_guard_policy(const config::Policy& policy) {
+GuardPolicy to_guard_policy(const config::Policy& policy, RegistryStore& registry) {
   GuardPolicy g;
   g.source = policy.source;
   g.accepted_utc = policy.accepted_utc;
-  g.audit = policy.enforcement == config::Enforcement::audit || installation_audit_only();
+  g.audit = policy.enforcement == config::Enforcement::audit || installation_audit_only(registry);
   g.plan = policy.plan;
   g.fingerprint = policy_fingerprint(policy.text);
   g.metrics_dir = policy.metrics_textfile_dir;
@@ -134,8 +126,9 @@ GuardPolicy to_guard_policy(const config::Policy& policy) {
 /// The policy half of the loop: which policy is in force, and the events about it.
 class PolicyKeeper {
 public:
-  PolicyKeeper(Guard& guard, const RunOptions& options, spdlog::logger& log)
-      : guard_(guard), file_(options.policy_file), state_dir_(options.data_dir / "state"), log_(log) {}
+  PolicyKeeper(Guard& guard, Win32RegistryStore& registry, const RunOptions& options, spdlog::logger& log)
+      : guard_(guard), registry_(registry), file_(options.policy_file), services_file_(options.services_file), state_dir_(options.layout.state_dir()),
+        protect_(options.protect_at_boot), log_(log) {}
 
   std::chrono::seconds recheck_interval() const noexcept { return interval_; }
 
@@ -157,12 +150,12 @@ public:
       guard_.report_policy_insecure(file_.string(), writers);
       return true;
     }
-    const GroupPolicyRead gp = read_group_policy_now();
-    const std::uint64_t now = content_fingerprint({file_, file_.parent_path() / "catalog.toml", services_file()}, gp.identity);
+    const GroupPolicyRead gp = read_group_policy_now(registry_);
+    const std::uint64_t now = content_fingerprint({file_, file_.parent_path() / "catalog.toml", services_file_}, gp.identity);
     if (!force && last_ && *last_ == now) return false;
     last_ = now;
     try {
-      config::Policy policy = config::load_policy(file_, services_file());
+      config::Policy policy = config::load_policy(file_, services_file_);
       // Group Policy values are validated like the file; bad ones keep the policy in force (or
       // the last known good) exactly as a broken file does.
       if (gp.error) throw *gp.error;
@@ -174,7 +167,7 @@ public:
         log_.error("cannot save the last known good policy in {}: {}", state_dir_.string(), e.what());
       }
       interval_ = policy.recheck_interval;
-      GuardPolicy in_force = to_guard_policy(policy);
+      GuardPolicy in_force = to_guard_policy(policy, registry_);
       const bool audit = in_force.audit;
       guard_.set_policy(std::move(in_force));
       log_.info("policy {} loaded ({}{}, recheck every {} s)", loaded_from(policy, file_), audit ? "audit" : "enforce",
@@ -205,8 +198,12 @@ private:
         log_.info("audit: Group Policy asks that {} wait for PortGuard at boot; not written (audit never writes)", service);
         continue;
       }
+      if (!protect_) {
+        log_.warn("Group Policy asks that {} wait for PortGuard at boot; this run cannot apply it", service);
+        continue;
+      }
       try {
-        if (protect_service(service, state_dir_)) {
+        if (protect_(service)) {
           log_.info("{} now waits for PortGuard at boot ({})", service, asked_by);
           guard_.report_boot_protection_added(service, asked_by);
         }
@@ -223,7 +220,7 @@ private:
     try {
       if (auto lkg = config::load_last_known_good(state_dir_)) {
         interval_ = lkg->recheck_interval;
-        GuardPolicy g = to_guard_policy(*lkg);
+        GuardPolicy g = to_guard_policy(*lkg, registry_);
         g.last_known_good = true;
         guard_.set_policy(std::move(g));
         log_.warn("using the last known good policy (read from {}, accepted {})", lkg->source,
@@ -235,8 +232,11 @@ private:
   }
 
   Guard& guard_;
+  Win32RegistryStore& registry_;
   std::filesystem::path file_;
+  std::filesystem::path services_file_;
   std::filesystem::path state_dir_;
+  std::function<bool(const std::string&)> protect_;
   spdlog::logger& log_;
   std::optional<std::uint64_t> last_;  // content_fingerprint of the last load attempt
   std::chrono::seconds interval_{15 * 60};
@@ -254,7 +254,7 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
   const auto progress = [&] {
     if (hooks.progress) hooks.progress();
   };
-  log->info("PortGuard {} starting; policy {}, data {}", version(), options.policy_file.string(), options.data_dir.string());
+  log->info("PortGuard {} starting; policy {}, data {}", version(), options.policy_file.string(), options.layout.root().string());
 
   // N.B. every watcher is armed before the first read of what it watches: a change that lands
   // between a read and the arming would otherwise wait for the periodic timer.
@@ -305,7 +305,11 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
                                options.policy_file.parent_path().string());
   progress();
 
-  MetricsPublisher metrics(options.data_dir / "state", std::string(version()));
+  // The adapters: the same wiring as the ops commands'.
+  Win32RegistryStore registry;
+  CallTrace trace;  // the pass's current step, for the watchdog
+  LiveHost live(registry, options.layout, &trace);
+  MetricsPublisher metrics(options.layout.state_dir(), std::string(version()), registry);
   EventLogSink sink;
   sink.echo = [&](const Event& e) {
     const auto* info = events::find(e.id);
@@ -319,18 +323,10 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
   };
   sink.on_failure = [&](const std::string& why) { log->error("event not reported: {}", why); };
 
-  SystemClock clock;
-  ReservationLedger ledger(options.data_dir / "state" / "created-reservations.json");
-  CallTrace trace;  // the pass's current step, for the watchdog
-  HostAdapters host = make_host_adapters(&ledger, &trace);
-  BackupStore backups(options.data_dir / "backups", clock);
-  Applier applier(*host.registry, *host.reservations, backups, &ledger);
-  Win32DynamicRangeWmi dynamic_range_wmi;   // [guard.dynamic_range] on Windows 8 / 2012+ (issue 16)
-  applier.set_dynamic_range_wmi(&dynamic_range_wmi);
-  Guard guard(*host.probe, applier, sink, clock, GuardSettings{}, options.data_dir / "state");
+  Guard guard(live.probe(), live.applier(), sink, live.clock(), GuardSettings{}, options.layout.state_dir());
   guard.set_trace(&trace);
   const PassWatchdog watchdog(trace, options.stuck_pass_limit, [log](const std::string& line) { log->warn("watchdog: {}", line); });
-  PolicyKeeper policy(guard, options, *log);
+  PolicyKeeper policy(guard, registry, options, *log);
   const auto publish_metrics = [&] {
     if (auto problem = metrics.publish(guard)) {
       log->warn("metrics not written: {}", *problem);

@@ -3,6 +3,7 @@
 // arm the watchers, load the policy (write-permission check, last known good), run the first
 // check-and-repair pass, then wait on {stop, recheck, registry changed, policy changed, timer}.
 #include "portguard/core/ports.hpp"
+#include "win32/data_layout.hpp"
 
 #include <windows.h>
 
@@ -13,12 +14,14 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace portguard::win32 {
 
 struct RunOptions {
-  std::filesystem::path policy_file;   // default %ProgramData%\PortGuard\policy.toml
-  std::filesystem::path data_dir;      // %ProgramData%\PortGuard: state\, backups\, logs\ live here
+  std::filesystem::path policy_file;   // --policy, else layout.policy_file()
+  std::filesystem::path services_file; // resolves port names in the policy: the Host's answer
+  DataLayout layout{std::filesystem::path{}};   // %ProgramData%\PortGuard: state\, backups\, logs\ live here
   bool once = false;                   // run the first pass and return (console diagnostics, tests)
   // A burst of registry writes (an admin tool rewriting several values) becomes one pass: the pass
   // starts once the key has been quiet this long, or debounce_max after the first change at most.
@@ -31,6 +34,11 @@ struct RunOptions {
   // A pass takes milliseconds; one still running after this is stuck in a call and is named in the
   // log by the watchdog (core/pass_watchdog.hpp). Long enough for a slow WMI answer at boot.
   std::chrono::milliseconds stuck_pass_limit{15000};
+  // Group Policy's "services that wait for PortGuard at boot": makes `service` depend on PortGuard
+  // and records it as `portguard protect` does; false when it already did. Throws when refused.
+  // Set by the run command (install code, boot_protection.hpp): the host never calls it directly.
+  // Empty: the setting is logged as not applied.
+  std::function<bool(const std::string& service)> protect_at_boot;
 };
 
 /// Service-specific exit codes (SERVICE_STOPPED with ERROR_SERVICE_SPECIFIC_ERROR), docs/service.md.

@@ -1,19 +1,19 @@
 #include "win32/live_host.hpp"
 
-#include "win32/paths.hpp"
 
 #include <ostream>
 
 namespace portguard::win32 {
 
-LiveHost::LiveHost()
-    : data_dir(win32::data_dir()),
-      ledger(reservation_ledger_file()),
-      reservations(&ledger),
-      probe(registry, reservations, &ledger),
-      backups(backups_dir(), clock),
-      applier(registry, reservations, backups, &ledger) {
-  applier.set_dynamic_range_wmi(&dynamic_range_wmi);
+LiveHost::LiveHost(Win32RegistryStore& registry, DataLayout layout, CallTrace* trace)
+    : layout_(std::move(layout)),
+      registry_(registry),
+      ledger_(layout_.ledger_file()),
+      reservations_(registry_, &ledger_),
+      probe_(registry_, reservations_, &ledger_, trace),
+      backups_(layout_.backups_dir(), clock_),
+      applier_(registry_, reservations_, backups_, &ledger_) {
+  applier_.set_dynamic_range_wmi(&dynamic_range_wmi_);
 }
 
 PolicyChoice choose_policy(const std::string& file, const std::string& services_file, bool optional) {
@@ -28,12 +28,7 @@ PolicyChoice choose_policy(const std::string& file, const std::string& services_
 }
 
 Assessment assess(LiveHost& live, const config::Policy& policy, ServiceDetail detail) {
-  return portguard::assess(live.probe, config::PolicyRequirements(policy), policy.plan, detail);
-}
-
-Assessment assess_for_plan(const config::Policy& policy) {
-  LiveHost live;
-  return assess(live, policy, ServiceDetail::state);
+  return portguard::assess(live.probe(), config::PolicyRequirements(policy), policy.plan, detail);
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view separator) {

@@ -2,12 +2,13 @@
 // What the ops commands (discover, snapshot, check, plan, repair, rollback) share: the live host
 // behind the core's interfaces and the policy they run against. The assessment itself is the
 // core's (portguard/core/assess.hpp), the same one the guard's pass runs.
-#include "cli/command.hpp"
 #include "portguard/config/policy.hpp"
 #include "portguard/core/apply.hpp"
 #include "portguard/core/assess.hpp"
 #include "portguard/core/backup_store.hpp"
+#include "portguard/core/call_trace.hpp"
 #include "portguard/core/plan.hpp"
+#include "win32/data_layout.hpp"
 #include "win32/persistent_reservations.hpp"
 #include "win32/registry_store.hpp"
 #include "win32/system_probe.hpp"
@@ -24,18 +25,35 @@ public:
   std::chrono::steady_clock::time_point steady_now() override { return std::chrono::steady_clock::now(); }
 };
 
-/// The Win32 adapters wired together, with files under %ProgramData%\PortGuard.
-struct LiveHost {
-  LiveHost();
-  std::filesystem::path data_dir;
-  SystemClock clock;
-  Win32RegistryStore registry;
-  ReservationLedger ledger;
-  Win32PersistentReservationApi reservations;
-  Win32SystemProbe probe;
-  BackupStore backups;
-  Win32DynamicRangeWmi dynamic_range_wmi;
-  Applier applier;
+/// The Win32 adapters wired together behind the core's interfaces, with files under `layout`: the
+/// one wiring the ops commands and the guard (run_guard) share.
+class LiveHost {
+public:
+  /// `trace` (may be null): where the probe marks the calls that can block, for the guard's
+  /// watchdog. Touches nothing on the host until an adapter is used.
+  LiveHost(Win32RegistryStore& registry, DataLayout layout, CallTrace* trace = nullptr);
+  LiveHost(const LiveHost&) = delete;
+  LiveHost& operator=(const LiveHost&) = delete;
+
+  const DataLayout& layout() const noexcept { return layout_; }
+  Clock& clock() noexcept { return clock_; }
+  Win32RegistryStore& registry() noexcept { return registry_; }
+  ReservationLedger& ledger() noexcept { return ledger_; }
+  PersistentReservationApi& reservations() noexcept { return reservations_; }
+  SystemProbe& probe() noexcept { return probe_; }
+  BackupStore& backups() noexcept { return backups_; }
+  Applier& applier() noexcept { return applier_; }
+
+private:
+  DataLayout layout_;
+  SystemClock clock_;
+  Win32RegistryStore& registry_;
+  ReservationLedger ledger_;
+  Win32PersistentReservationApi reservations_;
+  Win32SystemProbe probe_;
+  BackupStore backups_;
+  Win32DynamicRangeWmi dynamic_range_wmi_;   // [guard.dynamic_range] on Windows 8 / 2012+ (issue 16)
+  Applier applier_;
 };
 
 /// The policy an ops command runs against.
@@ -51,8 +69,6 @@ PolicyChoice choose_policy(const std::string& file, const std::string& services_
 /// The core's assessment of the live host for this policy (portguard/core/assess.hpp).
 Assessment assess(LiveHost& live, const config::Policy& policy, ServiceDetail detail);
 
-/// `portguard plan` without --snapshot on Windows (cli::assess_live_host): the same assessment.
-Assessment assess_for_plan(const config::Policy& policy);
 
 
 std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");

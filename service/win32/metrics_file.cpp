@@ -2,7 +2,6 @@
 
 #include "portguard/config/policy.hpp"
 #include "portguard/core/event_ids.hpp"
-#include "win32/registry_store.hpp"
 #include "win32/unique_handle.hpp"
 #include "win32/win32_error.hpp"
 
@@ -53,9 +52,9 @@ void write_metrics_file(const std::filesystem::path& folder, std::string_view te
   }
 }
 
-std::optional<std::filesystem::path> installed_metrics_dir() {
+std::optional<std::filesystem::path> installed_metrics_dir(RegistryStore& registry) {
   try {
-    const auto dir = Win32RegistryStore().read_string("HKLM\\SOFTWARE\\PortGuard", "MetricsDir");
+    const auto dir = registry.read_string("HKLM\\SOFTWARE\\PortGuard", "MetricsDir");
     if (dir && !dir->empty()) return std::filesystem::path(widen(*dir));
   } catch (const std::exception&) {
     // Unreadable: as if not set; the policy can still name a folder.
@@ -63,7 +62,8 @@ std::optional<std::filesystem::path> installed_metrics_dir() {
   return std::nullopt;
 }
 
-MetricsPublisher::MetricsPublisher(std::filesystem::path state_dir, std::string version) : state_dir_(std::move(state_dir)) {
+MetricsPublisher::MetricsPublisher(std::filesystem::path state_dir, std::string version, RegistryStore& registry)
+    : state_dir_(std::move(state_dir)), registry_(registry) {
   state_.version = std::move(version);
   try {
     state_.counters = load_metric_counters(state_dir_);
@@ -115,7 +115,7 @@ void MetricsPublisher::save_counters() {
 
 std::optional<std::filesystem::path> MetricsPublisher::folder(const Guard& guard) const {
   if (guard.policy() && guard.policy()->metrics_dir) return std::filesystem::path(widen(*guard.policy()->metrics_dir));
-  return installed_metrics_dir();
+  return installed_metrics_dir(registry_);
 }
 
 std::optional<std::string> MetricsPublisher::publish(const Guard& guard) {

@@ -30,13 +30,14 @@ inline constexpr std::wstring_view metrics_file_name = L"portguard.prom";
 void write_metrics_file(const std::filesystem::path& folder, std::string_view text);
 
 /// The installer's METRICS_DIR (HKLM\SOFTWARE\PortGuard\MetricsDir); nullopt when not set.
-std::optional<std::filesystem::path> installed_metrics_dir();
+std::optional<std::filesystem::path> installed_metrics_dir(RegistryStore& registry);
 
 /// Keeps what the textfile shows between passes and writes it.
 class MetricsPublisher {
 public:
   /// Counters are read from (and saved to) `state_dir`; a broken counters file restarts them at 0.
-  MetricsPublisher(std::filesystem::path state_dir, std::string version);
+  /// `registry`: where the installer's folder is read (installed_metrics_dir).
+  MetricsPublisher(std::filesystem::path state_dir, std::string version, RegistryStore& registry);
 
   /// A pass ended. `ran` passes replace the per-pass numbers; failed ones only count.
   void record_pass(const PassResult& result, std::chrono::duration<double> took, const Guard& guard);
@@ -55,6 +56,7 @@ private:
   void save_counters();
 
   std::filesystem::path state_dir_;
+  RegistryStore& registry_;
   MetricsState state_;
   bool counters_dirty_ = false;
   int refused_in_a_row_ = 0;          // writes whose rename a reader refused, in a row

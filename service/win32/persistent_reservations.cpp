@@ -65,7 +65,8 @@ void require_available() {
 
 } // namespace
 
-Win32PersistentReservationApi::Win32PersistentReservationApi(const ReservationLedger* ledger) : ledger_(ledger) {}
+Win32PersistentReservationApi::Win32PersistentReservationApi(RegistryStore& registry, const ReservationLedger* ledger)
+    : registry_(registry), ledger_(ledger) {}
 
 bool Win32PersistentReservationApi::available() const { return functions().complete(); }
 
@@ -106,7 +107,7 @@ std::uint64_t Win32PersistentReservationApi::create(Protocol protocol, Port star
   if (rc == ERROR_SHARING_VIOLATION) {
     const PortRange range = PortRange::make(start, long{start} + count - 1);
     throw PortsInUseError(block_text(protocol, start, count) + " cannot be reserved: a port of the block is in use by " +
-                          describe_holders(protocol, range) + ", or the block overlaps an existing reservation");
+                          describe_holders(registry_, protocol, range) + ", or the block overlaps an existing reservation");
   }
   if (rc != NO_ERROR) throw Win32Error(rc, protocol == Protocol::udp ? "CreatePersistentUdpPortReservation" : "CreatePersistentTcpPortReservation",
                                        block_text(protocol, start, count));

@@ -18,8 +18,9 @@ namespace portguard::win32 {
 
 class Win32PersistentReservationApi : public PersistentReservationApi {
 public:
+  /// `registry`: the service list that names who holds a port create() is refused for.
   /// `ledger` may be null; the blocks it lists are looked up by list().
-  explicit Win32PersistentReservationApi(const ReservationLedger* ledger = nullptr);
+  explicit Win32PersistentReservationApi(RegistryStore& registry, const ReservationLedger* ledger = nullptr);
 
   bool available() const override;
   std::vector<PersistentReservation> list(Protocol protocol, std::span<const PortRange> candidates) override;
@@ -31,6 +32,7 @@ public:
   std::optional<std::uint64_t> lookup(Protocol protocol, Port start, std::uint16_t count);
 
 private:
+  RegistryStore& registry_;
   const ReservationLedger* ledger_;
 };
 

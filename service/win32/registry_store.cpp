@@ -134,7 +134,6 @@ bool write_exact(HKEY key, const std::wstring& name, const RawRegistryValue& raw
 } // namespace
 
 std::optional<RawRegistryValue> Win32RegistryStore::read_raw(std::string_view key, std::string_view value) {
-  if (test_hook) test_hook(Op::read, key, value);
   auto h = open_key(key, KEY_QUERY_VALUE);
   if (!h) return std::nullopt;
   const std::wstring name = widen(value);
@@ -161,7 +160,6 @@ std::optional<RawRegistryValue> Win32RegistryStore::read_raw(std::string_view ke
 }
 
 void Win32RegistryStore::write_raw(std::string_view key, std::string_view value, const RawRegistryValue& raw) {
-  if (test_hook) test_hook(Op::write, key, value);
   unique_hkey h = create_key(key);
   const std::wstring name = widen(value);
   if (write_exact(h.get(), name, raw, describe(key, value))) return;
@@ -180,7 +178,6 @@ void Win32RegistryStore::write_multi_string(std::string_view key, std::string_vi
 }
 
 void Win32RegistryStore::delete_value(std::string_view key, std::string_view value) {
-  if (test_hook) test_hook(Op::remove, key, value);
   auto h = open_key(key, KEY_SET_VALUE);
   if (!h) return;
   const LSTATUS status = ::RegDeleteValueW(h->get(), widen(value).c_str());
@@ -235,6 +232,32 @@ std::optional<std::vector<std::string>> Win32RegistryStore::value_names(std::str
     out.push_back(narrow(std::wstring_view(name.data(), len)));
   }
   return out;
+}
+
+void Win32RegistryStore::write_string(std::string_view key, std::string_view value, std::string_view text, std::uint32_t type) {
+  if (type != reg_type::sz && type != reg_type::expand_sz)
+    throw Error(describe(key, value) + ": write_string takes REG_SZ or REG_EXPAND_SZ, not " + reg_type_name(type));
+  RawRegistryValue raw{type, {}};
+  for (const char16_t c : utf8_to_utf16(text)) {
+    raw.data.push_back(static_cast<std::uint8_t>(c & 0xff));
+    raw.data.push_back(static_cast<std::uint8_t>(c >> 8));
+  }
+  raw.data.insert(raw.data.end(), {0, 0});   // the terminator every reader of a REG_SZ expects
+  write_raw(key, value, raw);
+}
+
+void Win32RegistryStore::write_dword(std::string_view key, std::string_view value, std::uint32_t number) {
+  write_raw(key, value,
+            RawRegistryValue{reg_type::dword,
+                             {static_cast<std::uint8_t>(number), static_cast<std::uint8_t>(number >> 8), static_cast<std::uint8_t>(number >> 16),
+                              static_cast<std::uint8_t>(number >> 24)}});
+}
+
+void Win32RegistryStore::delete_key(std::string_view key) {
+  const SplitPath p = split(key);
+  const LSTATUS status = ::RegDeleteKeyExW(p.root, p.subkey.c_str(), KEY_WOW64_64KEY, 0);
+  if (status == ERROR_FILE_NOT_FOUND || status == ERROR_PATH_NOT_FOUND) return;
+  check_status(status, "RegDeleteKeyExW", key);
 }
 
 } // namespace portguard::win32

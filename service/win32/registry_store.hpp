@@ -6,19 +6,12 @@
 #include "portguard/core/ports.hpp"
 #include "portguard/core/registry_value.hpp"
 
-#include <functional>
 #include <string_view>
 
 namespace portguard::win32 {
 
 class Win32RegistryStore : public RegistryStore, public RawRegistryAccess {
 public:
-  enum class Op { read, write, remove };
-  /// Test seam: called at the start of every value read, write and delete, before the registry is
-  /// touched. Tests use it to make "another process" change a value between the snapshot and the
-  /// compare-and-swap read. Never set in the product.
-  std::function<void(Op op, std::string_view key, std::string_view value)> test_hook;
-
   MultiStringValue read_multi_string(std::string_view key, std::string_view value) override;
   void write_multi_string(std::string_view key, std::string_view value, const std::vector<std::string>& strings) override;
   void delete_value(std::string_view key, std::string_view value) override;
@@ -30,6 +23,16 @@ public:
 
   std::optional<RawRegistryValue> read_raw(std::string_view key, std::string_view value) override;
   void write_raw(std::string_view key, std::string_view value, const RawRegistryValue& raw) override;
+
+  // Writes only the installer code needs (event source, DataDir); not part of RegistryStore
+  // because the guard never writes anything but the values its plan names.
+
+  /// A NUL-terminated REG_SZ or REG_EXPAND_SZ (`type`, reg_type::sz|expand_sz); creates the key.
+  void write_string(std::string_view key, std::string_view value, std::string_view text, std::uint32_t type = reg_type::sz);
+  /// A REG_DWORD; creates the key.
+  void write_dword(std::string_view key, std::string_view value, std::uint32_t number);
+  /// Deletes `key` (which must have no subkeys); a missing key is not an error.
+  void delete_key(std::string_view key);
 };
 
 } // namespace portguard::win32

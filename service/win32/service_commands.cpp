@@ -2,10 +2,12 @@
 #include "cli/options.hpp"
 
 #include "portguard/core/error.hpp"
-#include "win32/guard_runner.hpp"
-#include "win32/paths.hpp"
+#include "win32/data_layout.hpp"
 #include "win32/policy_acl.hpp"
-#include "win32/service_config.hpp"
+#include "win32/registry_store.hpp"
+#include "win32/win32_host.hpp"
+#include "win32/boot_protection.hpp"
+#include "win32/service_registration.hpp"
 #include "win32/win32_error.hpp"
 
 #include <boost/program_options.hpp>
@@ -36,10 +38,6 @@ std::vector<std::string> service_names(const std::vector<std::string>& values) {
   return names;
 }
 
-std::filesystem::path state_dir(const std::string& data_dir) {
-  return data_dir_or(data_dir) / L"state";
-}
-
 } // namespace
 
 int command_install_service(const std::vector<std::string>& args, cli::Io io) {
@@ -57,10 +55,11 @@ int command_install_service(const std::vector<std::string>& args, cli::Io io) {
   InstallOptions options;
   if (vm.count("binary") != 0) options.binary = std::filesystem::path(widen(vm["binary"].as<std::string>()));
   options.start = vm.count("start") != 0;
-  install_service(options);
+  Win32RegistryStore& registry = win32_host(io).registry();
+  install_service(registry, options);
   io.out << "PortGuard service installed (group " << narrow(options.group) << ")\n";
-  io.out << "data folder " << win32::data_dir().string() << ": SYSTEM and Administrators full control, Users read\n";
-  if (const auto listed = group_in_service_group_order(options.group); listed && !*listed) {
+  io.out << "data folder " << DataLayout::installed(registry).root().string() << ": SYSTEM and Administrators full control, Users read\n";
+  if (const auto listed = group_in_service_group_order(registry, options.group); listed && !*listed) {
     io.err << "warning: the group " << narrow(options.group)
            << " is not in HKLM\\SYSTEM\\CurrentControlSet\\Control\\ServiceGroupOrder\\List: the SCM starts it after the listed "
               "groups, together with ungrouped services (see docs/service.md)\n";
@@ -98,7 +97,8 @@ int command_uninstall_service(const std::vector<std::string>& args, cli::Io io) 
   po::variables_map vm;
   if (auto rc = cli::parse_command_line("uninstall-service", desc, about, args, vm, io)) return *rc;
   std::vector<std::string> log;
-  const bool was_installed = uninstall_service(state_dir(data_dir_option(vm)), &log);
+  Win32RegistryStore& registry = win32_host(io).registry();
+  const bool was_installed = uninstall_service(registry, DataLayout::from_option(data_dir_option(vm), registry), &log);
   for (const auto& line : log) io.out << line << '\n';
   if (!was_installed) {
     io.err << "portguard uninstall-service: the PortGuard service is not installed; there was no service to remove\n";
@@ -127,10 +127,11 @@ int command_protect(const std::vector<std::string>& args, cli::Io io) {
       "Exit codes: 0 done, 1 refused for at least one service, 2 a Win32 error, 64 bad command line.\n\n";
   po::variables_map vm;
   if (auto rc = cli::parse_command_line("protect", desc, about, args, vm, io)) return *rc;
-  const auto dir = state_dir(data_dir_option(vm));
+  Win32RegistryStore& registry = win32_host(io).registry();
+  const DataLayout layout = DataLayout::from_option(data_dir_option(vm), registry);
   if (vm.count("list")) {
-    const auto records = load_protect_records(dir);
-    if (records.empty()) io.out << "No service is protected by PortGuard (nothing recorded in " << dir.string() << ").\n";
+    const auto records = load_protect_records(layout);
+    if (records.empty()) io.out << "No service is protected by PortGuard (nothing recorded in " << layout.state_dir().string() << ").\n";
     for (const auto& r : records) io.out << r.service << '\n';
     return cli::exit_ok;
   }
@@ -142,9 +143,9 @@ int command_protect(const std::vector<std::string>& args, cli::Io io) {
   int rc = cli::exit_ok;
   for (const auto& s : services) {
     try {
-      if (protect_service(s, dir)) {
-        io.out << s << ": now depends on PortGuard (effective at its next start): " << dependency_tradeoff(s) << '\n';
-      } else if (is_recorded(s, dir)) {
+      if (protect_service(registry, s, layout)) {
+        io.out << s << ": now depends on PortGuard (effective at its next start): " << dependency_tradeoff(registry, s) << '\n';
+      } else if (is_recorded(s, layout)) {
         io.out << s << ": already protected by PortGuard; nothing changed ('portguard unprotect --service " << s << "' undoes it)\n";
       } else {
         io.out << s << ": already depends on PortGuard (set by someone else, so 'unprotect' will leave it); nothing changed\n";
@@ -169,7 +170,8 @@ int command_secure_data_dir(const std::vector<std::string>& args, cli::Io io) {
       "Exit codes: 0 done, 2 a Win32 error, 64 bad command line.\n\n";
   po::variables_map vm;
   if (auto rc = cli::parse_command_line("secure-data-dir", desc, about, args, vm, io)) return *rc;
-  const std::filesystem::path target = data_dir_or(data_dir_option(vm));
+  Win32RegistryStore& registry = win32_host(io).registry();
+  const std::filesystem::path target = DataLayout::from_option(data_dir_option(vm), registry).root();
   secure_data_dir(target);
   io.out << target.string() << ": SYSTEM and Administrators full control, Users read (" << narrow(data_dir_sddl) << ")\n";
   return cli::exit_ok;
@@ -190,18 +192,19 @@ int command_unprotect(const std::vector<std::string>& args, cli::Io io) {
       "64 bad command line.\n\n";
   po::variables_map vm;
   if (auto rc = cli::parse_command_line("unprotect", desc, about, args, vm, io)) return *rc;
-  const auto dir = state_dir(data_dir_option(vm));
+  Win32RegistryStore& registry = win32_host(io).registry();
+  const DataLayout layout = DataLayout::from_option(data_dir_option(vm), registry);
   std::vector<std::string> services = service_option(vm);
   if (vm.count("all"))
-    for (const auto& r : load_protect_records(dir)) services.push_back(r.service);
+    for (const auto& r : load_protect_records(layout)) services.push_back(r.service);
   if (services.empty() && !vm.count("all")) {
     io.err << "portguard unprotect: name at least one --service, or --all\nUsage: " << cli::usage_line("unprotect", desc) << '\n';
     return cli::exit_usage;
   }
-  if (services.empty()) io.out << "No service is protected by PortGuard (nothing recorded in " << dir.string() << "); nothing changed.\n";
+  if (services.empty()) io.out << "No service is protected by PortGuard (nothing recorded in " << layout.state_dir().string() << "); nothing changed.\n";
   int rc = cli::exit_ok;
   for (const auto& s : services) {
-    if (unprotect_service(s, dir)) {
+    if (unprotect_service(registry, s, layout)) {
       io.out << s << ": no longer depends on PortGuard\n";
     } else {
       io.err << "portguard unprotect: " << s << " was not protected by PortGuard (nothing recorded); nothing changed\n";

@@ -15,8 +15,9 @@
 #include "win32/event_log.hpp"
 #include "win32/guard_runner.hpp"
 #include "win32/logging.hpp"
-#include "win32/paths.hpp"
-#include "win32/service_config.hpp"
+#include "win32/win32_host.hpp"
+#include "win32/boot_protection.hpp"
+#include "win32/scm.hpp"
 #include "win32/unique_handle.hpp"
 #include "win32/win32_error.hpp"
 
@@ -222,14 +223,19 @@ int command_run(const std::vector<std::string>& args, cli::Io io) {
   // reading stderr, so it carries the error into ServiceMain (event 3010, SERVICE_STOPPED).
   std::string startup_error;
   try {
-    options.data_dir = data_dir_or(data_dir);
+    options.layout = DataLayout::from_option(data_dir, win32_host(io).registry());
   } catch (const std::exception& e) {
     if (console) throw;
     startup_error = e.what();
   }
-  options.policy_file = policy.empty() ? options.data_dir / L"policy.toml" : std::filesystem::path(widen(policy));
+  options.policy_file = policy.empty() ? options.layout.policy_file() : std::filesystem::path(widen(policy));
+  options.services_file = std::filesystem::path(widen(io.host.services_file()));
+  // Group Policy's protect-at-boot is install code: wired here, so the host does not depend on it.
+  options.protect_at_boot = [&registry = win32_host(io).registry(), layout = options.layout](const std::string& service) {
+    return protect_service(registry, service, layout);
+  };
   // Without a data folder there is no file log; the event carries the reason.
-  auto log = startup_error.empty() ? make_logger(options.data_dir / L"logs", console) : make_logger({}, console);
+  auto log = startup_error.empty() ? make_logger(options.layout.logs_dir(), console) : make_logger({}, console);
 
   if (console) return run_console(options, log, io);
 

@@ -644,10 +644,9 @@ BindOutcome exclusive_bind(Protocol protocol, Port port) {
   throw Win32Error(static_cast<DWORD>(error), "bind", std::string(to_string(protocol)) + " port " + std::to_string(port));
 }
 
-std::string describe_holders(Protocol protocol, PortRange range) {
+std::string describe_holders(RegistryStore& registry, Protocol protocol, PortRange range) {
   std::vector<ServiceInfo> services;
   try {
-    Win32RegistryStore registry;
     services = installed_services(registry, ServiceDetail::state);
   } catch (const std::exception&) {
     // Without the service list the holders are still named by process.

@@ -68,6 +68,6 @@ bool exclusive_bind_fails(Protocol protocol, Port port);
 /// bound, WSAEADDRINUSE or WSAEACCES; any other error throws Win32Error.
 BindOutcome exclusive_bind(Protocol protocol, Port port);
 /// "dns.exe (PID 1816)", ... for every holder of a port in the range; "an unknown process" if none known.
-std::string describe_holders(Protocol protocol, PortRange range);
+std::string describe_holders(RegistryStore& registry, Protocol protocol, PortRange range);
 
 } // namespace portguard::win32

@@ -1,7 +1,8 @@
 // The Applier on the real registry under Wine, with the real planner: repair writes exactly the
 // plan and backs up first; a concurrent change between the snapshot and the write (injected with
-// the registry adapter's test hook) is detected and re-planned; rollback restores byte-exact.
+// tests/support/hooked_registry.hpp around the real adapter) is detected and re-planned; rollback restores byte-exact.
 #include "support/fakes.hpp"
+#include "support/hooked_registry.hpp"
 #include "win32/persistent_reservations.hpp"
 #include "win32/registry_store.hpp"
 #include "win32/system_probe.hpp"
@@ -44,8 +45,9 @@ std::filesystem::path fresh_dir(const char* name) {
 } // namespace
 
 TEST_CASE("repair on the real registry: exactly the plan, backup first, CAS conflict re-planned, rollback byte-exact") {
-  Win32RegistryStore registry;
-  Win32PersistentReservationApi reservations;
+  Win32RegistryStore real_registry;
+  testing::HookedRegistry registry(real_registry);   // the probe and the Applier go through the hook
+  Win32PersistentReservationApi reservations(real_registry);
   Win32SystemProbe probe(registry, reservations);
   testing::FakeClock clock;
   BackupStore backups(fresh_dir("pg-apply-win32-backups"), clock);
@@ -72,8 +74,8 @@ TEST_CASE("repair on the real registry: exactly the plan, backup first, CAS conf
   // Another tool writes right after our snapshot: the Applier's compare read must see it.
   int hook_reads = 0;
   RawRegistryValue concurrent;
-  registry.test_hook = [&](Win32RegistryStore::Op op, std::string_view, std::string_view value) {
-    if (op != Win32RegistryStore::Op::read || value != reserved || hook_reads++ != 0) return;
+  registry.hook = [&](testing::HookedRegistry::Op op, std::string_view, std::string_view value) {
+    if (op != testing::HookedRegistry::Op::read || value != reserved || hook_reads++ != 0) return;
     Win32RegistryStore other;
     other.write_multi_string(tcpip, reserved, {"3000-3000", "abc", "4000-4001"});
     concurrent = *other.read_raw(tcpip, reserved);
@@ -85,7 +87,7 @@ TEST_CASE("repair on the real registry: exactly the plan, backup first, CAS conf
     last = make_plan();
     return last;
   });
-  registry.test_hook = nullptr;
+  registry.hook = nullptr;
 
   CHECK(replans == 1);
   CHECK(report.replans == 1);
@@ -118,7 +120,7 @@ TEST_CASE("repair on the real registry: exactly the plan, backup first, CAS conf
 
 TEST_CASE("a value of the wrong type is backed up with its type and restored as it was") {
   Win32RegistryStore registry;
-  Win32PersistentReservationApi reservations;
+  Win32PersistentReservationApi reservations(registry);
   Win32SystemProbe probe(registry, reservations);
   testing::FakeClock clock;
   BackupStore backups(fresh_dir("pg-apply-win32-backups-type"), clock);
@@ -139,7 +141,7 @@ TEST_CASE("a value of the wrong type is backed up with its type and restored as 
 
 TEST_CASE("the persistent-reservation target falls back under Wine: the plan says unavailable, the applier writes nothing") {
   Win32RegistryStore registry;
-  Win32PersistentReservationApi reservations;
+  Win32PersistentReservationApi reservations(registry);
   if (reservations.available()) {
     WARN("persistent reservation API present (real Windows?): fallback not exercised");
     return;

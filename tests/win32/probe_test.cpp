@@ -128,7 +128,7 @@ TEST_CASE("discovery sees services created with the SCM API, their state, PID an
 
   // A capture carries the same services; the registry settings only when asked for (snapshot,
   // discover), since checks and guard passes do not use them and pay ~1 ms per service for them.
-  Win32PersistentReservationApi reservations;
+  Win32PersistentReservationApi reservations(registry);
   Win32SystemProbe probe(registry, reservations);
   const HostSnapshot full = probe.capture({}, ServiceDetail::full);
   REQUIRE(full.find_service("pgidle") != nullptr);
@@ -151,7 +151,7 @@ TEST_CASE("a port another process holds is reported in use, its owner unknown wh
   constexpr Port udp_port = 41645;
   constexpr Port tcp_port = 41646;
   Win32RegistryStore registry;
-  Win32PersistentReservationApi reservations;
+  Win32PersistentReservationApi reservations(registry);
   Win32SystemProbe probe(registry, reservations);
   CHECK_FALSE(probe.port_in_use(Protocol::udp, udp_port));
   CHECK_FALSE(probe.port_in_use(Protocol::tcp, tcp_port));
@@ -172,7 +172,7 @@ TEST_CASE("a port another process holds is reported in use, its owner unknown wh
     // Wine reports owner PID 0 for every row; real Windows names the process.
     if (it->pid == 0) {
       CHECK(it->describe_holder() == "an unknown process");
-      CHECK(describe_holders(protocol, PortRange::single(port)) == "an unknown process on port " + std::to_string(port));
+      CHECK(describe_holders(registry, protocol, PortRange::single(port)) == "an unknown process on port " + std::to_string(port));
     } else {
       CHECK(it->process == "pg-sleeper.exe");
     }
@@ -209,7 +209,7 @@ TEST_CASE("registry-configured ports are found, '*' instance keys expanded and m
 TEST_CASE("the mechanisms' values and the dynamic range are in the snapshot") {
   Win32RegistryStore registry;
   registry.write_multi_string(std::string(registry_paths::tcpip_parameters), registry_paths::reserved_ports_value, {"1645-1646", ""});
-  Win32PersistentReservationApi reservations;
+  Win32PersistentReservationApi reservations(registry);
   Win32SystemProbe probe(registry, reservations);
   const HostSnapshot snap = probe.capture({}, ServiceDetail::state);
   CHECK(snap.reserved_ports.present);
@@ -226,14 +226,14 @@ TEST_CASE("the mechanisms' values and the dynamic range are in the snapshot") {
 }
 
 TEST_CASE("persistent reservations are absent under Wine: not available, not in the snapshot, no crash") {
-  Win32PersistentReservationApi api;
+  Win32RegistryStore registry;
+  Win32PersistentReservationApi api(registry);
   if (api.available()) {
     WARN("the persistent reservation API exists here (real Windows?): the fallback path is not exercised");
     return;
   }
   CHECK_THROWS_WITH(api.create(Protocol::udp, 1645, 2), Catch::Contains("unavailable on this host"));
   CHECK_THROWS_WITH(api.list(Protocol::tcp, {}), Catch::Contains("unavailable on this host"));
-  Win32RegistryStore registry;
   Win32SystemProbe probe(registry, api);
   CHECK_FALSE(probe.capture({}, ServiceDetail::state).persistent_reservations.has_value());
 }
@@ -249,7 +249,7 @@ TEST_CASE("the exclusive-bind probe tells a free port from a held one, and relea
   constexpr Port udp_port = 41647;
   constexpr Port tcp_port = 41648;
   Win32RegistryStore registry;
-  Win32PersistentReservationApi reservations;
+  Win32PersistentReservationApi reservations(registry);
   Win32SystemProbe probe(registry, reservations);
   CHECK(probe.try_exclusive_bind(Protocol::udp, udp_port) == BindOutcome::bound);
   CHECK(probe.try_exclusive_bind(Protocol::tcp, tcp_port) == BindOutcome::bound);
@@ -278,7 +278,7 @@ TEST_CASE("the exclusive-bind probe tells a free port from a held one, and relea
 
 TEST_CASE("administered exclusions are read from the NSI store; the ledger marks PortGuard's own") {
   Win32RegistryStore registry;
-  Win32PersistentReservationApi reservations;
+  Win32PersistentReservationApi reservations(registry);
   Win32SystemProbe plain(registry, reservations);
   const HostSnapshot before = plain.capture({}, ServiceDetail::state);
   if (before.version.major < 6) {

@@ -1,10 +1,12 @@
 // Win32RegistryStore against Wine's real registry: every REG_MULTI_SZ shape an admin or a tool can
 // leave behind is read byte-exactly and decoded without crashing; writes round-trip to the byte.
+#include "support/hooked_registry.hpp"
 #include "win32/registry_store.hpp"
 #include "win32/win32_error.hpp"
 #include "win32/unique_handle.hpp"
 
 #include "portguard/core/ports.hpp"
+#include "portguard/core/error.hpp"
 #include "portguard/core/registry_value.hpp"
 
 #include <catch2/catch.hpp>
@@ -179,11 +181,12 @@ TEST_CASE("the real ReservedPorts location can be written, created when missing,
 }
 
 TEST_CASE("the test hook runs before the registry is touched") {
-  Win32RegistryStore store;
+  Win32RegistryStore real;
+  testing::HookedRegistry store(real);
   store.write_multi_string(test_key, "Hooked", {"1-1"});
   int calls = 0;
-  store.test_hook = [&](Win32RegistryStore::Op op, std::string_view, std::string_view value) {
-    if (op == Win32RegistryStore::Op::read && value == "Hooked" && calls++ == 0) {
+  store.hook = [&](testing::HookedRegistry::Op op, std::string_view, std::string_view value) {
+    if (op == testing::HookedRegistry::Op::read && value == "Hooked" && calls++ == 0) {
       // Another writer gets in first: the read must see its value.
       Win32RegistryStore other;
       other.write_multi_string(test_key, "Hooked", {"2-2"});
@@ -191,4 +194,29 @@ TEST_CASE("the test hook runs before the registry is touched") {
   };
   CHECK(store.read_multi_string(test_key, "Hooked").strings == Strings{"2-2"});
   CHECK(calls == 1);
+}
+
+TEST_CASE("installer writes: REG_SZ and REG_EXPAND_SZ with their terminator, REG_DWORD, and a key deleted") {
+  using namespace std::string_literals;
+  Win32RegistryStore store;
+  store.write_string(test_key, "Text", "C:\\ProgramData\\PortGuard");
+  store.write_string(test_key, "Expand", "%SystemRoot%\\é", reg_type::expand_sz);
+  store.write_dword(test_key, "Types", 7);
+  DWORD type = 0;
+  CHECK(get_raw(L"Text", &type) == utf16(u"C:\\ProgramData\\PortGuard\0"s));
+  CHECK(type == REG_SZ);
+  CHECK(get_raw(L"Expand", &type) == utf16(u"%SystemRoot%\\é\0"s));
+  CHECK(type == REG_EXPAND_SZ);
+  CHECK(get_raw(L"Types", &type) == std::vector<std::uint8_t>{7, 0, 0, 0});
+  CHECK(type == REG_DWORD);
+  CHECK(store.read_string(test_key, "Text") == "C:\\ProgramData\\PortGuard");
+  CHECK(store.read_dword(test_key, "Types") == 7u);
+  CHECK_THROWS_AS(store.write_string(test_key, "Bad", "x", reg_type::multi_sz), Error);
+
+  const std::string doomed = std::string(test_key) + "\\Doomed";
+  store.write_dword(doomed, "Here", 1);
+  REQUIRE(store.value_names(doomed).has_value());
+  store.delete_key(doomed);
+  CHECK_FALSE(store.value_names(doomed).has_value());
+  CHECK_NOTHROW(store.delete_key(doomed));   // already gone: not an error (uninstall twice)
 }

@@ -36,7 +36,7 @@ struct InstalledService {
 TEST_CASE("the Windows version of the prefix decides which targets are effective") {
   InstalledService dns_service(L"DNS"), ias_service(L"IAS");
   Win32RegistryStore registry;
-  Win32PersistentReservationApi reservations;
+  Win32PersistentReservationApi reservations(registry);
   Win32SystemProbe probe(registry, reservations);
   const HostSnapshot host = probe.capture({}, ServiceDetail::state);
   const Provenance why{Provenance::Kind::policy, "test", "RADIUS"};

@@ -5,6 +5,8 @@
 #include "portguard/config/policy.hpp"
 #include "portguard/core/assess.hpp"
 
+#include <boost/program_options/variables_map.hpp>
+
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -26,6 +28,13 @@ extern AssessLiveHostFn assess_live_host;
 /// ("portguard plan: the snapshot X is a directory; ...", a JSON error naming its path) and returns
 /// nullopt: the command exits exit_error.
 std::optional<HostSnapshot> read_snapshot_file(const std::string& file, std::string_view command, Io io);
+
+/// What `plan` and `why` answer from: the policy --policy names, accepted as the service accepts it
+/// (with --services-file), and the assessment of the host --snapshot names, or of the live host
+/// without it (assess_live_host must then be set). On failure prints why on stderr and returns the
+/// command's exit code (report_policy_error's, or exit_error for an unreadable snapshot).
+std::optional<int> assess_policy_or_snapshot(const boost::program_options::variables_map& vm, std::string_view command, Io io,
+                                             Assessment& assessment);
 
 /// `portguard why` on the live host: one exclusive bind of a port the connection tables show free
 /// (WSAEACCES without a holder = an excluded range the system holds). nullptr where there is no

@@ -56,6 +56,64 @@ std::string previous_text(const Backup& b) {
   return (quoted.empty() ? "(empty list)" : join(quoted)) + (b.previous.type_problem.empty() ? "" : " [" + b.previous.type_problem + "]");
 }
 
+/// --list: the backups, newest first; an unreadable one is named on stderr and skipped.
+int list_backups(LiveHost& live, bool json, cli::Io io) {
+  std::vector<std::string> problems;
+  const auto all = live.backups.list(&problems);
+  if (json) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& b : all) {
+      j.push_back({{"id", b.id}, {"created_at", b.created_at}, {"target", backup_subject(b)}, {"reason", b.reason},
+                   {"previous", previous_text(b)}});
+    }
+    io.out << j.dump(2) << '\n';
+  } else if (all.empty()) {
+    io.out << "No backups in " << live.backups.directory().string() << ": PortGuard has changed nothing on this host yet.\n";
+  } else {
+    for (const auto& b : all) {
+      io.out << b.id << "  " << b.created_at << "  " << backup_subject(b) << "  was " << previous_text(b) << "  ("
+             << b.reason << ")\n";
+    }
+  }
+  for (const auto& p : problems) io.err << "portguard rollback: skipped an unreadable backup: " << p << '\n';
+  return problems.empty() ? cli::exit_ok : cli::exit_error;
+}
+
+/// --restore ID [--dry-run]: the backup put back (the value it replaces backed up first).
+int restore_backup(LiveHost& live, const std::string& id, bool dry_run, bool json, cli::Io io) {
+  TargetOutcome o;
+  try {
+    if (const auto found = live.backups.load(id); found && found->dynamic_range)
+      return restore_dynamic_range(live, *found, dry_run, json, io);
+    o = live.applier.restore(id, dry_run);
+  } catch (const InputError& e) {
+    io.err << "portguard rollback: " << e.what() << '\n';
+    return cli::exit_failed;
+  }
+  const std::string name = describe_target(o.target, o.protocol);
+  // A backup of a value that did not exist restores "no value": the value is deleted, not emptied.
+  const auto backup = live.backups.load(id);
+  const bool deletes_value = backup && backup->target != Target::persistent_reservation && !backup->previous.present;
+  const std::string restored = deletes_value ? ": deleted the value (it did not exist when the backup was taken)" : " [" + join(o.after) + "]";
+  if (json) {
+    io.out << nlohmann::json{{"ok", o.error.empty()}, {"target", name}, {"restored", id}, {"backup_of_current", o.backup_id},
+                             {"error", o.error}, {"before", o.before}, {"after", o.after}, {"deletes_value", deletes_value},
+                             {"dry_run", dry_run}}
+                  .dump(2)
+           << '\n';
+  } else if (!o.error.empty()) {
+    io.out << name << ": FAILED: " << o.error << '\n';
+  } else if (dry_run) {
+    io.out << name << ": would restore backup " << id
+           << (deletes_value ? ": would delete the value (it did not exist when the backup was taken)" : " [" + join(o.after) + "]")
+           << " (now [" << join(o.before) << "])\n";
+  } else {
+    io.out << name << ": restored backup " << id << restored << " (was [" << join(o.before) << "]; that value is in backup "
+           << o.backup_id << "); takes effect " << (o.takes_effect == TakesEffect::immediately ? "" : "at the ") << to_string(o.takes_effect) << '\n';
+  }
+  return o.error.empty() ? cli::exit_ok : cli::exit_error;
+}
+
 } // namespace
 
 int command_rollback(const std::vector<std::string>& args, cli::Io io) {
@@ -78,61 +136,8 @@ int command_rollback(const std::vector<std::string>& args, cli::Io io) {
   }
   const bool json = vm.count("json") != 0;
   LiveHost live;
-
-  if (vm.count("restore") == 0) {
-    std::vector<std::string> problems;
-    const auto all = live.backups.list(&problems);
-    if (json) {
-      nlohmann::json j = nlohmann::json::array();
-      for (const auto& b : all) {
-        j.push_back({{"id", b.id}, {"created_at", b.created_at}, {"target", backup_subject(b)}, {"reason", b.reason},
-                     {"previous", previous_text(b)}});
-      }
-      io.out << j.dump(2) << '\n';
-    } else if (all.empty()) {
-      io.out << "No backups in " << live.backups.directory().string() << ": PortGuard has changed nothing on this host yet.\n";
-    } else {
-      for (const auto& b : all) {
-        io.out << b.id << "  " << b.created_at << "  " << backup_subject(b) << "  was " << previous_text(b) << "  ("
-               << b.reason << ")\n";
-      }
-    }
-    for (const auto& p : problems) io.err << "portguard rollback: skipped an unreadable backup: " << p << '\n';
-    return problems.empty() ? cli::exit_ok : cli::exit_error;
-  }
-
-  const std::string id = vm["restore"].as<std::string>();
-  TargetOutcome o;
-  try {
-    if (const auto found = live.backups.load(id); found && found->dynamic_range)
-      return restore_dynamic_range(live, *found, vm.count("dry-run") != 0, json, io);
-    o = live.applier.restore(id, vm.count("dry-run") != 0);
-  } catch (const InputError& e) {
-    io.err << "portguard rollback: " << e.what() << '\n';
-    return cli::exit_failed;
-  }
-  const std::string name = describe_target(o.target, o.protocol);
-  // A backup of a value that did not exist restores "no value": the value is deleted, not emptied.
-  const auto backup = live.backups.load(id);
-  const bool deletes_value = backup && backup->target != Target::persistent_reservation && !backup->previous.present;
-  const std::string restored = deletes_value ? ": deleted the value (it did not exist when the backup was taken)" : " [" + join(o.after) + "]";
-  if (json) {
-    io.out << nlohmann::json{{"ok", o.error.empty()}, {"target", name}, {"restored", id}, {"backup_of_current", o.backup_id},
-                             {"error", o.error}, {"before", o.before}, {"after", o.after}, {"deletes_value", deletes_value},
-                             {"dry_run", vm.count("dry-run") != 0}}
-                  .dump(2)
-           << '\n';
-  } else if (!o.error.empty()) {
-    io.out << name << ": FAILED: " << o.error << '\n';
-  } else if (vm.count("dry-run") != 0) {
-    io.out << name << ": would restore backup " << id
-           << (deletes_value ? ": would delete the value (it did not exist when the backup was taken)" : " [" + join(o.after) + "]")
-           << " (now [" << join(o.before) << "])\n";
-  } else {
-    io.out << name << ": restored backup " << id << restored << " (was [" << join(o.before) << "]; that value is in backup "
-           << o.backup_id << "); takes effect " << (o.takes_effect == TakesEffect::immediately ? "" : "at the ") << to_string(o.takes_effect) << '\n';
-  }
-  return o.error.empty() ? cli::exit_ok : cli::exit_error;
+  if (vm.count("restore") == 0) return list_backups(live, json, io);
+  return restore_backup(live, vm["restore"].as<std::string>(), vm.count("dry-run") != 0, json, io);
 }
 
 } // namespace portguard::win32

@@ -6,7 +6,6 @@
 #include "cli/options.hpp"
 #include "win32/live_host.hpp"
 
-#include "portguard/config/services_file.hpp"
 #include "portguard/core/snapshot_json.hpp"
 
 #include <boost/program_options.hpp>
@@ -20,11 +19,9 @@ int command_snapshot(const std::vector<std::string>& args, cli::Io io) {
   po::options_description options("Options");
   options.add_options()
       ("help,h", "show this help")
-      ("output,o", po::value<std::string>()->value_name("FILE"), "write the snapshot to this file (atomically) instead of stdout")
-      ("policy", po::value<std::string>()->value_name("FILE")->default_value(cli::default_policy_path()),
-       "policy whose registry-configured ports to look up; when it does not exist, the built-in catalog's")
-      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(config::default_services_file().string()),
-       "services file that resolves port names such as \"radius\"");
+      ("output,o", po::value<std::string>()->value_name("FILE"), "write the snapshot to this file (atomically) instead of stdout");
+  cli::add_policy_option(options, "policy whose registry-configured ports to look up; when it does not exist, the built-in catalog's");
+  cli::add_services_file_option(options);
   constexpr std::string_view about =
       "Captures this host as the JSON snapshot of docs/snapshot.md: Windows version, services,\n"
       "the reservation mechanisms' current values, dynamic port ranges, ports in use.\n"

@@ -43,6 +43,16 @@ std::optional<HostSnapshot> read_snapshot_file(const std::string& file, std::str
 
 namespace po = boost::program_options;
 
+po::options_description assessment_options(const char* policy_help, const char* snapshot_help, const char* json_help) {
+  po::options_description options("Options");
+  options.add_options()("help,h", "show this help");
+  add_policy_option(options, policy_help);
+  add_snapshot_option(options, snapshot_help);
+  add_services_file_option(options);
+  options.add_options()("json", json_help);
+  return options;
+}
+
 std::optional<int> assess_policy_or_snapshot(const po::variables_map& vm, std::string_view command, Io io, Assessment& assessment) {
   const std::string policy_file = vm["policy"].as<std::string>();
   config::Policy policy;
@@ -64,12 +74,9 @@ std::optional<int> assess_policy_or_snapshot(const po::variables_map& vm, std::s
 }
 
 int command_plan(const std::vector<std::string>& args, Io io) {
-  po::options_description options("Options");
-  options.add_options()("help,h", "show this help");
-  add_policy_option(options);
-  add_snapshot_option(options, "host snapshot JSON (docs/snapshot.md) to plan against; without it the live host (Windows only)");
-  add_services_file_option(options);
-  options.add_options()("json", "print the plan as JSON");
+  const po::options_description options =
+      assessment_options("policy file", "host snapshot JSON (docs/snapshot.md) to plan against; without it the live host (Windows only)",
+                         "print the plan as JSON");
   constexpr std::string_view about =
       "Plans the reservations the policy demands on a host, target by target, with the reason for\n"
       "every range and the risks found. Never changes anything.\n"

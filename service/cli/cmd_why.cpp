@@ -21,12 +21,9 @@ ProbeLivePortFn probe_live_port = nullptr;
 namespace po = boost::program_options;
 
 int command_why(const std::vector<std::string>& args, Io io) {
-  po::options_description options("Options");
-  options.add_options()("help,h", "show this help");
-  add_policy_option(options, "policy file (who needs the port, and why)");
-  add_snapshot_option(options, "answer for a captured host (docs/snapshot.md); without it the live host (Windows only)");
-  add_services_file_option(options);
-  options.add_options()("json", "print the answer as JSON");
+  const po::options_description options =
+      assessment_options("policy file (who needs the port, and why)",
+                         "answer for a captured host (docs/snapshot.md); without it the live host (Windows only)", "print the answer as JSON");
   constexpr std::string_view about =
       "Says why a port cannot be bound, or may not be later: who holds it (process and service),\n"
       "whether it lies inside the dynamic range or an excluded range (administered, or held by the\n"

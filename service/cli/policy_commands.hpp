@@ -5,6 +5,7 @@
 #include "portguard/config/policy.hpp"
 #include "portguard/core/assess.hpp"
 
+#include <boost/program_options/options_description.hpp>
 #include <boost/program_options/variables_map.hpp>
 
 #include <optional>
@@ -28,6 +29,9 @@ extern AssessLiveHostFn assess_live_host;
 /// ("portguard plan: the snapshot X is a directory; ...", a JSON error naming its path) and returns
 /// nullopt: the command exits exit_error.
 std::optional<HostSnapshot> read_snapshot_file(const std::string& file, std::string_view command, Io io);
+
+/// The options of `plan` and `why`, in this order: --help, --policy, --snapshot, --services-file, --json.
+boost::program_options::options_description assessment_options(const char* policy_help, const char* snapshot_help, const char* json_help);
 
 /// What `plan` and `why` answer from: the policy --policy names, accepted as the service accepts it
 /// (with --services-file), and the assessment of the host --snapshot names, or of the live host

@@ -41,6 +41,12 @@ std::string pad(std::string s, std::size_t width) {
   return s + "  ";
 }
 
+/// What `discover --help` says before the options.
+constexpr std::string_view discover_about =
+    "Lists the installed services, the ports they need and why, and who holds those ports now.\n"
+    "Never changes anything. Exit codes: 0 printed, 1 policy invalid, 2 host or policy unreadable,\n"
+    "64 bad command line.\n\n";
+
 /// The policy's requirements by service, keyed by the lower-case name (the policy and the Service
 /// Control Manager may spell a name in different cases).
 using RequirementsByService = std::map<std::string, std::vector<const Requirement*>>;
@@ -160,12 +166,8 @@ int command_discover(const std::vector<std::string>& args, cli::Io io) {
   options.add_options()
       ("all", "also list installed services that need no port")
       ("json", "print JSON instead of a table");
-  constexpr std::string_view about =
-      "Lists the installed services, the ports they need and why, and who holds those ports now.\n"
-      "Never changes anything. Exit codes: 0 printed, 1 policy invalid, 2 host or policy unreadable,\n"
-      "64 bad command line.\n\n";
   po::variables_map vm;
-  if (const auto stop = cli::parse_command_line("discover", options, about, args, vm, io)) return *stop;
+  if (const auto stop = cli::parse_command_line("discover", options, discover_about, args, vm, io)) return *stop;
   const std::string policy_file = vm["policy"].as<std::string>();
   PolicyChoice choice;
   try {

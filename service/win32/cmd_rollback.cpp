@@ -18,6 +18,12 @@ namespace po = boost::program_options;
 
 namespace {
 
+/// What `rollback --help` says before the options.
+constexpr std::string_view rollback_about =
+    "Lists the backups taken before every change (%ProgramData%\\PortGuard\\backups, the newest 50\n"
+    "are kept) and restores one exactly as it was, backing up the current value first.\n"
+    "Exit codes: 0 done, 1 no such backup, 2 restore failed, 64 bad command line.\n\n";
+
 /// What a backup is of: "reserved-ports", "dynamic-range/udp (MSFT_NetUDPSetting)".
 std::string backup_subject(const Backup& b) {
   if (b.dynamic_range) return dynamic_range_key(b.dynamic_range->protocol) + " (" + b.dynamic_range->method + ")";
@@ -124,12 +130,8 @@ int command_rollback(const std::vector<std::string>& args, cli::Io io) {
       ("restore", po::value<std::string>()->value_name("ID"), "restore the backup with this ID")
       ("dry-run,n", "with --restore: show what would be restored; write nothing")
       ("json", "print JSON");
-  constexpr std::string_view about =
-      "Lists the backups taken before every change (%ProgramData%\\PortGuard\\backups, the newest 50\n"
-      "are kept) and restores one exactly as it was, backing up the current value first.\n"
-      "Exit codes: 0 done, 1 no such backup, 2 restore failed, 64 bad command line.\n\n";
   po::variables_map vm;
-  if (const auto stop = cli::parse_command_line("rollback", options, about, args, vm, io)) return *stop;
+  if (const auto stop = cli::parse_command_line("rollback", options, rollback_about, args, vm, io)) return *stop;
   if (vm.count("restore") != 0 && vm.count("list") != 0) {
     io.err << "portguard rollback: use either --list or --restore ID\n";
     return cli::exit_usage;

@@ -42,16 +42,40 @@ std::optional<HostSnapshot> read_snapshot_file(const std::string& file, std::str
 
 namespace po = boost::program_options;
 
-int command_plan(const std::vector<std::string>& args, Io io) {
+po::options_description assessment_options(Host& host, const char* policy_help, const char* snapshot_help, const char* json_help) {
   po::options_description options("Options");
-  options.add_options()
-      ("help,h", "show this help")
-      ("policy", po::value<std::string>()->value_name("FILE")->default_value(io.host.default_policy_file()), "policy file")
-      ("snapshot", po::value<std::string>()->value_name("HOST.json"), "host snapshot JSON (docs/snapshot.md) to plan against"
-                                             "; without it the live host (Windows only)")
-      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(io.host.services_file()),
-       "services file that resolves port names such as \"radius\"")
-      ("json", "print the plan as JSON");
+  options.add_options()("help,h", "show this help");
+  add_policy_option(options, host, policy_help);
+  add_snapshot_option(options, snapshot_help);
+  add_services_file_option(options, host);
+  options.add_options()("json", json_help);
+  return options;
+}
+
+std::optional<int> assess_policy_or_snapshot(const po::variables_map& vm, std::string_view command, Io io, Assessment& assessment) {
+  const std::string policy_file = vm["policy"].as<std::string>();
+  config::Policy policy;
+  try {
+    policy = load_accepted_policy(io.host, policy_file, vm["services-file"].as<std::string>());
+  } catch (const config::PolicyError& e) {
+    return report_policy_error(e, command, policy_file, io);
+  }
+  // The snapshot file, or the live host: either way the one assessment the guard and `check` run.
+  if (vm.count("snapshot") != 0) {
+    auto host = read_snapshot_file(vm["snapshot"].as<std::string>(), command, io);
+    if (!host) return exit_error;
+    SnapshotProbe probe(std::move(*host));
+    assessment = assess(probe, config::PolicyRequirements(policy), policy.plan, ServiceDetail::state);
+  } else {
+    assessment = io.host.assess(policy, ServiceDetail::state);
+  }
+  return std::nullopt;
+}
+
+int command_plan(const std::vector<std::string>& args, Io io) {
+  const po::options_description options =
+      assessment_options(io.host, "policy file", "host snapshot JSON (docs/snapshot.md) to plan against; without it the live host (Windows only)",
+                         "print the plan as JSON");
   constexpr std::string_view about =
       "Plans the reservations the policy demands on a host, target by target, with the reason for\n"
       "every range and the risks found. Never changes anything.\n"
@@ -63,25 +87,8 @@ int command_plan(const std::vector<std::string>& args, Io io) {
     return exit_usage;
   }
 
-  const std::string policy_file = vm["policy"].as<std::string>();
-  config::Policy policy;
-  try {
-    policy = load_accepted_policy(io.host, policy_file, vm["services-file"].as<std::string>());
-  } catch (const config::PolicyError& e) {
-    return report_policy_error(e, "plan", policy_file, io);
-  }
-
-  // The snapshot file, or the live host: either way the one assessment the guard and `check` run.
   Assessment assessment;
-  if (vm.count("snapshot") != 0) {
-    auto host = read_snapshot_file(vm["snapshot"].as<std::string>(), "plan", io);
-    if (!host) return exit_error;
-    SnapshotProbe probe(std::move(*host));
-    assessment = assess(probe, config::PolicyRequirements(policy), policy.plan, ServiceDetail::state);
-  } else {
-    assessment = io.host.assess(policy, ServiceDetail::state);
-  }
-
+  if (const auto failed = assess_policy_or_snapshot(vm, "plan", io, assessment)) return *failed;
   const ReservationPlan& result = assessment.plan;
   io.out << (vm.count("json") != 0 ? render_json(result) : render_text(result));
   if (vm.count("json") != 0) io.out << '\n';

@@ -63,12 +63,10 @@ nlohmann::json summary_json(const config::Policy& p) {
 
 int command_validate(const std::vector<std::string>& args, Io io) {
   po::options_description options("Options");
-  options.add_options()
-      ("help,h", "show this help")
-      ("policy", po::value<std::string>()->value_name("FILE")->default_value(io.host.default_policy_file()), "policy file to check")
-      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(io.host.services_file()),
-       "services file that resolves port names such as \"radius\"")
-      ("json", "print the result as JSON (for tooling)");
+  options.add_options()("help,h", "show this help");
+  add_policy_option(options, io.host, "policy file to check");
+  add_services_file_option(options, io.host);
+  options.add_options()("json", "print the result as JSON (for tooling)");
   constexpr std::string_view about =
       "Checks a policy file and prints every problem (file:line:column: what is wrong; what to write).\n"
       "Exit codes: 0 valid, 1 invalid, 2 unreadable, 64 bad command line.\n\n";

@@ -20,15 +20,9 @@ namespace portguard::cli {
 namespace po = boost::program_options;
 
 int command_why(const std::vector<std::string>& args, Io io) {
-  po::options_description options("Options");
-  options.add_options()
-      ("help,h", "show this help")
-      ("policy", po::value<std::string>()->value_name("FILE")->default_value(io.host.default_policy_file()), "policy file (who needs the port, and why)")
-      ("snapshot", po::value<std::string>()->value_name("HOST.json"), "answer for a captured host (docs/snapshot.md)"
-                                             "; without it the live host (Windows only)")
-      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(io.host.services_file()),
-       "services file that resolves port names such as \"radius\"")
-      ("json", "print the answer as JSON");
+  const po::options_description options =
+      assessment_options(io.host, "policy file (who needs the port, and why)",
+                         "answer for a captured host (docs/snapshot.md); without it the live host (Windows only)", "print the answer as JSON");
   constexpr std::string_view about =
       "Says why a port cannot be bound, or may not be later: who holds it (process and service),\n"
       "whether it lies inside the dynamic range or an excluded range (administered, or held by the\n"
@@ -53,24 +47,9 @@ int command_why(const std::vector<std::string>& args, Io io) {
     return exit_usage;
   }
 
-  const std::string policy_file = vm["policy"].as<std::string>();
-  config::Policy policy;
-  try {
-    policy = load_accepted_policy(io.host, policy_file, vm["services-file"].as<std::string>());
-  } catch (const config::PolicyError& e) {
-    return report_policy_error(e, "why", policy_file, io);
-  }
-
   Assessment assessment;
+  if (const auto failed = assess_policy_or_snapshot(vm, "why", io, assessment)) return *failed;
   const bool live = vm.count("snapshot") == 0;
-  if (!live) {
-    auto host = read_snapshot_file(vm["snapshot"].as<std::string>(), "why", io);
-    if (!host) return exit_error;
-    SnapshotProbe probe(std::move(*host));
-    assessment = assess(probe, config::PolicyRequirements(policy), policy.plan, ServiceDetail::state);
-  } else {
-    assessment = io.host.assess(policy, ServiceDetail::state);
-  }
 
   std::vector<PortAnswer> answers;
   for (const PortQuery& q : queries) {

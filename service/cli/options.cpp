@@ -1,6 +1,8 @@
 #include "cli/options.hpp"
 #include "cli/host.hpp"
 
+#include "portguard/config/services_file.hpp"
+
 #include <algorithm>
 #include <ostream>
 
@@ -106,6 +108,19 @@ po::options_description run_options() {
       ("data-dir", po::value<std::string>()->value_name("DIR"),
        "state, backups and logs folder (default: the recorded DataDir, %ProgramData%\\PortGuard)");
   return options;
+}
+
+void add_policy_option(po::options_description& options, Host& host, const char* help) {
+  options.add_options()("policy", po::value<std::string>()->value_name("FILE")->default_value(host.default_policy_file()), help);
+}
+
+void add_snapshot_option(po::options_description& options, const char* help) {
+  options.add_options()("snapshot", po::value<std::string>()->value_name("HOST.json"), help);
+}
+
+void add_services_file_option(po::options_description& options, Host& host) {
+  options.add_options()("services-file", po::value<std::string>()->value_name("FILE")->default_value(host.services_file()),
+                        "services file that resolves port names such as \"radius\"");
 }
 
 int report_policy_error(const config::PolicyError& e, std::string_view command, const std::string& file, Io io) {

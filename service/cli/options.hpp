@@ -54,6 +54,15 @@ inline constexpr std::string_view run_about =
     "Exit codes: 0 normal stop, 2 the guard failed, 64 bad command line (or run without --console\n"
     "when not started by the Service Control Manager).\n\n";
 
+/// The options several commands share, defined once so their names, value names, defaults and
+/// help read the same everywhere (docs/cli.md is generated from them). Each adds one option.
+/// --policy FILE, defaulting to the installed policy (Host::default_policy_file()).
+void add_policy_option(boost::program_options::options_description& options, Host& host, const char* help = "policy file");
+/// --snapshot HOST.json: a captured host (docs/snapshot.md) instead of the live one.
+void add_snapshot_option(boost::program_options::options_description& options, const char* help);
+/// --services-file FILE, defaulting to the system's services file.
+void add_services_file_option(boost::program_options::options_description& options, Host& host);
+
 /// Prints every diagnostic and one line saying what to do; returns the command's exit code:
 /// exit_error for an unreadable policy, exit_failed for an invalid one.
 int report_policy_error(const config::PolicyError& e, std::string_view command, const std::string& file, Io io);

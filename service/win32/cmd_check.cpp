@@ -105,6 +105,19 @@ std::string summary_of(const Verdict& v, std::size_t required_ranges) {
   return first + " (and " + std::to_string(others) + " other problem" + (others == 1 ? "" : "s") + ", listed below)";
 }
 
+/// The verdict is the core's (portguard/core/verdict.hpp), tested against the guard's pass.
+Verdict verdict_of(const Assessment& a, const std::vector<PendingEffect>& pending, const std::string& policy_source) {
+  const CheckVerdict verdict = judge(a.plan, pending);
+  Verdict v;
+  v.status = static_cast<int>(verdict.status);
+  v.critical = verdict.critical;
+  v.warning = verdict.warning;
+  v.policy = policy_source;
+  v.counters = Counters{verdict.managed, verdict.compliant, verdict.conflicts, verdict.unknown_holders, verdict.at_risk, pending.size()};
+  v.summary = summary_of(v, distinct_port_ranges(a.requirements));
+  return v;
+}
+
 } // namespace
 
 int command_check(const std::vector<std::string>& args, cli::Io io) {
@@ -112,10 +125,9 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
   options.add_options()
       ("help,h", "show this help")
       // Resolved after parsing: a bad DataDir must still end in an UNKNOWN line monitoring can read.
-      ("policy", po::value<std::string>()->value_name("FILE"), "policy file (default: policy.toml in the data folder, %ProgramData%\\PortGuard)")
-      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(io.host.services_file()),
-       "services file that resolves port names such as \"radius\"")
-      ("json", "print the result as JSON");
+      ("policy", po::value<std::string>()->value_name("FILE"), "policy file (default: policy.toml in the data folder, %ProgramData%\\PortGuard)");
+  cli::add_services_file_option(options, io.host);
+  options.add_options()("json", "print the result as JSON");
   // Asked for before the command line is known to be good: a bad one is answered in JSON too.
   const bool json = std::find(args.begin(), args.end(), "--json") != args.end();
   po::variables_map vm;
@@ -162,16 +174,7 @@ int command_check(const std::vector<std::string>& args, cli::Io io) {
     return emit_unknown(io, json, std::string("cannot read the host: ") + e.what(), policy.source);
   }
 
-  // The verdict is the core's (portguard/core/verdict.hpp), tested against the guard's pass.
-  const CheckVerdict verdict = judge(a.plan, pending);
-  Verdict v;
-  v.status = static_cast<int>(verdict.status);
-  v.critical = verdict.critical;
-  v.warning = verdict.warning;
-  v.policy = policy.source;
-  v.counters = Counters{verdict.managed, verdict.compliant, verdict.conflicts, verdict.unknown_holders, verdict.at_risk, pending.size()};
-  v.summary = summary_of(v, distinct_port_ranges(a.requirements));
-  return emit(io, json, v);
+  return emit(io, json, verdict_of(a, pending, policy.source));
 }
 
 } // namespace portguard::win32

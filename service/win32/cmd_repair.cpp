@@ -44,16 +44,55 @@ nlohmann::json report_json(const ApplyReport& report, bool dry_run, const std::s
   return j;
 }
 
+/// What a refusal prints: the reason on stderr (ending in what was not changed), and with --json
+/// the report object saying the same. Returns exit_failed, unless `exit_code` says otherwise.
+int refuse(cli::Io io, bool json, bool dry_run, const std::string& message, const std::string& refused, int exit_code = cli::exit_failed) {
+  io.err << "portguard repair: " << message;
+  if (json) io.out << report_json({}, dry_run, refused).dump(2) << '\n';
+  return exit_code;
+}
+
+/// "; backup ID; takes effect at the next reboot" after a change that was written.
+void print_backup_and_effect(std::ostream& out, const std::string& backup_id, TakesEffect takes_effect) {
+  out << "; backup " << backup_id << "; takes effect " << (takes_effect == TakesEffect::immediately ? "" : "at the ") << to_string(takes_effect);
+}
+
+/// The text report: one line per target written (or that would be), and per failure.
+void print_report(std::ostream& out, const ApplyReport& report, bool dry_run) {
+  if (report.outcomes.empty() && report.ranges.empty()) out << "Nothing to do: every managed target already holds what the policy requires.\n";
+  if (report.replanned()) out << "Another writer changed a value meanwhile; re-planned " << report.replans << " time(s).\n";
+  for (const auto& o : report.outcomes) {
+    const std::string name = describe_target(o.target, o.protocol);
+    if (!o.error.empty()) {
+      out << name << ": FAILED: " << o.error << '\n';
+      continue;
+    }
+    out << name << ": " << (dry_run ? "would write" : "written") << " [" << join(o.after) << "] (was [" << join(o.before) << "])";
+    if (!dry_run) print_backup_and_effect(out, o.backup_id, o.takes_effect);
+    out << '\n';
+  }
+  for (const auto& o : report.ranges) {   // [guard.dynamic_range] (issue 16)
+    const std::string name = dynamic_range_key(o.protocol);
+    if (!o.error.empty()) {
+      out << name << ": FAILED: " << o.error << '\n';
+    } else if (o.changed) {
+      out << name << ": " << (dry_run ? "would set" : "set") << " " << o.after << " through " << o.method << " (was " << o.before << ")";
+      if (!dry_run) print_backup_and_effect(out, o.backup_id, o.takes_effect);
+      out << '\n';
+    }
+  }
+}
+
 } // namespace
 
 int command_repair(const std::vector<std::string>& args, cli::Io io) {
   po::options_description options("Options");
   options.add_options()
       ("help,h", "show this help")
-      ("dry-run,n", "check everything and show what would be written; write nothing")
-      ("policy", po::value<std::string>()->value_name("FILE")->default_value(io.host.default_policy_file()), "policy file")
-      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(io.host.services_file()),
-       "services file that resolves port names such as \"radius\"")
+      ("dry-run,n", "check everything and show what would be written; write nothing");
+  cli::add_policy_option(options, io.host);
+  cli::add_services_file_option(options, io.host);
+  options.add_options()
       ("max-replans", po::value<int>()->value_name("N")->default_value(3), "re-plans allowed when another tool changes a value meanwhile")
       ("json", "print the outcome as JSON");
   constexpr std::string_view about =
@@ -73,16 +112,14 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
     policy = cli::load_accepted_policy(io.host, policy_file, vm["services-file"].as<std::string>());
   } catch (const config::PolicyError& e) {
     const int rc = cli::report_policy_error(e, "repair", policy_file, io);
-    io.err << "portguard repair: nothing was changed\n";
-    if (json) io.out << report_json({}, dry_run, "the policy " + policy_file + " cannot be used: " + e.what()).dump(2) << '\n';
-    return rc;
+    return refuse(io, json, dry_run, "nothing was changed\n", "the policy " + policy_file + " cannot be used: " + e.what(), rc);
   }
   if (policy.enforcement == config::Enforcement::audit && !dry_run) {
     const bool by_gpo = config::set_by_group_policy(policy, config::group_policy_keys::enforcement_value);
-    io.err << "portguard repair: " << (by_gpo ? "Group Policy (" + std::string(config::group_policy_keys::root) + ", Enforcement)" : "the policy " + policy.source)
-           << " is in audit mode (report, never write); nothing was changed. Use --dry-run to see what enforce would do.\n";
-    if (json) io.out << report_json({}, dry_run, "the policy is in audit mode").dump(2) << '\n';
-    return cli::exit_failed;
+    return refuse(io, json, dry_run,
+                  (by_gpo ? "Group Policy (" + std::string(config::group_policy_keys::root) + ", Enforcement)" : "the policy " + policy.source) +
+                      " is in audit mode (report, never write); nothing was changed. Use --dry-run to see what enforce would do.\n",
+                  "the policy is in audit mode");
   }
 
   LiveHost& live = win32_host(io).live_host();
@@ -95,40 +132,12 @@ int command_repair(const std::vector<std::string>& args, cli::Io io) {
   try {
     report = live.applier().apply(first.plan, [&] { return assess(live, policy, ServiceDetail::state).plan; }, apply_options);
   } catch (const RefusedError& e) {
-    io.err << "portguard repair: " << e.what() << "\nNothing was changed.\n";
-    if (json) io.out << report_json({}, dry_run, e.what()).dump(2) << '\n';
-    return cli::exit_failed;
+    return refuse(io, json, dry_run, std::string(e.what()) + "\nNothing was changed.\n", e.what());
   }
   if (!dry_run) record_pending(report, live);
 
-  if (json) {
-    io.out << report_json(report, dry_run, "").dump(2) << '\n';
-  } else {
-    if (report.outcomes.empty() && report.ranges.empty()) io.out << "Nothing to do: every managed target already holds what the policy requires.\n";
-    if (report.replanned()) io.out << "Another writer changed a value meanwhile; re-planned " << report.replans << " time(s).\n";
-    for (const auto& o : report.outcomes) {
-      const std::string name = describe_target(o.target, o.protocol);
-      if (!o.error.empty()) {
-        io.out << name << ": FAILED: " << o.error << '\n';
-        continue;
-      }
-      io.out << name << ": " << (dry_run ? "would write" : "written") << " [" << join(o.after) << "] (was [" << join(o.before) << "])";
-      if (!dry_run) io.out << "; backup " << o.backup_id << "; takes effect " << (o.takes_effect == TakesEffect::immediately ? "" : "at the ")
-                           << to_string(o.takes_effect);
-      io.out << '\n';
-    }
-    for (const auto& o : report.ranges) {   // [guard.dynamic_range] (issue 16)
-      const std::string name = dynamic_range_key(o.protocol);
-      if (!o.error.empty()) {
-        io.out << name << ": FAILED: " << o.error << '\n';
-      } else if (o.changed) {
-        io.out << name << ": " << (dry_run ? "would set" : "set") << " " << o.after << " through " << o.method << " (was " << o.before << ")";
-        if (!dry_run) io.out << "; backup " << o.backup_id << "; takes effect " << (o.takes_effect == TakesEffect::immediately ? "" : "at the ")
-                             << to_string(o.takes_effect);
-        io.out << '\n';
-      }
-    }
-  }
+  if (json) io.out << report_json(report, dry_run, "").dump(2) << '\n';
+  else print_report(io.out, report, dry_run);
   if (!report.ok()) {
     io.err << "portguard repair: some changes failed (see above); 'portguard rollback --list' shows the backups\n";
     return cli::exit_error;

@@ -19,6 +19,12 @@ namespace po = boost::program_options;
 
 namespace {
 
+/// What `rollback --help` says before the options.
+constexpr std::string_view rollback_about =
+    "Lists the backups taken before every change (%ProgramData%\\PortGuard\\backups, the newest 50\n"
+    "are kept) and restores one exactly as it was, backing up the current value first.\n"
+    "Exit codes: 0 done, 1 no such backup, 2 restore failed, 64 bad command line.\n\n";
+
 /// What a backup is of: "reserved-ports", "dynamic-range/udp (MSFT_NetUDPSetting)".
 std::string backup_subject(const Backup& b) {
   if (b.dynamic_range) return dynamic_range_key(b.dynamic_range->protocol) + " (" + b.dynamic_range->method + ")";
@@ -57,57 +63,36 @@ std::string previous_text(const Backup& b) {
   return (quoted.empty() ? "(empty list)" : join(quoted)) + (b.previous.type_problem.empty() ? "" : " [" + b.previous.type_problem + "]");
 }
 
-} // namespace
-
-int command_rollback(const std::vector<std::string>& args, cli::Io io) {
-  po::options_description options("Options");
-  options.add_options()
-      ("help,h", "show this help")
-      ("list,l", "list the backups, newest first (the default)")
-      ("restore", po::value<std::string>()->value_name("ID"), "restore the backup with this ID")
-      ("dry-run,n", "with --restore: show what would be restored; write nothing")
-      ("json", "print JSON");
-  constexpr std::string_view about =
-      "Lists the backups taken before every change (%ProgramData%\\PortGuard\\backups, the newest 50\n"
-      "are kept) and restores one exactly as it was, backing up the current value first.\n"
-      "Exit codes: 0 done, 1 no such backup, 2 restore failed, 64 bad command line.\n\n";
-  po::variables_map vm;
-  if (const auto stop = cli::parse_command_line("rollback", options, about, args, vm, io)) return *stop;
-  if (vm.count("restore") != 0 && vm.count("list") != 0) {
-    io.err << "portguard rollback: use either --list or --restore ID\n";
-    return cli::exit_usage;
-  }
-  const bool json = vm.count("json") != 0;
-  LiveHost& live = win32_host(io).live_host();
-
-  if (vm.count("restore") == 0) {
-    std::vector<std::string> problems;
-    const auto all = live.backups().list(&problems);
-    if (json) {
-      nlohmann::json j = nlohmann::json::array();
-      for (const auto& b : all) {
-        j.push_back({{"id", b.id}, {"created_at", b.created_at}, {"target", backup_subject(b)}, {"reason", b.reason},
-                     {"previous", previous_text(b)}});
-      }
-      io.out << j.dump(2) << '\n';
-    } else if (all.empty()) {
-      io.out << "No backups in " << live.backups().directory().string() << ": PortGuard has changed nothing on this host yet.\n";
-    } else {
-      for (const auto& b : all) {
-        io.out << b.id << "  " << b.created_at << "  " << backup_subject(b) << "  was " << previous_text(b) << "  ("
-               << b.reason << ")\n";
-      }
+/// --list: the backups, newest first; an unreadable one is named on stderr and skipped.
+int list_backups(LiveHost& live, bool json, cli::Io io) {
+  std::vector<std::string> problems;
+  const auto all = live.backups().list(&problems);
+  if (json) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& b : all) {
+      j.push_back({{"id", b.id}, {"created_at", b.created_at}, {"target", backup_subject(b)}, {"reason", b.reason},
+                   {"previous", previous_text(b)}});
     }
-    for (const auto& p : problems) io.err << "portguard rollback: skipped an unreadable backup: " << p << '\n';
-    return problems.empty() ? cli::exit_ok : cli::exit_error;
+    io.out << j.dump(2) << '\n';
+  } else if (all.empty()) {
+    io.out << "No backups in " << live.backups().directory().string() << ": PortGuard has changed nothing on this host yet.\n";
+  } else {
+    for (const auto& b : all) {
+      io.out << b.id << "  " << b.created_at << "  " << backup_subject(b) << "  was " << previous_text(b) << "  ("
+             << b.reason << ")\n";
+    }
   }
+  for (const auto& p : problems) io.err << "portguard rollback: skipped an unreadable backup: " << p << '\n';
+  return problems.empty() ? cli::exit_ok : cli::exit_error;
+}
 
-  const std::string id = vm["restore"].as<std::string>();
+/// --restore ID [--dry-run]: the backup put back (the value it replaces backed up first).
+int restore_backup(LiveHost& live, const std::string& id, bool dry_run, bool json, cli::Io io) {
   TargetOutcome o;
   try {
     if (const auto found = live.backups().load(id); found && found->dynamic_range)
-      return restore_dynamic_range(live, *found, vm.count("dry-run") != 0, json, io);
-    o = live.applier().restore(id, vm.count("dry-run") != 0);
+      return restore_dynamic_range(live, *found, dry_run, json, io);
+    o = live.applier().restore(id, dry_run);
   } catch (const InputError& e) {
     io.err << "portguard rollback: " << e.what() << '\n';
     return cli::exit_failed;
@@ -120,12 +105,12 @@ int command_rollback(const std::vector<std::string>& args, cli::Io io) {
   if (json) {
     io.out << nlohmann::json{{"ok", o.error.empty()}, {"target", name}, {"restored", id}, {"backup_of_current", o.backup_id},
                              {"error", o.error}, {"before", o.before}, {"after", o.after}, {"deletes_value", deletes_value},
-                             {"dry_run", vm.count("dry-run") != 0}}
+                             {"dry_run", dry_run}}
                   .dump(2)
            << '\n';
   } else if (!o.error.empty()) {
     io.out << name << ": FAILED: " << o.error << '\n';
-  } else if (vm.count("dry-run") != 0) {
+  } else if (dry_run) {
     io.out << name << ": would restore backup " << id
            << (deletes_value ? ": would delete the value (it did not exist when the backup was taken)" : " [" + join(o.after) + "]")
            << " (now [" << join(o.before) << "])\n";
@@ -134,6 +119,28 @@ int command_rollback(const std::vector<std::string>& args, cli::Io io) {
            << o.backup_id << "); takes effect " << (o.takes_effect == TakesEffect::immediately ? "" : "at the ") << to_string(o.takes_effect) << '\n';
   }
   return o.error.empty() ? cli::exit_ok : cli::exit_error;
+}
+
+} // namespace
+
+int command_rollback(const std::vector<std::string>& args, cli::Io io) {
+  po::options_description options("Options");
+  options.add_options()
+      ("help,h", "show this help")
+      ("list,l", "list the backups, newest first (the default)")
+      ("restore", po::value<std::string>()->value_name("ID"), "restore the backup with this ID")
+      ("dry-run,n", "with --restore: show what would be restored; write nothing")
+      ("json", "print JSON");
+  po::variables_map vm;
+  if (const auto stop = cli::parse_command_line("rollback", options, rollback_about, args, vm, io)) return *stop;
+  if (vm.count("restore") != 0 && vm.count("list") != 0) {
+    io.err << "portguard rollback: use either --list or --restore ID\n";
+    return cli::exit_usage;
+  }
+  const bool json = vm.count("json") != 0;
+  LiveHost& live = win32_host(io).live_host();
+  if (vm.count("restore") == 0) return list_backups(live, json, io);
+  return restore_backup(live, vm["restore"].as<std::string>(), vm.count("dry-run") != 0, json, io);
 }
 
 } // namespace portguard::win32

@@ -21,11 +21,9 @@ int command_snapshot(const std::vector<std::string>& args, cli::Io io) {
   po::options_description options("Options");
   options.add_options()
       ("help,h", "show this help")
-      ("output,o", po::value<std::string>()->value_name("FILE"), "write the snapshot to this file (atomically) instead of stdout")
-      ("policy", po::value<std::string>()->value_name("FILE")->default_value(io.host.default_policy_file()),
-       "policy whose registry-configured ports to look up; when it does not exist, the built-in catalog's")
-      ("services-file", po::value<std::string>()->value_name("FILE")->default_value(io.host.services_file()),
-       "services file that resolves port names such as \"radius\"");
+      ("output,o", po::value<std::string>()->value_name("FILE"), "write the snapshot to this file (atomically) instead of stdout");
+  cli::add_policy_option(options, io.host, "policy whose registry-configured ports to look up; when it does not exist, the built-in catalog's");
+  cli::add_services_file_option(options, io.host);
   constexpr std::string_view about =
       "Captures this host as the JSON snapshot of docs/snapshot.md: Windows version, services,\n"
       "the reservation mechanisms' current values, dynamic port ranges, ports in use.\n"

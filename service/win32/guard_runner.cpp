@@ -15,7 +15,7 @@
 #include "win32/metrics_file.hpp"
 #include "win32/policy_acl.hpp"
 #include "win32/registry_store.hpp"
-#include "win32/watch.hpp"
+#include "win32/watch_set.hpp"
 #include "win32/win32_error.hpp"
 
 #include <algorithm>
@@ -248,6 +248,194 @@ void log_pass(spdlog::logger& log, const PassResult& r, std::chrono::microsecond
            r.compliant ? "compliant" : "not compliant", r.changed ? ", changed" : "");
 }
 
+/// Runs passes: one with its failure handling (a failed pass with a policy in force is retried
+/// after pass_retry_delay), and the startup passes.
+class PassRunner {
+public:
+  PassRunner(Guard& guard, CallTrace& trace, MetricsPublisher& metrics, WatchSet& watches, const RunOptions& options,
+             spdlog::logger& log, std::function<void()> publish_metrics)
+      : guard_(guard), trace_(trace), metrics_(metrics), watches_(watches), options_(options), log_(log),
+        publish_metrics_(std::move(publish_metrics)) {}
+
+  /// One pass; false when it failed although a policy is in force (3009: typically a system
+  /// component not up yet at boot), which schedules a retry at `retry_at()`.
+  bool run(PassTrigger trigger, Guard::FailureReport failure = Guard::FailureReport::event) {
+    const auto t0 = steady::now();
+    log_.debug("pass starts ({})", to_string(trigger));
+    trace_.begin_pass();
+    const PassResult r = guard_.run_pass(trigger, failure);
+    trace_.end_pass();
+    log_pass(log_, r, std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0));
+    metrics_.record_pass(r, steady::now() - t0, guard_);
+    publish_metrics_();
+    watches_.retry_missing();
+    const bool failed = !r.ran && guard_.policy().has_value();
+    retry_at_ = failed ? steady::now() + options_.pass_retry_delay : steady::time_point::max();
+    return !failed;
+  }
+
+  /// The first pass, retried during START_PENDING a few times so dependents wait for a real pass.
+  /// Only the last attempt may raise 3009: a component that comes up a moment later (the IP helper
+  /// at boot) must not page monitoring on every reboot. Returns early when `stop` is signalled.
+  void run_startup_passes(HANDLE stop, const std::function<void()>& progress) {
+    const auto failure = [&](int attempt) {
+      return attempt == options_.startup_retries ? Guard::FailureReport::event : Guard::FailureReport::log_only;
+    };
+    bool ok = run(PassTrigger::startup, failure(0));
+    for (int attempt = 1; !ok && attempt <= options_.startup_retries; ++attempt) {
+      log_.warn("first pass failed; retry {} of {} in {} ms", attempt, options_.startup_retries, options_.startup_retry_delay.count());
+      progress();
+      if (::WaitForSingleObject(stop, static_cast<DWORD>(options_.startup_retry_delay.count())) == WAIT_OBJECT_0) break;
+      ok = run(PassTrigger::startup, failure(attempt));
+    }
+  }
+
+  /// When the failed pass is retried; max when none failed.
+  steady::time_point retry_at() const noexcept { return retry_at_; }
+
+private:
+  Guard& guard_;
+  CallTrace& trace_;
+  MetricsPublisher& metrics_;
+  WatchSet& watches_;
+  const RunOptions& options_;
+  spdlog::logger& log_;
+  std::function<void()> publish_metrics_;
+  steady::time_point retry_at_ = steady::time_point::max();  // max: no retry scheduled
+};
+
+std::chrono::milliseconds until(steady::time_point when, steady::time_point now) {
+  return std::chrono::ceil<std::chrono::milliseconds>(std::max(when - now, steady::duration::zero()));
+}
+
+/// The wait for changes after startup: notifications are debounced into passes; a policy save is
+/// settled (one more look a second after the last notification); the periodic timer, a fight's
+/// deadline and a failed pass's retry each wake the loop at their moment.
+class WatchLoop {
+public:
+  WatchLoop(Guard& guard, PolicyKeeper& policy, PassRunner& passes, WatchSet& watches, const RunOptions& options,
+            spdlog::logger& log)
+      : guard_(guard), policy_(policy), passes_(passes), watches_(watches), log_(log),
+        debounce_(options.debounce_quiet, options.debounce_max), next_timer_(steady::now() + policy.recheck_interval()) {}
+
+  /// Runs the loop until `stop` is signalled or it fails, reports the guard stopped (and why) and
+  /// returns the exit code: run_ok, or run_loop_failed.
+  DWORD run_until_stopped(HANDLE stop, HANDLE recheck) {
+    try {
+      run(stop, recheck);
+      guard_.report_stopped("stop requested", 0);
+      return run_ok;
+    } catch (const std::exception& e) {
+      log_.critical("watch loop failed: {}", e.what());
+      guard_.report_stopped(std::string("watch loop failed: ") + e.what(), run_loop_failed);
+      return run_loop_failed;
+    }
+  }
+
+private:
+  /// Waits and runs passes until `stop` is signalled. Throws Win32Error when the wait fails.
+  void run(HANDLE stop, HANDLE recheck) {
+    for (;;) {
+      const auto& handles = watches_.handles(stop, recheck);
+      const DWORD r = ::WaitForMultipleObjects(static_cast<DWORD>(handles.size()), handles.data(), FALSE,
+                                               static_cast<DWORD>(std::min<long long>(next_wait(steady::now()).count(), 0x7fffffff)));
+      if (r == WAIT_FAILED) throw_last_error("WaitForMultipleObjects");
+      if (r >= WAIT_OBJECT_0 && r < WAIT_OBJECT_0 + handles.size()) {
+        if (!on_signal(watches_.signalled(r - WAIT_OBJECT_0))) return;  // stop
+        continue;
+      }
+      on_timeout(steady::now());
+    }
+  }
+
+  /// How long the wait may last: until the first of the timer, the debounce, a retry, a fight's
+  /// deadline or the policy settling is due.
+  std::chrono::milliseconds next_wait(steady::time_point now) const {
+    auto wait = until(next_timer_, now);
+    if (const auto d = debounce_.wait(now)) wait = std::min(wait, *d);
+    if (passes_.retry_at() != steady::time_point::max()) wait = std::min(wait, until(passes_.retry_at(), now));
+    // A back-off that ends (or a fight's repair that has had time to hold) is checked at that
+    // moment, not at the next periodic pass (issue 18: a 15-minute back-off became 30).
+    const auto fight_due = guard_.next_deadline();
+    if (fight_due && fight_due != fight_handled_) wait = std::min(wait, until(*fight_due, now));
+    if (policy_settle_ != steady::time_point::max()) wait = std::min(wait, until(policy_settle_, now));
+    return wait;
+  }
+
+  /// A notification (the watch is already re-armed); false for stop.
+  bool on_signal(WatchSet::Signal signal) {
+    switch (signal) {
+    case WatchSet::Signal::stop:
+      return false;
+    case WatchSet::Signal::recheck:
+      log_.info("recheck requested");
+      policy_.reload(true);
+      debounce_.clear();
+      passes_.run(PassTrigger::manual);
+      next_timer_ = steady::now() + policy_.recheck_interval();
+      return true;
+    case WatchSet::Signal::group_policy:
+      policy_settle_ = steady::now() + std::chrono::seconds(1);
+      return true;
+    case WatchSet::Signal::registry:
+      pending_trigger_ = policy_dirty_ ? PassTrigger::policy_changed : PassTrigger::registry_changed;
+      break;
+    case WatchSet::Signal::policy_dir:
+      policy_dirty_ = true;
+      policy_settle_ = steady::now() + std::chrono::seconds(1);
+      pending_trigger_ = PassTrigger::policy_changed;
+      break;
+    }
+    debounce_.notify(steady::now());
+    return true;
+  }
+
+  /// Timeout: a debounced pass, the policy settling, a fight's deadline, a retry or the periodic
+  /// pass is due.
+  void on_timeout(steady::time_point t) {
+    if (debounce_.pending() && debounce_.wait(t) == std::chrono::milliseconds{0}) {
+      debounce_.clear();
+      if (policy_dirty_) {
+        policy_dirty_ = false;
+        policy_.reload(false);
+      }
+      passes_.run(pending_trigger_);
+    }
+    if (t >= policy_settle_ && !debounce_.pending()) {
+      policy_settle_ = steady::time_point::max();
+      if (policy_.reload(false)) passes_.run(PassTrigger::policy_changed);
+    }
+    if (const auto due = guard_.next_deadline(); due && due != fight_handled_ && t >= *due) {
+      fight_handled_ = due;  // a pass that fails before reaching the fight records must not spin
+      passes_.run(PassTrigger::fight_check);
+    }
+    if (t >= passes_.retry_at()) {
+      log_.info("retrying the failed pass");
+      passes_.run(PassTrigger::timer);
+    }
+    if (t >= next_timer_) {
+      policy_.reload(false);  // catches a change whose notification was lost
+      passes_.run(PassTrigger::timer);
+      next_timer_ = steady::now() + policy_.recheck_interval();
+    }
+  }
+
+  Guard& guard_;
+  PolicyKeeper& policy_;
+  PassRunner& passes_;
+  WatchSet& watches_;
+  spdlog::logger& log_;
+  Debouncer debounce_;
+  bool policy_dirty_ = false;
+  // One more look at the policy file a second after the last directory notification: an editor's
+  // save is often several operations (write a temporary file, rename it), and a notification that
+  // arrives while the watch is being re-armed can be lost (seen under Wine with a loaded machine).
+  steady::time_point policy_settle_ = steady::time_point::max();  // max: none scheduled
+  PassTrigger pending_trigger_ = PassTrigger::registry_changed;
+  steady::time_point next_timer_;
+  std::optional<steady::time_point> fight_handled_;  // the last fight deadline a pass was run for
+};
+
 } // namespace
 
 DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const RunHooks& hooks, std::shared_ptr<spdlog::logger> log) {
@@ -258,51 +446,7 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
 
   // N.B. every watcher is armed before the first read of what it watches: a change that lands
   // between a read and the arming would otherwise wait for the periodic timer.
-  std::vector<RegistryWatch> registry_watches;
-  std::vector<std::wstring> unwatched;  // keys that do not exist (yet): retried after every pass
-  for (const wchar_t* key : {L"SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters", L"SYSTEM\\CurrentControlSet\\Services\\DNS\\Parameters"}) {
-    if (auto w = RegistryWatch::open(key)) registry_watches.push_back(std::move(*w));
-    else {
-      unwatched.emplace_back(key);
-      log->info("not watching HKLM\\{} yet (absent); retried after every pass", narrow(key));
-    }
-  }
-  // Group Policy (HKLM\SOFTWARE\Policies\PortGuard): the whole Policies subtree is watched, so the
-  // PortGuard key is seen when the Group Policy client creates it. A notification is settled like
-  // a policy-file save: one reload a second after the last one, and a pass only when the merged
-  // policy changed (gpupdate rewrites every product's policies every 90 minutes). Where Policies
-  // itself does not exist yet (a bare Wine prefix), HKLM\SOFTWARE is watched for its creation.
-  constexpr wchar_t policies_key[] = L"SOFTWARE\\Policies";
-  std::optional<RegistryWatch> gpo_watch = RegistryWatch::open(policies_key, RegistryWatch::Scope::subtree);
-  bool gpo_watch_is_parent = false;
-  if (!gpo_watch) {
-    gpo_watch = RegistryWatch::open(L"SOFTWARE", RegistryWatch::Scope::key);
-    gpo_watch_is_parent = gpo_watch.has_value();
-    log->info("HKLM\\{} does not exist; watching HKLM\\SOFTWARE for its creation", narrow(policies_key));
-  }
-  // A key that appears later (DNS installed, or created by our own repair) is watched from then on;
-  // a change between its creation and this call is caught by the next pass or the timer.
-  const auto watch_new_keys = [&] {
-    if (!gpo_watch || gpo_watch_is_parent) {
-      if (auto w = RegistryWatch::open(policies_key, RegistryWatch::Scope::subtree)) {
-        log->info("now watching HKLM\\{}", narrow(policies_key));
-        gpo_watch = std::move(w);
-        gpo_watch_is_parent = false;
-      }
-    }
-    for (auto it = unwatched.begin(); it != unwatched.end();) {
-      if (auto w = RegistryWatch::open(*it)) {
-        log->info("now watching HKLM\\{}", narrow(*it));
-        registry_watches.push_back(std::move(*w));
-        it = unwatched.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  };
-  std::optional<DirectoryWatch> policy_watch = DirectoryWatch::open(options.policy_file.parent_path());
-  if (!policy_watch) log->warn("policy directory {} does not exist: policy changes are seen by the periodic check only",
-                               options.policy_file.parent_path().string());
+  WatchSet watches(options.policy_file.parent_path(), *log);
   progress();
 
   // The adapters: the same wiring as the ops commands'.
@@ -336,36 +480,8 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
 
   policy.reload(true);
   progress();
-  // A pass that failed although a policy is in force (3009: typically a system component not up
-  // yet at boot) is retried: during START_PENDING a few times, so dependents wait for a real
-  // pass; later after pass_retry_delay, instead of waiting for the next change or the timer.
-  auto retry_at = steady::time_point::max();  // max: no retry scheduled
-  const auto run_pass = [&](PassTrigger trigger, Guard::FailureReport failure = Guard::FailureReport::event) {
-    const auto t0 = steady::now();
-    log->debug("pass starts ({})", to_string(trigger));
-    trace.begin_pass();
-    const PassResult r = guard.run_pass(trigger, failure);
-    trace.end_pass();
-    log_pass(*log, r, std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0));
-    metrics.record_pass(r, steady::now() - t0, guard);
-    publish_metrics();
-    watch_new_keys();
-    const bool failed = !r.ran && guard.policy().has_value();
-    retry_at = failed ? steady::now() + options.pass_retry_delay : steady::time_point::max();
-    return !failed;
-  };
-  // Only the last startup attempt may raise 3009: a component that comes up a moment later (the
-  // IP helper at boot) must not page monitoring on every reboot.
-  const auto startup_failure = [&](int attempt) {
-    return attempt == options.startup_retries ? Guard::FailureReport::event : Guard::FailureReport::log_only;
-  };
-  bool first_ok = run_pass(PassTrigger::startup, startup_failure(0));
-  for (int attempt = 1; !first_ok && attempt <= options.startup_retries; ++attempt) {
-    log->warn("first pass failed; retry {} of {} in {} ms", attempt, options.startup_retries, options.startup_retry_delay.count());
-    progress();
-    if (::WaitForSingleObject(stop, static_cast<DWORD>(options.startup_retry_delay.count())) == WAIT_OBJECT_0) break;
-    first_ok = run_pass(PassTrigger::startup, startup_failure(attempt));
-  }
+  PassRunner passes(guard, trace, metrics, watches, options, *log, publish_metrics);
+  passes.run_startup_passes(stop, progress);
   guard.report_started(version());
   if (hooks.running) hooks.running();
   if (options.once) {
@@ -373,111 +489,7 @@ DWORD run_guard(const RunOptions& options, HANDLE stop, HANDLE recheck, const Ru
     return run_ok;
   }
 
-  Debouncer debounce(options.debounce_quiet, options.debounce_max);
-  bool policy_dirty = false;
-  // One more look at the policy file a second after the last directory notification: an editor's
-  // save is often several operations (write a temporary file, rename it), and a notification that
-  // arrives while the watch is being re-armed can be lost (seen under Wine with a loaded machine).
-  auto policy_settle = steady::time_point::max();  // max: none scheduled
-  PassTrigger pending_trigger = PassTrigger::registry_changed;
-  auto next_timer = steady::now() + policy.recheck_interval();
-  std::optional<steady::time_point> fight_handled;  // the last fight deadline a pass was run for
-  DWORD exit_code = run_ok;
-  try {
-    for (;;) {
-      std::vector<HANDLE> handles{stop};
-      const std::size_t recheck_index = handles.size();
-      if (recheck != nullptr) handles.push_back(recheck);
-      const std::size_t registry_first = handles.size();
-      for (const auto& w : registry_watches) handles.push_back(w.event());
-      const std::size_t policy_index = handles.size();
-      if (policy_watch) handles.push_back(policy_watch->event());
-      const std::size_t gpo_index = handles.size();
-      if (gpo_watch) handles.push_back(gpo_watch->event());
-
-      const auto now = steady::now();
-      auto wait = std::chrono::ceil<std::chrono::milliseconds>(std::max(next_timer - now, steady::duration::zero()));
-      if (const auto d = debounce.wait(now)) wait = std::min(wait, *d);
-      if (retry_at != steady::time_point::max())
-        wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(std::max(retry_at - now, steady::duration::zero())));
-      // A back-off that ends (or a fight's repair that has had time to hold) is checked at that
-      // moment, not at the next periodic pass (issue 18: a 15-minute back-off became 30).
-      const auto fight_due = guard.next_deadline();
-      if (fight_due && fight_due != fight_handled)
-        wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(std::max(*fight_due - now, steady::duration::zero())));
-      if (policy_settle != steady::time_point::max())
-        wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(std::max(policy_settle - now, steady::duration::zero())));
-      const DWORD r = ::WaitForMultipleObjects(static_cast<DWORD>(handles.size()), handles.data(), FALSE,
-                                               static_cast<DWORD>(std::min<long long>(wait.count(), 0x7fffffff)));
-      if (r == WAIT_FAILED) throw_last_error("WaitForMultipleObjects");
-      if (r == WAIT_OBJECT_0) break;  // stop
-      if (r >= WAIT_OBJECT_0 && r < WAIT_OBJECT_0 + handles.size()) {
-        const std::size_t i = r - WAIT_OBJECT_0;
-        if (recheck != nullptr && i == recheck_index) {
-          log->info("recheck requested");
-          policy.reload(true);
-          debounce.clear();
-          run_pass(PassTrigger::manual);
-          next_timer = steady::now() + policy.recheck_interval();
-          continue;
-        }
-        if (gpo_watch && i == gpo_index) {
-          gpo_watch->arm();
-          log->debug("change notification: HKLM\\{}", narrow(gpo_watch->key_path()));
-          if (gpo_watch_is_parent) watch_new_keys();  // Policies created: watch it from now on
-          policy_settle = steady::now() + std::chrono::seconds(1);
-          continue;
-        }
-        if (i >= registry_first && i < policy_index) {
-          // Re-arm before the pass reads the key (watch before you read).
-          auto& w = registry_watches[i - registry_first];
-          w.arm();
-          log->debug("change notification: HKLM\\{}", narrow(w.key_path()));
-          pending_trigger = policy_dirty ? PassTrigger::policy_changed : PassTrigger::registry_changed;
-        } else if (policy_watch && i == policy_index) {
-          policy_watch->rearm();
-          policy_dirty = true;
-          policy_settle = steady::now() + std::chrono::seconds(1);
-          pending_trigger = PassTrigger::policy_changed;
-          log->debug("change notification: policy directory");
-        }
-        debounce.notify(steady::now());
-        continue;
-      }
-      // Timeout: a debounced pass or the periodic one is due.
-      const auto t = steady::now();
-      if (debounce.pending() && debounce.wait(t) == std::chrono::milliseconds{0}) {
-        debounce.clear();
-        if (policy_dirty) {
-          policy_dirty = false;
-          policy.reload(false);
-        }
-        run_pass(pending_trigger);
-      }
-      if (t >= policy_settle && !debounce.pending()) {
-        policy_settle = steady::time_point::max();
-        if (policy.reload(false)) run_pass(PassTrigger::policy_changed);
-      }
-      if (const auto due = guard.next_deadline(); due && due != fight_handled && t >= *due) {
-        fight_handled = due;  // a pass that fails before reaching the fight records must not spin
-        run_pass(PassTrigger::fight_check);
-      }
-      if (t >= retry_at) {
-        log->info("retrying the failed pass");
-        run_pass(PassTrigger::timer);
-      }
-      if (t >= next_timer) {
-        policy.reload(false);  // catches a change whose notification was lost
-        run_pass(PassTrigger::timer);
-        next_timer = steady::now() + policy.recheck_interval();
-      }
-    }
-    guard.report_stopped("stop requested", 0);
-  } catch (const std::exception& e) {
-    log->critical("watch loop failed: {}", e.what());
-    exit_code = run_loop_failed;
-    guard.report_stopped(std::string("watch loop failed: ") + e.what(), exit_code);
-  }
+  const DWORD exit_code = WatchLoop(guard, policy, passes, watches, options, *log).run_until_stopped(stop, recheck);
   metrics.stopping();
   publish_metrics();
   log->info("PortGuard stopped (exit code {})", exit_code);

@@ -4,6 +4,7 @@
 #include "portguard/core/error.hpp"
 #include "portguard/core/event_ids.hpp"
 #include "portguard/core/port_list_codec.hpp"
+#include "portguard/core/text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -33,14 +34,9 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-std::string join(const std::vector<std::string>& items, std::string_view empty = "nothing") {
-  if (items.empty()) return std::string(empty);
-  std::string out;
-  for (const auto& i : items) {
-    if (!out.empty()) out += ", ";
-    out += i;
-  }
-  return out;
+/// "a, b" for an event insert; `empty` when there is nothing to list.
+std::string join_or(const std::vector<std::string>& items, std::string_view empty = "nothing") {
+  return items.empty() ? std::string(empty) : join(items);
 }
 
 std::vector<std::string> ranges(const std::vector<RangeChange>& changes, std::optional<Protocol> protocol) {
@@ -101,7 +97,7 @@ std::string needed_by(const Finding& f) {
     std::string n = r.service.empty() ? r.provenance.source : r.service;
     if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(std::move(n));
   }
-  return join(names, "(unknown)");
+  return join_or(names, "(unknown)");
 }
 
 } // namespace
@@ -455,7 +451,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
         for (const TargetPlan& t : effective.targets) {
           if (!t.has_changes()) continue;
           const std::string key = describe_target(t.target, t.protocol);
-          emit(events::audit_finding, key, {key, join(ranges(t.added, t.protocol)), join(ranges(t.removed, t.protocol))});
+          emit(events::audit_finding, key, {key, join_or(ranges(t.added, t.protocol)), join_or(ranges(t.removed, t.protocol))});
           result.metrics.drifted.push_back(key);
           result.log.push_back("audit: " + key + " would change");
         }
@@ -465,7 +461,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
         for (const TargetPlan& t : effective.targets) {
           if (!t.has_changes()) continue;
           const std::string key = describe_target(t.target, t.protocol);
-          emit(events::drift_detected, key, {key, join(ranges(t.added, t.protocol)), join(ranges(t.removed, t.protocol))});
+          emit(events::drift_detected, key, {key, join_or(ranges(t.added, t.protocol)), join_or(ranges(t.removed, t.protocol))});
           result.metrics.drifted.push_back(key);
         }
         compliant = apply(effective, result);
@@ -524,7 +520,7 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
     if (compliant && !error_findings) {
       std::vector<std::string> managed;
       for (const TargetPlan& t : full.targets) managed.push_back(describe_target(t.target, t.protocol));
-      emit(events::in_compliance, "", {std::to_string(distinct_port_ranges(requirements)), join(managed, "none")});
+      emit(events::in_compliance, "", {std::to_string(distinct_port_ranges(requirements)), join_or(managed, "none")});
     }
   } catch (const std::bad_alloc&) {
     throw;
@@ -597,7 +593,7 @@ bool Guard::apply(const ReservationPlan& effective, PassResult& result) {
     if (!o.changed) continue;
     result.changed = true;
     result.metrics.repaired.push_back(key);
-    emit(events::repaired, "", {key, join(ports_gained(o.before, o.after)), join(ports_gained(o.after, o.before)), std::string(to_string(o.takes_effect)),
+    emit(events::repaired, "", {key, join_or(ports_gained(o.before, o.after)), join_or(ports_gained(o.after, o.before)), std::string(to_string(o.takes_effect)),
                                 o.backup_id.empty() ? std::string("(no backup needed)") : o.backup_id});
     result.log.push_back("repaired " + key + " (backup " + o.backup_id + ")");
     fights_[key].last_write = now;  // a change-back soon after this is what a fight looks like
@@ -613,7 +609,7 @@ void Guard::report_started(std::string_view version) {
   if (policy_ && policy_->plan.targets) {
     std::vector<std::string> names;
     for (Target t : *policy_->plan.targets) names.emplace_back(to_string(t));
-    targets = join(names, "none");
+    targets = join_or(names, "none");
   }
   emit(events::service_started, "",
        {std::string(version), policy_ ? policy_->source : std::string("none (no valid policy yet)"), policy_ ? (policy_->audit ? "audit" : "enforce") : "none", targets});

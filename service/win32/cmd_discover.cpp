@@ -7,6 +7,7 @@
 #include "win32/live_host.hpp"
 
 #include "portguard/config/services_file.hpp"
+#include "portguard/core/text.hpp"
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -74,11 +75,7 @@ int command_discover(const std::vector<std::string>& args, cli::Io io) {
   const HostSnapshot& host = a.host;
 
   std::map<std::string, std::vector<const Requirement*>> by_service;   // key: lower-case name
-  auto key_of = [](std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-  };
-  for (const auto& r : a.requirements) by_service[key_of(r.service)].push_back(&r);
+  for (const auto& r : a.requirements) by_service[lower_ascii(r.service)].push_back(&r);
 
   if (vm.count("json") != 0) {
     nlohmann::json j;
@@ -101,7 +98,7 @@ int command_discover(const std::vector<std::string>& args, cli::Io io) {
       e["start_type"] = s ? std::string(to_string(s->start_type)) : "";
       e["pid"] = s ? s->pid : 0;
       e["needs"] = nlohmann::json::array();
-      for (const Requirement* r : by_service[key_of(name)]) {
+      for (const Requirement* r : by_service[lower_ascii(name)]) {
         nlohmann::json n{{"protocol", to_string(r->protocol)}, {"ports", r->ports.to_string()}, {"kind", to_string(r->provenance.kind)},
                          {"source", r->provenance.source}, {"reason", r->provenance.reason}};
         n["held_by"] = nlohmann::json::array();
@@ -113,8 +110,8 @@ int command_discover(const std::vector<std::string>& args, cli::Io io) {
       j["services"].push_back(std::move(e));
     };
     for (const auto& s : host.services) {
-      listed.insert(key_of(s.name));
-      if (by_service.count(key_of(s.name)) != 0 || vm.count("all") != 0) emit(s.name, &s);
+      listed.insert(lower_ascii(s.name));
+      if (by_service.count(lower_ascii(s.name)) != 0 || vm.count("all") != 0) emit(s.name, &s);
     }
     for (const auto& [k, reqs] : by_service) {
       if (listed.count(k) == 0) emit(reqs.front()->service, nullptr);
@@ -135,7 +132,7 @@ int command_discover(const std::vector<std::string>& args, cli::Io io) {
   std::size_t without = 0;
   std::set<std::string> shown;
   auto row = [&](const std::string& name, const ServiceInfo* s) {
-    const auto& reqs = by_service[key_of(name)];
+    const auto& reqs = by_service[lower_ascii(name)];
     if (reqs.empty()) {
       io.out << pad(name, 20) << pad(s ? std::string(to_string(s->state)) : "not installed", 13) << pad(s && s->pid ? std::to_string(s->pid) : "-", 6)
              << pad("-", 16) << pad("-", 34) << "-\n";
@@ -152,8 +149,8 @@ int command_discover(const std::vector<std::string>& args, cli::Io io) {
     }
   };
   for (const auto& s : host.services) {
-    shown.insert(key_of(s.name));
-    if (by_service.count(key_of(s.name)) != 0) {
+    shown.insert(lower_ascii(s.name));
+    if (by_service.count(lower_ascii(s.name)) != 0) {
       row(s.name, &s);
     } else if (vm.count("all") != 0) {
       row(s.name, &s);

@@ -7,6 +7,7 @@
 #include "win32/live_host.hpp"
 
 #include "portguard/core/guard.hpp"
+#include "portguard/core/text.hpp"
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>

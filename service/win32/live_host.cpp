@@ -36,13 +36,4 @@ Assessment assess_for_plan(const config::Policy& policy) {
   return assess(live, policy, ServiceDetail::state);
 }
 
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& s : items) {
-    if (!out.empty()) out += separator;
-    out += s;
-  }
-  return out;
-}
-
 } // namespace portguard::win32

@@ -54,7 +54,4 @@ Assessment assess(LiveHost& live, const config::Policy& policy, ServiceDetail de
 /// `portguard plan` without --snapshot on Windows (cli::assess_live_host): the same assessment.
 Assessment assess_for_plan(const config::Policy& policy);
 
-
-std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
-
 } // namespace portguard::win32

@@ -2,6 +2,7 @@
 
 #include "portguard/core/backup_store.hpp"
 #include "portguard/core/error.hpp"
+#include "portguard/core/text.hpp"
 #include "win32/event_log.hpp"
 #include "win32/paths.hpp"
 #include "win32/policy_acl.hpp"
@@ -30,12 +31,6 @@ std::filesystem::path this_exe() {
     if (n < buf.size()) return std::filesystem::path(buf.substr(0, n));
     buf.resize(buf.size() * 2);
   }
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 std::string service_key(const std::string& service) { return "HKLM\\SYSTEM\\CurrentControlSet\\Services\\" + service; }
@@ -88,7 +83,7 @@ std::optional<bool> group_in_service_group_order(const std::wstring& group) {
   const auto list = reg.read_multi_string("HKLM\\SYSTEM\\CurrentControlSet\\Control\\ServiceGroupOrder", "List");
   if (!list.present) return std::nullopt;
   const std::string g = narrow(group);
-  return std::any_of(list.strings.begin(), list.strings.end(), [&](const std::string& s) { return iequals(s, g); });
+  return std::any_of(list.strings.begin(), list.strings.end(), [&](const std::string& s) { return iequals_ascii(s, g); });
 }
 
 namespace {
@@ -181,7 +176,7 @@ std::vector<ProtectRecord> load_protect_records(const std::filesystem::path& sta
 
 bool is_recorded(const std::string& service, const std::filesystem::path& state_dir) {
   const auto records = load_protect_records(state_dir);
-  return std::any_of(records.begin(), records.end(), [&](const ProtectRecord& r) { return iequals(r.service, service); });
+  return std::any_of(records.begin(), records.end(), [&](const ProtectRecord& r) { return iequals_ascii(r.service, service); });
 }
 
 bool protect_service(const std::string& service, const std::filesystem::path& state_dir) {
@@ -205,10 +200,10 @@ bool protect_service(const std::string& service, const std::filesystem::path& st
   const MultiStringValue current = reg.read_multi_string(key, "DependOnService");
   if (!current.type_problem.empty())
     throw InputError(key + "\\DependOnService", current.type_problem + "; fix the value before protecting " + service);
-  if (std::any_of(current.strings.begin(), current.strings.end(), [](const std::string& s) { return iequals(s, portguard_name); }))
+  if (std::any_of(current.strings.begin(), current.strings.end(), [](const std::string& s) { return iequals_ascii(s, portguard_name); }))
     return false;
   auto records = load_protect_records(state_dir);
-  std::erase_if(records, [&](const ProtectRecord& r) { return iequals(r.service, service); });
+  std::erase_if(records, [&](const ProtectRecord& r) { return iequals_ascii(r.service, service); });
   // Record first: if the write below fails, unprotect finds nothing to remove and says so.
   records.push_back({service, !current.present, current.strings});
   save_records(state_dir, records);
@@ -232,7 +227,7 @@ std::string dependency_tradeoff(const std::string& service) {
 
 bool unprotect_service(const std::string& service, const std::filesystem::path& state_dir) {
   auto records = load_protect_records(state_dir);
-  const auto it = std::find_if(records.begin(), records.end(), [&](const ProtectRecord& r) { return iequals(r.service, service); });
+  const auto it = std::find_if(records.begin(), records.end(), [&](const ProtectRecord& r) { return iequals_ascii(r.service, service); });
   if (it == records.end()) return false;
   Win32RegistryStore reg;
   const std::string key = service_key(it->service);
@@ -240,7 +235,7 @@ bool unprotect_service(const std::string& service, const std::filesystem::path& 
   if (current.present) {
     std::vector<std::string> updated;
     for (const auto& s : current.strings)
-      if (!iequals(s, portguard_name)) updated.push_back(s);
+      if (!iequals_ascii(s, portguard_name)) updated.push_back(s);
     if (updated.size() != current.strings.size()) {
       if (updated.empty() && it->created_value) reg.delete_value(key, "DependOnService");
       else reg.write_multi_string(key, "DependOnService", updated);

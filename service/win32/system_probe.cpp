@@ -5,6 +5,7 @@
 #include "portguard/core/backup_store.hpp"
 #include "portguard/core/error.hpp"
 #include "portguard/core/port_list_codec.hpp"
+#include "portguard/core/text.hpp"
 #include "win32/registry_store.hpp"
 #include "win32/unique_handle.hpp"
 #include "win32/win32_error.hpp"
@@ -27,11 +28,6 @@
 namespace portguard::win32 {
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 /// Case-insensitive glob with '*' only (service and subkey names).
 bool glob(std::string_view pattern, std::string_view text) {
   if (pattern.empty()) return text.empty();
@@ -41,7 +37,7 @@ bool glob(std::string_view pattern, std::string_view text) {
     }
     return false;
   }
-  return !text.empty() && std::tolower(static_cast<unsigned char>(pattern.front())) == std::tolower(static_cast<unsigned char>(text.front())) &&
+  return !text.empty() && lower_ascii(pattern.front()) == lower_ascii(text.front()) &&
          glob(pattern.substr(1), text.substr(1));
 }
 
@@ -176,7 +172,7 @@ std::uint64_t uptime_seconds() {
 /// host's uptime and does not change when a prefix restarts; on Windows both agree within seconds.
 std::optional<std::uint64_t> scm_start_unix(const ProcessNames& names) {
   for (const auto& [pid, name] : names) {
-    if (_stricmp(name.c_str(), "services.exe") == 0) return process_start_unix(pid);
+    if (iequals_ascii(name, "services.exe")) return process_start_unix(pid);
   }
   return std::nullopt;
 }
@@ -235,9 +231,9 @@ std::string resolve_service(const std::string& pattern, const std::string& match
   // SQL Server: subkey "MSSQL15.SQLEXPRESS" belongs to service "MSSQL$SQLEXPRESS" (or MSSQLSERVER
   // for the default instance): the instance is the text after the last '.'.
   const auto dot = matched.rfind('.');
-  const std::string instance = lower(dot == std::string::npos ? matched : matched.substr(dot + 1));
+  const std::string instance = lower_ascii(dot == std::string::npos ? matched : matched.substr(dot + 1));
   for (const auto& s : services) {
-    const std::string name = lower(s.name);
+    const std::string name = lower_ascii(s.name);
     if (glob(pattern, s.name) && !instance.empty() && name.size() >= instance.size() &&
         name.compare(name.size() - instance.size(), instance.size(), instance) == 0)
       return s.name;
@@ -504,7 +500,7 @@ std::vector<ServiceInfo> installed_services(RegistryStore& registry, ServiceDeta
   // Sorted by lower-case name; each key is computed once, not twice per comparison.
   std::vector<std::pair<std::string, ServiceInfo>> keyed;
   keyed.reserve(out.size());
-  for (auto& s : out) keyed.emplace_back(lower(s.name), std::move(s));
+  for (auto& s : out) keyed.emplace_back(lower_ascii(s.name), std::move(s));
   std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (std::size_t i = 0; i < keyed.size(); ++i) out[i] = std::move(keyed[i].second);
   return out;

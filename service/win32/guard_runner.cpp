@@ -8,6 +8,7 @@
 #include "portguard/core/guard.hpp"
 #include "portguard/core/metrics.hpp"
 #include "portguard/core/pass_watchdog.hpp"
+#include "portguard/core/system_clock.hpp"
 #include "portguard/core/text.hpp"
 #include "portguard/core/version.hpp"
 #include "win32/event_log.hpp"
@@ -30,12 +31,6 @@ namespace portguard::win32 {
 namespace {
 
 using steady = std::chrono::steady_clock;
-
-class SystemClock : public Clock {
-public:
-  std::chrono::system_clock::time_point now() override { return std::chrono::system_clock::now(); }
-  steady::time_point steady_now() override { return steady::now(); }
-};
 
 /// Identity of what a policy load reads: the bytes of the policy file, of the catalog.toml beside
 /// it and of the services file. A reload happens when any of them differs, whatever the file times

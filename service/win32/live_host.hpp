@@ -8,6 +8,7 @@
 #include "portguard/core/assess.hpp"
 #include "portguard/core/backup_store.hpp"
 #include "portguard/core/plan.hpp"
+#include "portguard/core/system_clock.hpp"
 #include "win32/persistent_reservations.hpp"
 #include "win32/registry_store.hpp"
 #include "win32/system_probe.hpp"
@@ -17,12 +18,6 @@
 #include <string>
 
 namespace portguard::win32 {
-
-class SystemClock : public Clock {
-public:
-  std::chrono::system_clock::time_point now() override { return std::chrono::system_clock::now(); }
-  std::chrono::steady_clock::time_point steady_now() override { return std::chrono::steady_clock::now(); }
-};
 
 /// The Win32 adapters wired together, with files under %ProgramData%\PortGuard.
 struct LiveHost {

@@ -63,13 +63,6 @@ void ensure_winsock() {
   if (started != 0) throw Win32Error(static_cast<DWORD>(started), "WSAStartup");
 }
 
-struct socket_traits {
-  using pointer = SOCKET;
-  static pointer invalid() noexcept { return INVALID_SOCKET; }
-  static void close(pointer s) noexcept { ::closesocket(s); }
-};
-using unique_socket = unique_handle<socket_traits>;
-
 using ProcessNames = std::map<DWORD, std::string>;
 
 /// Image names by PID: one Toolhelp snapshot (a few ms under Wine), shared by a capture's users.
@@ -271,37 +264,6 @@ void read_registry_details(RegistryStore& registry, ServiceInfo& s) {
   }
 }
 
-template <typename T>
-struct com_ptr_traits {
-  using pointer = T*;
-  static pointer invalid() noexcept { return nullptr; }
-  static void close(pointer p) noexcept { p->Release(); }
-};
-template <typename T>
-using com_ptr = unique_handle<com_ptr_traits<T>>;
-
-struct bstr_traits {
-  using pointer = BSTR;
-  static pointer invalid() noexcept { return nullptr; }
-  static void close(pointer p) noexcept { ::SysFreeString(p); }
-};
-using unique_bstr = unique_handle<bstr_traits>;
-
-/// COM for one WMI call on this thread (MTA); uninitialised on scope exit when this call initialised it.
-class ComScope {
-public:
-  ComScope() : init_(::CoInitializeEx(nullptr, COINIT_MULTITHREADED)) {}
-  ~ComScope() {
-    if (SUCCEEDED(init_)) ::CoUninitialize();
-  }
-  ComScope(const ComScope&) = delete;
-  ComScope& operator=(const ComScope&) = delete;
-  bool usable() const noexcept { return SUCCEEDED(init_) || init_ == RPC_E_CHANGED_MODE; }
-
-private:
-  HRESULT init_;
-};
-
 /// root\StandardCimv2 with an explicit proxy blanket; empty when WMI cannot be reached.
 com_ptr<IWbemServices> standard_cimv2() {
   com_ptr<IWbemLocator> locator;
@@ -339,11 +301,9 @@ std::optional<std::vector<com_ptr<IWbemClassObject>>> setting_rows(IWbemServices
 }
 
 std::optional<long> wmi_number(IWbemClassObject* row, const wchar_t* name) {
-  VARIANT v;
-  ::VariantInit(&v);
+  unique_variant v;
   std::optional<long> out;
-  if (SUCCEEDED(row->Get(name, 0, &v, nullptr, nullptr)) && SUCCEEDED(::VariantChangeType(&v, &v, 0, VT_I4))) out = v.lVal;
-  ::VariantClear(&v);
+  if (SUCCEEDED(row->Get(name, 0, v.put(), nullptr, nullptr)) && SUCCEEDED(::VariantChangeType(v.get(), v.get(), 0, VT_I4))) out = v->lVal;
   return out;
 }
 
@@ -352,7 +312,7 @@ std::optional<long> wmi_number(IWbemClassObject* row, const wchar_t* name) {
 /// Datacenter, Compat, ...): the envelope of all of them is returned, since a port inside any of
 /// them can be handed out. nullopt when WMI cannot answer (older Windows, Wine, WMI broken).
 std::optional<PortRange> wmi_dynamic_range(Protocol protocol) {
-  ComScope com;
+  com_apartment com;
   if (!com.usable()) return std::nullopt;
   const auto services = standard_cimv2();
   if (!services) return std::nullopt;
@@ -372,7 +332,7 @@ std::optional<PortRange> wmi_dynamic_range(Protocol protocol) {
 /// Sets DynamicPortRangeStartPort / DynamicPortRangeNumberOfPorts on every instance (what
 /// Set-NetUDPSetting / Set-NetTCPSetting do). Throws Error naming the instance and the HRESULT.
 void write_wmi_dynamic_range(Protocol protocol, PortRange range) {
-  ComScope com;
+  com_apartment com;
   const std::string cls = narrow(setting_class(protocol));
   if (!com.usable()) throw Error("cannot set the dynamic port range through WMI " + cls + ": COM could not be initialised");
   const auto services = standard_cimv2();
@@ -380,13 +340,10 @@ void write_wmi_dynamic_range(Protocol protocol, PortRange range) {
   const auto rows = setting_rows(services.get(), protocol);
   if (!rows || rows->empty()) throw Error("cannot set the dynamic port range: WMI lists no " + cls + " instance");
   const auto put = [](IWbemClassObject* row, const wchar_t* name, long value) {
-    VARIANT v;
-    ::VariantInit(&v);
-    v.vt = VT_I4;
-    v.lVal = value;
-    const HRESULT hr = row->Put(name, 0, &v, 0);
-    ::VariantClear(&v);
-    return hr;
+    unique_variant v;
+    v->vt = VT_I4;
+    v->lVal = value;
+    return row->Put(name, 0, v.get(), 0);
   };
   for (const auto& row : *rows) {
     HRESULT hr = put(row.get(), L"DynamicPortRangeStartPort", range.first());
@@ -396,11 +353,9 @@ void write_wmi_dynamic_range(Protocol protocol, PortRange range) {
       char code[16];
       std::snprintf(code, sizeof code, "0x%08lX", static_cast<unsigned long>(hr));
       const auto name = [&]() -> std::string {
-        VARIANT v;
-        ::VariantInit(&v);
+        unique_variant v;
         std::string out = "(unnamed)";
-        if (SUCCEEDED(row.get()->Get(L"SettingName", 0, &v, nullptr, nullptr)) && v.vt == VT_BSTR) out = narrow(v.bstrVal);
-        ::VariantClear(&v);
+        if (SUCCEEDED(row.get()->Get(L"SettingName", 0, v.put(), nullptr, nullptr)) && v->vt == VT_BSTR) out = narrow(v->bstrVal);
         return out;
       }();
       throw Error("WMI " + cls + " instance '" + name + "' refused DynamicPortRangeStartPort = " + std::to_string(range.first()) +

@@ -10,7 +10,7 @@ using detail::squote;
 bool glob_match(std::string_view pattern, std::string_view name) noexcept {
   // Iterative wildcard match with backtracking to the last '*'.
   std::size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
-  auto eq = [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); };
+  auto eq = [](char a, char b) { return lower_ascii(a) == lower_ascii(b); };
   while (n < name.size()) {
     if (p < pattern.size() && pattern[p] == '*') {
       star = p++;
@@ -31,7 +31,7 @@ bool glob_match(std::string_view pattern, std::string_view name) noexcept {
 
 const CatalogEntry* Catalog::find(std::string_view service) const noexcept {
   for (const CatalogEntry& e : entries) {
-    if (detail::iequals(e.service, service)) return &e;
+    if (iequals_ascii(e.service, service)) return &e;
   }
   return nullptr;
 }

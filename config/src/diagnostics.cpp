@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <tuple>
-#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <system_error>
@@ -43,7 +42,7 @@ PolicyError::PolicyError(std::vector<Diagnostic> diagnostics)
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   // Optimal string alignment: Levenshtein plus adjacent transpositions ("tpc" -> "tcp" is one
   // edit), the typos people make most.
-  auto eq = [](char x, char y) { return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y)); };
+  auto eq = [](char x, char y) { return lower_ascii(x) == lower_ascii(y); };
   const std::size_t w = b.size() + 1;
   std::vector<std::size_t> d((a.size() + 1) * w);
   for (std::size_t i = 0; i <= a.size(); ++i) d[i * w] = i;
@@ -75,18 +74,6 @@ std::optional<std::string> closest_match(std::string_view word, const std::vecto
 }
 
 namespace detail {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string join_choices(const std::vector<std::string>& choices, std::string_view last_sep) {
   std::string out;

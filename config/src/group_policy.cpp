@@ -106,7 +106,7 @@ std::optional<Reservation> parse_reservation(Reader& r, const PolicyRegistryValu
       res.ports.push_back(PortRange::make(*first, *last));
     }
   }
-  const std::string protocol = detail::lower(fields[1]);
+  const std::string protocol = lower_ascii(fields[1]);
   if (protocol == "both") res.protocols = {Protocol::udp, Protocol::tcp};
   else if (auto p = parse_protocol(protocol)) res.protocols = {*p};
   else {
@@ -133,7 +133,7 @@ std::vector<std::string> parse_names(Reader& r, const std::vector<const PolicyRe
     if (!name) continue;
     if (!detail::valid_service_name(*name)) {
       r.error(v->key, "value " + squote(v->name) + " (" + squote(*name) + ") is not a Windows service key name (such as SNMP or DNS)" + fix_in_gpo(setting));
-    } else if (std::any_of(names.begin(), names.end(), [&](const std::string& n) { return detail::iequals(n, *name); })) {
+    } else if (std::any_of(names.begin(), names.end(), [&](const std::string& n) { return iequals_ascii(n, *name); })) {
       r.error(v->key, "value " + squote(v->name) + ": service " + squote(*name) + " is listed twice; remove one" + fix_in_gpo(setting));
     } else {
       names.push_back(*name);
@@ -165,7 +165,7 @@ void check_owners(Reader& r, const std::vector<Reservation>& reservations) {
       const Reservation& b = reservations[i];
       const auto shared = shared_ports(a, b);
       if (!shared) continue;
-      const bool same_owner = detail::iequals(a.service, b.service);
+      const bool same_owner = iequals_ascii(a.service, b.service);
       r.error(keys::reservations, "entry " + entry(b) + " reserves " + shared->first.to_string() + "/" + std::string(to_string(shared->second)) +
                                       (same_owner ? " again" : " for " + squote(b.service)) + ", but entry " + entry(a) + " already reserves it" +
                                       (same_owner ? "" : " for " + squote(a.service) + "; a port has one owner") + ", keep one entry" +
@@ -213,14 +213,14 @@ GroupPolicy parse_group_policy(std::vector<PolicyRegistryValue> values) {
   std::vector<const PolicyRegistryValue*> exclude, protect;
   for (const PolicyRegistryValue& v : values) {
     if (v.key == keys::root) {
-      if (detail::iequals(v.name, keys::enforcement_value)) {
+      if (iequals_ascii(v.name, keys::enforcement_value)) {
         if (auto t = r.text(v, enforcement_setting, "audit")) {
-          const std::string mode = detail::lower(*t);
+          const std::string mode = lower_ascii(*t);
           if (mode == "audit") gp.enforcement = Enforcement::audit;
           else if (mode == "enforce") gp.enforcement = Enforcement::enforce;
           else r.error(v.key, "value " + squote(v.name) + " is " + squote(*t) + "; write 'audit' or 'enforce'" + fix_in_gpo(enforcement_setting));
         }
-      } else if (detail::iequals(v.name, keys::metrics_dir_value)) {
+      } else if (iequals_ascii(v.name, keys::metrics_dir_value)) {
         if (auto t = r.text(v, metrics_setting, "C:\\Program Files\\windows_exporter\\textfile_inputs")) {
           if (auto problem = folder_path_problem(*t)) r.error(v.key, "value " + squote(v.name) + " (" + squote(*t) + ") " + *problem + fix_in_gpo(metrics_setting));
           else gp.metrics_dir = *t;
@@ -262,7 +262,7 @@ std::vector<Reservation> without_ports_taken_by(const std::vector<Reservation>& 
     for (Protocol p : f.protocols) {
       PortSet kept = PortSet::from_ranges(f.ports);
       for (const Reservation& g : gpo) {
-        if (!same_protocol(g, p) || detail::iequals(g.service, f.service)) continue;
+        if (!same_protocol(g, p) || iequals_ascii(g.service, f.service)) continue;
         for (const PortRange& taken : g.ports) kept.erase(taken);
       }
       Reservation part = f;
@@ -299,7 +299,7 @@ void apply_group_policy(Policy& policy, const GroupPolicy& gp) {
     // The exclusion list is one setting: Group Policy's replaces the file's, and a service it
     // excludes is no longer included or overridden by the file.
     const auto excluded = [&](const std::string& s) {
-      return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return detail::iequals(n, s); });
+      return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return iequals_ascii(n, s); });
     };
     policy.catalog_exclude = names;
     std::erase_if(policy.catalog_include, excluded);
@@ -317,7 +317,7 @@ void apply_group_policy(Policy& policy, const GroupPolicy& gp) {
 
 bool set_by_group_policy(const Policy& policy, std::string_view value_name) {
   return std::any_of(policy.group_policy.begin(), policy.group_policy.end(),
-                     [&](const PolicyRegistryValue& v) { return v.key == keys::root && detail::iequals(v.name, value_name); });
+                     [&](const PolicyRegistryValue& v) { return v.key == keys::root && iequals_ascii(v.name, value_name); });
 }
 
 void MemoryPolicyKeys::set_string(std::string_view key, std::string_view name, std::string_view text, std::uint32_t type) {
@@ -335,7 +335,7 @@ void MemoryPolicyKeys::set_dword(std::string_view key, std::string_view name, st
 std::optional<std::vector<PolicyRegistryValue>> MemoryPolicyKeys::values(std::string_view key) {
   std::vector<PolicyRegistryValue> out;
   for (const auto& v : values_)
-    if (detail::iequals(v.key, key)) out.push_back(v);
+    if (iequals_ascii(v.key, key)) out.push_back(v);
   if (out.empty()) return std::nullopt;
   return out;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Shared by the policy and catalog loaders; not part of the public API.
 #include "portguard/config/policy.hpp"
+#include "portguard/core/text.hpp"
 
 #include <optional>
 #include <string>
@@ -21,8 +22,6 @@ std::string read_file(const std::filesystem::path& file, std::string_view what);
 /// Sorts diagnostics by file, line, column; drops exact duplicates.
 void sort_diagnostics(std::vector<Diagnostic>& diagnostics);
 
-std::string lower(std::string_view s);
-
 /// A Windows service key name: 1 to 256 characters, no '/', '\\' or control characters.
 inline bool valid_service_name(std::string_view name) {
   if (name.empty() || name.size() > 256) return false;
@@ -30,7 +29,6 @@ inline bool valid_service_name(std::string_view name) {
     if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20) return false;
   return true;
 }
-bool iequals(std::string_view a, std::string_view b) noexcept;
 
 /// "a, b or c"
 std::string join_choices(const std::vector<std::string>& choices, std::string_view last_sep = " or ");

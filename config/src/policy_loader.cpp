@@ -89,7 +89,7 @@ std::optional<std::int64_t> parse_duration(std::string_view text) {
       if (i != 0) return std::nullopt;  // "1h30" is ambiguous
       return n;
     }
-    const char unit = static_cast<char>(std::tolower(static_cast<unsigned char>(text[j])));
+    const char unit = lower_ascii(text[j]);
     if (unit == 'h') total += n * 3600;
     else if (unit == 'm') total += n * 60;
     else if (unit == 's') total += n;
@@ -291,7 +291,7 @@ struct Loader {
 
     auto proto = c.get_string(t, "protocol", where, "\"udp\"");
     if (proto) {
-      const std::string p = detail::lower(*proto);
+      const std::string p = lower_ascii(*proto);
       if (p == "udp") r.protocols = {Protocol::udp};
       else if (p == "tcp") r.protocols = {Protocol::tcp};
       else if (p == "both") r.protocols = {Protocol::udp, Protocol::tcp};
@@ -371,7 +371,7 @@ struct Loader {
       for (const PortRange& range : r.ports) {
         if (const Owned* found = clash(p, range)) {
           const Owned& o = *found;
-          if (detail::iequals(o.service, r.service)) {
+          if (iequals_ascii(o.service, r.service)) {
             c.error(t.source(), where + " reserves " + describe(range) + "/" + std::string(to_string(p)) + " for " + squote(r.service) +
                                     " again (already reserved at " + o.source + "); remove the duplicate");
           } else {
@@ -480,11 +480,11 @@ struct Loader {
       for (const auto& [name, node] : *list) {
         auto canonical = catalog_name(name, node->source(), "[catalog] " + std::string(key));
         if (!canonical) continue;
-        if (where_of.count(detail::lower(*canonical)) != 0) {
+        if (where_of.count(lower_ascii(*canonical)) != 0) {
           c.error(*node, "service " + squote(name) + " is listed twice in [catalog] " + std::string(key) + "; remove one");
           continue;
         }
-        where_of[detail::lower(*canonical)] = node;
+        where_of[lower_ascii(*canonical)] = node;
         out.push_back(*canonical);
       }
       return where_of;
@@ -518,7 +518,7 @@ struct Loader {
         }
         if (!canonical) continue;
         o.service = *canonical;
-        if (excluded.count(detail::lower(*canonical)) != 0) {
+        if (excluded.count(lower_ascii(*canonical)) != 0) {
           c.error(k, where + " overrides a service that [catalog] exclude opts out of; remove the override or the exclusion");
         }
         policy.catalog_overrides.push_back(std::move(o));
@@ -553,7 +553,7 @@ struct Loader {
       for (const auto& [name, node] : *list) {
         if (!detail::valid_service_name(name)) {
           c.error(*node, squote(name) + " in [discovery] exclude is not a Windows service key name");
-        } else if (!seen.insert(detail::lower(name)).second) {
+        } else if (!seen.insert(lower_ascii(name)).second) {
           c.error(*node, "service " + squote(name) + " is listed twice in [discovery] exclude; remove one");
         } else {
           policy.discovery_exclude.push_back(name);

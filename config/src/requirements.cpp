@@ -8,7 +8,7 @@ namespace {
 
 const ServiceInfo* installed(const HostSnapshot& host, std::string_view name) {
   for (const ServiceInfo& s : host.services) {
-    if (detail::iequals(s.name, name)) return &s;
+    if (iequals_ascii(s.name, name)) return &s;
   }
   return nullptr;
 }
@@ -40,7 +40,7 @@ Requirements requirements_for(const Policy& policy, const HostSnapshot& host) {
       if (s == nullptr && !listed(policy.catalog_include, e.service)) continue;
       const std::string service = s ? s->name : e.service;
       const auto o = std::find_if(policy.catalog_overrides.begin(), policy.catalog_overrides.end(),
-                                  [&](const CatalogOverride& x) { return detail::iequals(x.service, e.service); });
+                                  [&](const CatalogOverride& x) { return iequals_ascii(x.service, e.service); });
       const CatalogOverride* ov = o == policy.catalog_overrides.end() ? nullptr : &*o;
       const std::string reason = ov && ov->reason ? *ov->reason : e.reason;
       const std::string source = "catalog:" + e.service;
@@ -52,7 +52,7 @@ Requirements requirements_for(const Policy& policy, const HostSnapshot& host) {
         // settings (it becomes a registry requirement below), then the catalog's default.
         if (!overridden && discovered(service)) {
           const bool configured = std::any_of(host.configured_ports.begin(), host.configured_ports.end(), [&](const ConfiguredPort& cp) {
-            return cp.protocol == p && detail::iequals(cp.service, service);
+            return cp.protocol == p && iequals_ascii(cp.service, service);
           });
           if (configured) continue;
         }

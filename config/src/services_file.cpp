@@ -23,7 +23,7 @@ ServiceNameResolver ServiceNameResolver::parse(std::string_view text, std::strin
     const std::string digits = port_proto.substr(0, slash);
     if (digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
     const long port = std::strtol(digits.c_str(), nullptr, 10);
-    const auto protocol = parse_protocol(detail::lower(port_proto.substr(slash + 1)));
+    const auto protocol = parse_protocol(lower_ascii(port_proto.substr(slash + 1)));
     if (port < 1 || port > 65535 || !protocol) continue;
     ServicePort entry;
     entry.name = name;
@@ -47,8 +47,8 @@ ServiceNameResolver ServiceNameResolver::read(const std::filesystem::path& file)
 std::vector<ServicePort> ServiceNameResolver::lookup(std::string_view name) const {
   std::vector<ServicePort> out;
   for (const ServicePort& e : entries) {
-    bool match = detail::iequals(e.name, name);
-    for (const std::string& a : e.aliases) match = match || detail::iequals(a, name);
+    bool match = iequals_ascii(e.name, name);
+    for (const std::string& a : e.aliases) match = match || iequals_ascii(a, name);
     if (match) out.push_back(e);
   }
   return out;

@@ -81,7 +81,7 @@ public:
     if (n == nullptr) return std::nullopt;
     if (const auto* b = n->as_boolean()) return b->get();
     std::string hint;
-    if (const auto* s = n->as_string(); s != nullptr && (iequals(s->get(), "true") || iequals(s->get(), "false"))) {
+    if (const auto* s = n->as_string(); s != nullptr && (iequals_ascii(s->get(), "true") || iequals_ascii(s->get(), "false"))) {
       hint = " (without quotes)";
     }
     error(*n, squote(key) + " in " + std::string(where) + " must be true or false, not " + type_name(*n) + "; write " + std::string(key) + " = true or " + std::string(key) + " = false" + hint);

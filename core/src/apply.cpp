@@ -2,22 +2,20 @@
 
 #include "portguard/core/guard.hpp"
 #include "portguard/core/port_list_codec.hpp"
+#include "portguard/core/text.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <string_view>
 #include <unordered_set>
 
 namespace portguard {
 namespace {
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) {
-    if (!out.empty()) out += ", ";
-    out += '"' + s + '"';
-  }
-  return out.empty() ? "(empty)" : out;
+/// `"a", "b"` for an error message; "(empty)" for no items.
+std::string quoted_list(const std::vector<std::string>& items) {
+  std::vector<std::string> quoted;
+  for (const auto& s : items) quoted.push_back('"' + s + '"');
+  return quoted.empty() ? "(empty)" : join(quoted);
 }
 
 std::string target_label(Target target, std::optional<Protocol> protocol) {
@@ -50,12 +48,12 @@ PortSet block_set(const std::vector<PersistentReservation>& blocks) {
 /// The checks every registry value passes before it may be written. Returns the problem, or empty.
 std::string validate_registry_value(const TargetPlan& t, const PlanSettings& settings) {
   for (const auto& s : t.desired) {
-    if (s.find('\0') != std::string::npos) return "entry " + join({s}) + " contains a NUL character";
+    if (s.find('\0') != std::string::npos) return "entry " + quoted_list({s}) + " contains a NUL character";
   }
   const PortList parsed = parse_port_list(t.desired);
   if (parsed.blank_entries > 0) return "the new value contains blank entries";
   if (format_port_list(parsed.ports, parsed.unrecognised) != t.desired)
-    return "the new value " + join(t.desired) + " is not in canonical form (ascending, merged \"start-end\" ranges)";
+    return "the new value " + quoted_list(t.desired) + " is not in canonical form (ascending, merged \"start-end\" ranges)";
   for (const auto& a : t.added) {
     if (!parsed.ports.contains(a.range)) return "the new value does not contain the added range " + a.range.to_string();
   }
@@ -68,7 +66,7 @@ std::string validate_registry_value(const TargetPlan& t, const PlanSettings& set
   // A set: a value can hold a megabyte of unrecognised entries (docs/testing.md, hostile input).
   const std::unordered_set<std::string_view> kept_verbatim(parsed.unrecognised.begin(), parsed.unrecognised.end());
   for (const auto& u : t.unrecognised) {
-    if (!kept_verbatim.contains(u)) return "the new value drops the unrecognised entry " + join({u}) + " (it must be kept verbatim)";
+    if (!kept_verbatim.contains(u)) return "the new value drops the unrecognised entry " + quoted_list({u}) + " (it must be kept verbatim)";
   }
   if (t.desired.empty() && !t.current.empty() && !settings.allow.empty_value)
     return "the new value would empty a non-empty value (allow_empty_value is not set)";
@@ -254,8 +252,8 @@ TargetOutcome Applier::apply_registry(const TargetPlan& t, const ApplyOptions& o
     const MultiStringValue back = registry_.read_multi_string(loc.key, loc.value);
     out.after = back.strings;
     if (!back.present || !back.type_problem.empty() || back.strings != t.desired) {
-      out.error = "verification failed for " + std::string(loc.key) + "\\" + std::string(loc.value) + ": wrote " + join(t.desired) +
-                  " but read back " + join(back.strings) + (back.type_problem.empty() ? "" : " (" + back.type_problem + ")") +
+      out.error = "verification failed for " + std::string(loc.key) + "\\" + std::string(loc.value) + ": wrote " + quoted_list(t.desired) +
+                  " but read back " + quoted_list(back.strings) + (back.type_problem.empty() ? "" : " (" + back.type_problem + ")") +
                   "; the previous value is in backup " + out.backup_id;
     }
   } catch (const std::exception& e) {
@@ -519,12 +517,7 @@ TargetOutcome Applier::restore(const std::string& backup_id, bool dry_run) {
     // A backup file names the value it restores; only the target's own value may be written, so a
     // tampered or foreign file cannot steer a write elsewhere in the registry.
     const auto loc = *registry_location(b.target);
-    auto same = [](std::string_view a, std::string_view c) {
-      return a.size() == c.size() && std::equal(a.begin(), a.end(), c.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-             });
-    };
-    if (!same(b.key, loc.key) || !same(b.value, loc.value))
+    if (!iequals_ascii(b.key, loc.key) || !iequals_ascii(b.value, loc.value))
       throw RefusedError("backup " + backup_id + " names " + b.key + "\\" + b.value + ", which is not where " + std::string(to_string(b.target)) +
                          " lives (" + std::string(loc.key) + "\\" + std::string(loc.value) + "); refusing to restore it");
     auto* raw_access = dynamic_cast<RawRegistryAccess*>(&registry_);

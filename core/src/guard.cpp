@@ -4,6 +4,7 @@
 #include "portguard/core/error.hpp"
 #include "portguard/core/event_ids.hpp"
 #include "portguard/core/port_list_codec.hpp"
+#include "portguard/core/text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -33,14 +34,9 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-std::string join(const std::vector<std::string>& items, std::string_view empty = "nothing") {
-  if (items.empty()) return std::string(empty);
-  std::string out;
-  for (const auto& i : items) {
-    if (!out.empty()) out += ", ";
-    out += i;
-  }
-  return out;
+/// "a, b" for an event insert; `empty` when there is nothing to list.
+std::string join_or(const std::vector<std::string>& items, std::string_view empty = "nothing") {
+  return items.empty() ? std::string(empty) : join(items);
 }
 
 std::vector<std::string> ranges(const std::vector<RangeChange>& changes, std::optional<Protocol> protocol) {
@@ -101,7 +97,7 @@ std::string needed_by(const Finding& f) {
     std::string n = r.service.empty() ? r.provenance.source : r.service;
     if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(std::move(n));
   }
-  return join(names, "(unknown)");
+  return join_or(names, "(unknown)");
 }
 
 } // namespace
@@ -382,149 +378,29 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
     result.requirements = requirements.size();
     result.plan = full;
 
-    bool error_findings = false;
     std::vector<const Finding*> at_risk;
-    for (const Finding& f : full.findings) {
-      result.log.push_back(std::string(to_string(f.severity)) + " " + f.code + ": " + f.message);
-      // Informational findings (a port held by its own service, an already-reserved port in the
-      // dynamic range, a mechanism this version does not use) are logged, not alerted.
-      if (f.code == "conflict" && f.requirement && f.holder && f.severity == Severity::error) {
-        error_findings = true;
-        ++result.metrics.conflicts;
-        emit(events::port_conflict, std::string(to_string(f.holder->protocol)) + "/" + std::to_string(f.holder->port),
-             {upper(to_string(f.holder->protocol)), std::to_string(f.holder->port), needed_by(f), f.holder->describe_holder()});
-      } else if (f.code == "starves-dynamic-range" || f.code == "too-many-reserved") {
-        if (f.severity != Severity::error) continue;
-        error_findings = true;
-        const std::string t = f.target ? describe_target(*f.target) : std::string("the reservations");
-        emit(events::reservations_hazard, t + "|" + f.code, {t, f.code, f.message});
-      } else if (f.code == "at-risk" && f.severity != Severity::info && f.protocol && f.range) {
-        at_risk.push_back(&f);  // reported below, unless this pass's repair covers it
-      } else if (f.code == "dynamic-range-drift" && f.protocol) {
-        report_dynamic_range_drift(full, *f.protocol);
-      } else if (f.code == "dynamic-range-exposes" && f.protocol && f.range) {
-        error_findings = true;
-        emit(events::dynamic_range_exposes_port, std::string(to_string(*f.protocol)) + "/" + f.range->to_string(),
-             {upper(to_string(*f.protocol)), f.range->to_string(), needed_by(f), f.message});
-      } else if (f.code == "held-by-system" && f.severity == Severity::error && f.protocol && f.range) {
-        // Issue 16: a required port inside a range HNS/WinNAT hold (event 3013).
-        error_findings = true;
-        const std::string ports = f.range->first() == f.range->last() ? std::to_string(f.range->first()) : f.range->to_string();
-        const auto& excluded = snapshot.excluded_ranges;
-        std::string range = f.range->to_string();
-        if (excluded)
-          for (const auto& e : *excluded)
-            if (e.protocol == *f.protocol && !e.administered() && e.range.contains(f.range->first())) { range = e.range.to_string(); break; }
-        emit(events::port_held_by_system, std::string(to_string(*f.protocol)) + "/" + ports,
-             {upper(to_string(*f.protocol)), ports, needed_by(f), range + "/" + std::string(to_string(*f.protocol))});
-      } else if (f.code == "unavailable" && f.severity != Severity::info) {
-        error_findings = true;
-        const std::string t = f.target ? describe_target(*f.target) : std::string("a reservation mechanism");
-        emit(events::mechanism_unavailable, t, {t, f.message});
-      }
-    }
-
+    const bool error_findings = report_findings(full, snapshot, result, at_risk);
     track_fights(full, result);
 
     ReservationPlan effective = full;
     strip_backed_off(effective);
-    bool backed_off_drift = false;
-    for (const TargetPlan& t : full.targets) {
-      if (t.has_changes() && effective.find(t.target, t.protocol) == nullptr) {
-        backed_off_drift = true;
-        result.metrics.drifted.push_back(describe_target(t.target, t.protocol));
-        result.log.push_back(describe_target(t.target, t.protocol) + " drifted, not repaired: backing off from a registry fight");
-      }
-    }
-
-    // A drifted dynamic range PortGuard cannot restore (2008/2008 R2: netsh only) keeps the host out of compliance.
-    const bool unrestorable_range = std::any_of(full.dynamic_ranges.begin(), full.dynamic_ranges.end(),
-                                                [](const DynamicRangePlan& d) { return d.drifted() && !d.has_changes(); });
-    bool compliant = !effective.has_changes() && !backed_off_drift && !unrestorable_range;
-    if (effective.has_changes()) {
-      if (effective.blocked()) {
-        // A blocked plan is an error in audit mode too: `check` says CRITICAL for it either way.
-        for (const Finding& f : effective.findings) {
-          if (!f.blocks_repair) continue;
-          const std::string t = f.target ? describe_target(*f.target) : std::string("the plan");
-          emit(events::safety_rail, t + "|" + f.code, {t, f.code, f.message});
-          result.metrics.rails.push_back(f.code);
-        }
-      }
-      if (policy_->audit) {
-        for (const TargetPlan& t : effective.targets) {
-          if (!t.has_changes()) continue;
-          const std::string key = describe_target(t.target, t.protocol);
-          emit(events::audit_finding, key, {key, join(ranges(t.added, t.protocol)), join(ranges(t.removed, t.protocol))});
-          result.metrics.drifted.push_back(key);
-          result.log.push_back("audit: " + key + " would change");
-        }
-      } else if (effective.blocked()) {
-        result.log.push_back("repair refused: a safety rail fired");
-      } else {
-        for (const TargetPlan& t : effective.targets) {
-          if (!t.has_changes()) continue;
-          const std::string key = describe_target(t.target, t.protocol);
-          emit(events::drift_detected, key, {key, join(ranges(t.added, t.protocol)), join(ranges(t.removed, t.protocol))});
-          result.metrics.drifted.push_back(key);
-        }
-        compliant = apply(effective, result);
-      }
-    }
+    const bool compliant = repair_effective(full, effective, result);
 
     // A port at risk that this pass reserved is not at risk any more (a pending reboot / DNS
     // restart is reported as such below); otherwise the risk stands, also when the plan has
     // nothing to write for it (a persistent block deferred while the port is bound).
     const bool repaired_now = effective.has_changes() && compliant;
-    if (!repaired_now) {
-      for (const Finding* f : at_risk) {
-        const auto dyn = snapshot.dynamic_range(*f->protocol);
-        result.metrics.ports_at_risk += f->range->size();
-        emit(events::port_at_risk, std::string(to_string(*f->protocol)) + "/" + f->range->to_string(),
-             {upper(to_string(*f->protocol)), f->range->to_string(), needed_by(*f),
-              dyn ? dyn->range.to_string() + (dyn->assumed ? " (assumed default)" : "") : std::string("(unknown)")});
-      }
-    }
+    if (!repaired_now) report_at_risk(at_risk, snapshot, result);
 
-    // Pending effects: still waiting for a reboot / DNS restart?
-    pending_ = still_pending(pending_, snapshot);
-    for (const PendingEffect& p : pending_) {
-      const std::string key = describe(p);
-      if (p.takes_effect == TakesEffect::next_boot) {
-        emit(events::pending_reboot, key,
-             {key, iso_from_unix(p.changed_at_unix), snapshot.boot_time_unix ? iso_from_unix(*snapshot.boot_time_unix) : "unknown"});
-        result.log.push_back("pending reboot: " + key);
-      } else {
-        emit(events::pending_dns_restart, key,
-             {key, iso_from_unix(p.changed_at_unix), snapshot.dns_start_time_unix ? iso_from_unix(*snapshot.dns_start_time_unix) : "unknown"});
-        result.log.push_back("pending DNS restart: " + key);
-      }
-    }
-    if (state_dir_ && (before.size() != pending_.size() || !std::equal(before.begin(), before.end(), pending_.begin(), [](const auto& a, const auto& b) {
-                         return same_subject(a, b) && a.changed_at_unix == b.changed_at_unix;
-                       }))) {
-      try {
-        const CallTrace::Step step(trace_, "saving the guard state");
-        save_pending_effects(*state_dir_, pending_);
-      } catch (const std::exception& e) {
-        result.log.push_back(std::string("cannot save the guard state: ") + e.what());
-      }
-    }
+    update_pending(before, snapshot, result);
 
     result.ran = true;
     result.compliant = compliant;
-    measure_plan(full, requirements, result.metrics.repaired, result.metrics);
-    // Ranges this pass restored (or found restored, MaxUserPort serving both protocols) were
-    // entered by apply(); the others are as the plan found them.
-    auto& range_drift = result.metrics.dynamic_range_drift;
-    for (const DynamicRangePlan& d : full.dynamic_ranges) {
-      const bool seen = std::any_of(range_drift.begin(), range_drift.end(), [&](const auto& r) { return r.first == d.protocol; });
-      if (!seen) range_drift.emplace_back(d.protocol, d.drifted());
-    }
+    finish_metrics(full, requirements, result);
     if (compliant && !error_findings) {
       std::vector<std::string> managed;
       for (const TargetPlan& t : full.targets) managed.push_back(describe_target(t.target, t.protocol));
-      emit(events::in_compliance, "", {std::to_string(distinct_port_ranges(requirements)), join(managed, "none")});
+      emit(events::in_compliance, "", {std::to_string(distinct_port_ranges(requirements)), join_or(managed, "none")});
     }
   } catch (const std::bad_alloc&) {
     throw;
@@ -534,6 +410,145 @@ PassResult Guard::run_pass(PassTrigger trigger, FailureReport failure) {
   }
   limiter_.forget_except(pass_scoped, seen_);
   return result;
+}
+
+bool Guard::report_findings(const ReservationPlan& full, const HostSnapshot& snapshot, PassResult& result,
+                            std::vector<const Finding*>& at_risk) {
+  bool error_findings = false;
+  for (const Finding& f : full.findings) {
+    result.log.push_back(std::string(to_string(f.severity)) + " " + f.code + ": " + f.message);
+    // Informational findings (a port held by its own service, an already-reserved port in the
+    // dynamic range, a mechanism this version does not use) are logged, not alerted.
+    if (f.code == "conflict" && f.requirement && f.holder && f.severity == Severity::error) {
+      error_findings = true;
+      ++result.metrics.conflicts;
+      emit(events::port_conflict, std::string(to_string(f.holder->protocol)) + "/" + std::to_string(f.holder->port),
+           {upper(to_string(f.holder->protocol)), std::to_string(f.holder->port), needed_by(f), f.holder->describe_holder()});
+    } else if (f.code == "starves-dynamic-range" || f.code == "too-many-reserved") {
+      if (f.severity != Severity::error) continue;
+      error_findings = true;
+      const std::string t = f.target ? describe_target(*f.target) : std::string("the reservations");
+      emit(events::reservations_hazard, t + "|" + f.code, {t, f.code, f.message});
+    } else if (f.code == "at-risk" && f.severity != Severity::info && f.protocol && f.range) {
+      at_risk.push_back(&f);  // reported below, unless this pass's repair covers it
+    } else if (f.code == "dynamic-range-drift" && f.protocol) {
+      report_dynamic_range_drift(full, *f.protocol);
+    } else if (f.code == "dynamic-range-exposes" && f.protocol && f.range) {
+      error_findings = true;
+      emit(events::dynamic_range_exposes_port, std::string(to_string(*f.protocol)) + "/" + f.range->to_string(),
+           {upper(to_string(*f.protocol)), f.range->to_string(), needed_by(f), f.message});
+    } else if (f.code == "held-by-system" && f.severity == Severity::error && f.protocol && f.range) {
+      // Issue 16: a required port inside a range HNS/WinNAT hold (event 3013).
+      error_findings = true;
+      const std::string ports = f.range->first() == f.range->last() ? std::to_string(f.range->first()) : f.range->to_string();
+      const auto& excluded = snapshot.excluded_ranges;
+      std::string range = f.range->to_string();
+      if (excluded)
+        for (const auto& e : *excluded)
+          if (e.protocol == *f.protocol && !e.administered() && e.range.contains(f.range->first())) { range = e.range.to_string(); break; }
+      emit(events::port_held_by_system, std::string(to_string(*f.protocol)) + "/" + ports,
+           {upper(to_string(*f.protocol)), ports, needed_by(f), range + "/" + std::string(to_string(*f.protocol))});
+    } else if (f.code == "unavailable" && f.severity != Severity::info) {
+      error_findings = true;
+      const std::string t = f.target ? describe_target(*f.target) : std::string("a reservation mechanism");
+      emit(events::mechanism_unavailable, t, {t, f.message});
+    }
+  }
+  return error_findings;
+}
+
+bool Guard::repair_effective(const ReservationPlan& full, const ReservationPlan& effective, PassResult& result) {
+  bool backed_off_drift = false;
+  for (const TargetPlan& t : full.targets) {
+    if (t.has_changes() && effective.find(t.target, t.protocol) == nullptr) {
+      backed_off_drift = true;
+      result.metrics.drifted.push_back(describe_target(t.target, t.protocol));
+      result.log.push_back(describe_target(t.target, t.protocol) + " drifted, not repaired: backing off from a registry fight");
+    }
+  }
+
+  // A drifted dynamic range PortGuard cannot restore (2008/2008 R2: netsh only) keeps the host out of compliance.
+  const bool unrestorable_range = std::any_of(full.dynamic_ranges.begin(), full.dynamic_ranges.end(),
+                                              [](const DynamicRangePlan& d) { return d.drifted() && !d.has_changes(); });
+  bool compliant = !effective.has_changes() && !backed_off_drift && !unrestorable_range;
+  if (effective.has_changes()) {
+    if (effective.blocked()) {
+      // A blocked plan is an error in audit mode too: `check` says CRITICAL for it either way.
+      for (const Finding& f : effective.findings) {
+        if (!f.blocks_repair) continue;
+        const std::string t = f.target ? describe_target(*f.target) : std::string("the plan");
+        emit(events::safety_rail, t + "|" + f.code, {t, f.code, f.message});
+        result.metrics.rails.push_back(f.code);
+      }
+    }
+    if (policy_->audit) {
+      for (const TargetPlan& t : effective.targets) {
+        if (!t.has_changes()) continue;
+        const std::string key = describe_target(t.target, t.protocol);
+        emit(events::audit_finding, key, {key, join_or(ranges(t.added, t.protocol)), join_or(ranges(t.removed, t.protocol))});
+        result.metrics.drifted.push_back(key);
+        result.log.push_back("audit: " + key + " would change");
+      }
+    } else if (effective.blocked()) {
+      result.log.push_back("repair refused: a safety rail fired");
+    } else {
+      for (const TargetPlan& t : effective.targets) {
+        if (!t.has_changes()) continue;
+        const std::string key = describe_target(t.target, t.protocol);
+        emit(events::drift_detected, key, {key, join_or(ranges(t.added, t.protocol)), join_or(ranges(t.removed, t.protocol))});
+        result.metrics.drifted.push_back(key);
+      }
+      compliant = apply(effective, result);
+    }
+  }
+  return compliant;
+}
+
+void Guard::report_at_risk(const std::vector<const Finding*>& at_risk, const HostSnapshot& snapshot, PassResult& result) {
+  for (const Finding* f : at_risk) {
+    const auto dyn = snapshot.dynamic_range(*f->protocol);
+    result.metrics.ports_at_risk += f->range->size();
+    emit(events::port_at_risk, std::string(to_string(*f->protocol)) + "/" + f->range->to_string(),
+         {upper(to_string(*f->protocol)), f->range->to_string(), needed_by(*f),
+          dyn ? dyn->range.to_string() + (dyn->assumed ? " (assumed default)" : "") : std::string("(unknown)")});
+  }
+}
+
+void Guard::update_pending(const std::vector<PendingEffect>& before, const HostSnapshot& snapshot, PassResult& result) {
+  pending_ = still_pending(pending_, snapshot);
+  for (const PendingEffect& p : pending_) {
+    const std::string key = describe(p);
+    if (p.takes_effect == TakesEffect::next_boot) {
+      emit(events::pending_reboot, key,
+           {key, iso_from_unix(p.changed_at_unix), snapshot.boot_time_unix ? iso_from_unix(*snapshot.boot_time_unix) : "unknown"});
+      result.log.push_back("pending reboot: " + key);
+    } else {
+      emit(events::pending_dns_restart, key,
+           {key, iso_from_unix(p.changed_at_unix), snapshot.dns_start_time_unix ? iso_from_unix(*snapshot.dns_start_time_unix) : "unknown"});
+      result.log.push_back("pending DNS restart: " + key);
+    }
+  }
+  if (state_dir_ && (before.size() != pending_.size() || !std::equal(before.begin(), before.end(), pending_.begin(), [](const auto& a, const auto& b) {
+                       return same_subject(a, b) && a.changed_at_unix == b.changed_at_unix;
+                     }))) {
+    try {
+      const CallTrace::Step step(trace_, "saving the guard state");
+      save_pending_effects(*state_dir_, pending_);
+    } catch (const std::exception& e) {
+      result.log.push_back(std::string("cannot save the guard state: ") + e.what());
+    }
+  }
+}
+
+void Guard::finish_metrics(const ReservationPlan& full, const Requirements& requirements, PassResult& result) {
+  measure_plan(full, requirements, result.metrics.repaired, result.metrics);
+  // Ranges this pass restored (or found restored, MaxUserPort serving both protocols) were
+  // entered by apply(); the others are as the plan found them.
+  auto& range_drift = result.metrics.dynamic_range_drift;
+  for (const DynamicRangePlan& d : full.dynamic_ranges) {
+    const bool seen = std::any_of(range_drift.begin(), range_drift.end(), [&](const auto& r) { return r.first == d.protocol; });
+    if (!seen) range_drift.emplace_back(d.protocol, d.drifted());
+  }
 }
 
 std::string dynamic_range_key(Protocol protocol) { return "dynamic-range/" + std::string(to_string(protocol)); }
@@ -597,7 +612,7 @@ bool Guard::apply(const ReservationPlan& effective, PassResult& result) {
     if (!o.changed) continue;
     result.changed = true;
     result.metrics.repaired.push_back(key);
-    emit(events::repaired, "", {key, join(ports_gained(o.before, o.after)), join(ports_gained(o.after, o.before)), std::string(to_string(o.takes_effect)),
+    emit(events::repaired, "", {key, join_or(ports_gained(o.before, o.after)), join_or(ports_gained(o.after, o.before)), std::string(to_string(o.takes_effect)),
                                 o.backup_id.empty() ? std::string("(no backup needed)") : o.backup_id});
     result.log.push_back("repaired " + key + " (backup " + o.backup_id + ")");
     fights_[key].last_write = now;  // a change-back soon after this is what a fight looks like
@@ -613,7 +628,7 @@ void Guard::report_started(std::string_view version) {
   if (policy_ && policy_->plan.targets) {
     std::vector<std::string> names;
     for (Target t : *policy_->plan.targets) names.emplace_back(to_string(t));
-    targets = join(names, "none");
+    targets = join_or(names, "none");
   }
   emit(events::service_started, "",
        {std::string(version), policy_ ? policy_->source : std::string("none (no valid policy yet)"), policy_ ? (policy_->audit ? "audit" : "enforce") : "none", targets});

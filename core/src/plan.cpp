@@ -2,7 +2,7 @@
 
 #include "portguard/core/port_list_codec.hpp"
 #include "portguard/core/ports.hpp"
-#include "text.hpp"
+#include "portguard/core/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -108,7 +108,7 @@ std::string_view allocator_service(Target target) {
 PortSet receivable(Target target, const Requirement& r, const std::optional<DynamicPortRange>& dynamic) {
   if (r.ports.last() < first_random_port) return {};
   const std::string_view own = allocator_service(target);
-  if (!own.empty() && detail::iequals_ascii(r.service, own)) return {};
+  if (!own.empty() && iequals_ascii(r.service, own)) return {};
   if (target == Target::dns_socket_pool && r.protocol != Protocol::udp) return {};
   PortSet ports{PortRange::make(std::max<long>(r.ports.first(), first_random_port), r.ports.last())};
   if (target != Target::reserved_ports && dynamic) return ports.intersected(PortSet{dynamic->range});
@@ -126,12 +126,6 @@ std::string describe_all(const ReqRefs& reqs) {
     out += (out.empty() ? "" : "; ") + d;
     seen.push_back(std::move(d));
   }
-  return out;
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : std::string(separator)) + item;
   return out;
 }
 

@@ -1,7 +1,7 @@
 #include "portguard/core/port_range.hpp"
 
 #include "portguard/core/error.hpp"
-#include "text.hpp"
+#include "portguard/core/text.hpp"
 
 #include <algorithm>
 
@@ -17,8 +17,8 @@ std::string_view to_string(Protocol protocol) noexcept {
 
 
 std::optional<Protocol> parse_protocol(std::string_view text) noexcept {
-  if (detail::iequals_ascii(text, "udp")) return Protocol::udp;
-  if (detail::iequals_ascii(text, "tcp")) return Protocol::tcp;
+  if (iequals_ascii(text, "udp")) return Protocol::udp;
+  if (iequals_ascii(text, "tcp")) return Protocol::tcp;
   return std::nullopt;
 }
 
@@ -31,8 +31,8 @@ std::string_view to_string(IpVersion ip) noexcept {
 }
 
 std::optional<IpVersion> parse_ip_version(std::string_view text) noexcept {
-  if (detail::iequals_ascii(text, "v4") || detail::iequals_ascii(text, "ipv4")) return IpVersion::v4;
-  if (detail::iequals_ascii(text, "v6") || detail::iequals_ascii(text, "ipv6")) return IpVersion::v6;
+  if (iequals_ascii(text, "v4") || iequals_ascii(text, "ipv4")) return IpVersion::v4;
+  if (iequals_ascii(text, "v6") || iequals_ascii(text, "ipv6")) return IpVersion::v6;
   return std::nullopt;
 }
 

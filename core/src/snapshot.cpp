@@ -1,6 +1,6 @@
 #include "portguard/core/snapshot.hpp"
 
-#include "text.hpp"
+#include "portguard/core/text.hpp"
 
 #include <array>
 #include <utility>
@@ -33,16 +33,7 @@ constexpr std::array<std::pair<ExclusionHolder, std::string_view>, 3> exclusion_
     {ExclusionHolder::administrator, "administrator"},
     {ExclusionHolder::system, "system"},
 }};
-
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 } // namespace
-
-bool detail::iequals_ascii(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
 
 std::string_view to_string(StartType t) noexcept {
   for (const auto& [v, name] : start_types)
@@ -106,7 +97,7 @@ bool PortInUse::hosts(std::string_view name) const noexcept {
   std::string_view rest = service;
   while (!rest.empty()) {
     const auto comma = rest.find(',');
-    if (detail::iequals_ascii(rest.substr(0, comma), name)) return true;
+    if (iequals_ascii(rest.substr(0, comma), name)) return true;
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }
@@ -116,7 +107,7 @@ bool PortInUse::hosts(std::string_view name) const noexcept {
 bool PortInUse::kernel_listener_of(std::string_view name) const noexcept {
   if (pid != 4) return false;
   for (std::string_view s : {"LanmanServer", "Netlogon", "Browser", "WinRM", "W3SVC"})
-    if (detail::iequals_ascii(s, name)) return true;
+    if (iequals_ascii(s, name)) return true;
   return false;
 }
 
@@ -132,7 +123,7 @@ PortInUse HostSnapshot::named_holder(PortInUse holder) const {
 
 const ServiceInfo* HostSnapshot::find_service(std::string_view name) const noexcept {
   for (const auto& s : services)
-    if (detail::iequals_ascii(s.name, name)) return &s;
+    if (iequals_ascii(s.name, name)) return &s;
   return nullptr;
 }
 

@@ -6,7 +6,6 @@
 #include "portguard/core/error.hpp"
 #include "portguard/core/port_list_codec.hpp"
 #include "portguard/core/target.hpp"
-#include "text.hpp"
 
 #include <nlohmann/json.hpp>
 

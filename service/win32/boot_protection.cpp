@@ -6,6 +6,8 @@
 #include "win32/data_layout.hpp"
 #include "win32/scm.hpp"
 
+#include "portguard/core/text.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -49,7 +51,7 @@ std::vector<ProtectRecord> load_protect_records(const DataLayout& layout) {
 
 bool is_recorded(const std::string& service, const DataLayout& layout) {
   const auto records = load_protect_records(layout);
-  return std::any_of(records.begin(), records.end(), [&](const ProtectRecord& r) { return same_scm_name(r.service, service); });
+  return std::any_of(records.begin(), records.end(), [&](const ProtectRecord& r) { return iequals_ascii(r.service, service); });
 }
 
 bool protect_service(RegistryStore& reg, const std::string& service, const DataLayout& layout) {
@@ -72,10 +74,10 @@ bool protect_service(RegistryStore& reg, const std::string& service, const DataL
   const MultiStringValue current = reg.read_multi_string(key, "DependOnService");
   if (!current.type_problem.empty())
     throw InputError(key + "\\DependOnService", current.type_problem + "; fix the value before protecting " + service);
-  if (std::any_of(current.strings.begin(), current.strings.end(), [](const std::string& s) { return same_scm_name(s, portguard_name); }))
+  if (std::any_of(current.strings.begin(), current.strings.end(), [](const std::string& s) { return iequals_ascii(s, portguard_name); }))
     return false;
   auto records = load_protect_records(layout);
-  std::erase_if(records, [&](const ProtectRecord& r) { return same_scm_name(r.service, service); });
+  std::erase_if(records, [&](const ProtectRecord& r) { return iequals_ascii(r.service, service); });
   // Record first: if the write below fails, unprotect finds nothing to remove and says so.
   records.push_back({service, !current.present, current.strings});
   save_records(layout, records);
@@ -98,14 +100,14 @@ std::string dependency_tradeoff(RegistryStore& reg, const std::string& service) 
 
 bool unprotect_service(RegistryStore& reg, const std::string& service, const DataLayout& layout) {
   auto records = load_protect_records(layout);
-  const auto it = std::find_if(records.begin(), records.end(), [&](const ProtectRecord& r) { return same_scm_name(r.service, service); });
+  const auto it = std::find_if(records.begin(), records.end(), [&](const ProtectRecord& r) { return iequals_ascii(r.service, service); });
   if (it == records.end()) return false;
   const std::string key = service_key(it->service);
   const MultiStringValue current = reg.read_multi_string(key, "DependOnService");
   if (current.present) {
     std::vector<std::string> updated;
     for (const auto& s : current.strings)
-      if (!same_scm_name(s, portguard_name)) updated.push_back(s);
+      if (!iequals_ascii(s, portguard_name)) updated.push_back(s);
     if (updated.size() != current.strings.size()) {
       if (updated.empty() && it->created_value) reg.delete_value(key, "DependOnService");
       else reg.write_multi_string(key, "DependOnService", updated);

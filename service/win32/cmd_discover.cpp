@@ -7,6 +7,8 @@
 #include "win32/live_host.hpp"
 #include "win32/win32_host.hpp"
 
+#include "portguard/core/text.hpp"
+
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
@@ -46,20 +48,15 @@ constexpr std::string_view discover_about =
 /// Control Manager may spell a name in different cases).
 using RequirementsByService = std::map<std::string, std::vector<const Requirement*>>;
 
-std::string key_of(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 RequirementsByService requirements_by_service(const Assessment& a) {
   RequirementsByService by_service;
-  for (const auto& r : a.requirements) by_service[key_of(r.service)].push_back(&r);
+  for (const auto& r : a.requirements) by_service[lower_ascii(r.service)].push_back(&r);
   return by_service;
 }
 
 const std::vector<const Requirement*>& needs_of(const RequirementsByService& by_service, const std::string& name) {
   static const std::vector<const Requirement*> none;
-  const auto it = by_service.find(key_of(name));
+  const auto it = by_service.find(lower_ascii(name));
   return it == by_service.end() ? none : it->second;
 }
 
@@ -98,8 +95,8 @@ nlohmann::json discover_json(const HostSnapshot& host, const PolicyChoice& choic
   j["services"] = nlohmann::json::array();
   std::set<std::string> listed;
   for (const auto& s : host.services) {
-    listed.insert(key_of(s.name));
-    if (by_service.count(key_of(s.name)) != 0 || all) j["services"].push_back(service_json(host, by_service, s.name, &s));
+    listed.insert(lower_ascii(s.name));
+    if (by_service.count(lower_ascii(s.name)) != 0 || all) j["services"].push_back(service_json(host, by_service, s.name, &s));
   }
   for (const auto& [k, reqs] : by_service) {
     if (listed.count(k) == 0) j["services"].push_back(service_json(host, by_service, reqs.front()->service, nullptr));
@@ -140,8 +137,8 @@ void print_discover_table(std::ostream& out, const HostSnapshot& host, const Pol
   std::size_t without = 0;
   std::set<std::string> shown;
   for (const auto& s : host.services) {
-    shown.insert(key_of(s.name));
-    if (by_service.count(key_of(s.name)) != 0 || all) print_service_rows(out, host, by_service, s.name, &s);
+    shown.insert(lower_ascii(s.name));
+    if (by_service.count(lower_ascii(s.name)) != 0 || all) print_service_rows(out, host, by_service, s.name, &s);
     else ++without;
   }
   for (const auto& [k, reqs] : by_service) {

@@ -10,6 +10,7 @@
 #include "win32/win32_host.hpp"
 
 #include "portguard/core/guard.hpp"
+#include "portguard/core/text.hpp"
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>

@@ -8,6 +8,8 @@
 #include "portguard/core/guard.hpp"
 #include "portguard/core/metrics.hpp"
 #include "portguard/core/pass_watchdog.hpp"
+#include "portguard/core/system_clock.hpp"
+#include "portguard/core/text.hpp"
 #include "portguard/core/version.hpp"
 #include "win32/event_log.hpp"
 #include "win32/group_policy_store.hpp"
@@ -76,7 +78,7 @@ std::string summarize(const config::PolicyError& e) {
 bool installation_audit_only(RegistryStore& registry) {
   try {
     const auto mode = registry.read_string("HKLM\\SOFTWARE\\PortGuard", "Mode");
-    return mode && _stricmp(mode->c_str(), "audit") == 0;
+    return mode && iequals_ascii(*mode, "audit");
   } catch (const std::exception&) {
     return false;  // unreadable: the policy decides, as without an installer
   }

@@ -31,13 +31,4 @@ Assessment assess(LiveHost& live, const config::Policy& policy, ServiceDetail de
   return portguard::assess(live.probe(), config::PolicyRequirements(policy), policy.plan, detail);
 }
 
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& s : items) {
-    if (!out.empty()) out += separator;
-    out += s;
-  }
-  return out;
-}
-
 } // namespace portguard::win32

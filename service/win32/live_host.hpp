@@ -8,6 +8,7 @@
 #include "portguard/core/backup_store.hpp"
 #include "portguard/core/call_trace.hpp"
 #include "portguard/core/plan.hpp"
+#include "portguard/core/system_clock.hpp"
 #include "win32/data_layout.hpp"
 #include "win32/persistent_reservations.hpp"
 #include "win32/registry_store.hpp"
@@ -18,12 +19,6 @@
 #include <string>
 
 namespace portguard::win32 {
-
-class SystemClock : public Clock {
-public:
-  std::chrono::system_clock::time_point now() override { return std::chrono::system_clock::now(); }
-  std::chrono::steady_clock::time_point steady_now() override { return std::chrono::steady_clock::now(); }
-};
 
 /// The Win32 adapters wired together behind the core's interfaces, with files under `layout`: the
 /// one wiring the ops commands and the guard (run_guard) share.
@@ -69,8 +64,5 @@ PolicyChoice choose_policy(const std::string& file, const std::string& services_
 /// The core's assessment of the live host for this policy (portguard/core/assess.hpp).
 Assessment assess(LiveHost& live, const config::Policy& policy, ServiceDetail detail);
 
-
-
-std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
 
 } // namespace portguard::win32

@@ -12,8 +12,6 @@
 namespace portguard::win32 {
 namespace {
 
-using unique_file = unique_handle<file_handle_traits>;
-
 // A rename refused because a reader has the file open without FILE_SHARE_DELETE clears when the
 // reader closes it (the exporter reads the whole file at once). A reader the scheduler parks while
 // it holds the handle can keep it for tens of milliseconds on a loaded machine, so the retries back

@@ -3,8 +3,6 @@
 #include "win32/unique_handle.hpp"
 #include "win32/win32_error.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <string>
 
 namespace portguard::win32 {
@@ -17,12 +15,6 @@ std::filesystem::path this_exe() {
     if (n < buf.size()) return std::filesystem::path(buf.substr(0, n));
     buf.resize(buf.size() * 2);
   }
-}
-
-bool same_scm_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 bool portguard_installed() {

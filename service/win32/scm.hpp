@@ -23,7 +23,5 @@ bool portguard_installed();
 /// This process's executable (GetModuleFileNameW). Throws Win32Error.
 std::filesystem::path this_exe();
 
-/// Service and group names compare case-insensitively (ASCII), as the SCM compares them.
-bool same_scm_name(std::string_view a, std::string_view b);
 
 } // namespace portguard::win32

@@ -9,6 +9,8 @@
 #include "win32/unique_handle.hpp"
 #include "win32/win32_error.hpp"
 
+#include "portguard/core/text.hpp"
+
 #include <algorithm>
 
 namespace portguard::win32 {
@@ -31,7 +33,7 @@ std::optional<bool> group_in_service_group_order(RegistryStore& registry, const 
   const auto list = registry.read_multi_string("HKLM\\SYSTEM\\CurrentControlSet\\Control\\ServiceGroupOrder", "List");
   if (!list.present) return std::nullopt;
   const std::string g = narrow(group);
-  return std::any_of(list.strings.begin(), list.strings.end(), [&](const std::string& s) { return same_scm_name(s, g); });
+  return std::any_of(list.strings.begin(), list.strings.end(), [&](const std::string& s) { return iequals_ascii(s, g); });
 }
 
 void install_service(Win32RegistryStore& registry, const InstallOptions& options) {

@@ -7,6 +7,7 @@
 #include "portguard/core/ports.hpp"
 #include "portguard/core/registry_value.hpp"
 #include "portguard/core/snapshot.hpp"
+#include "portguard/core/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -41,7 +42,7 @@ public:
     set_raw(key, value, RawRegistryValue{reg_type::multi_sz, encode_multi_sz(strings)});
   }
   void set_raw(std::string_view key, std::string_view value, RawRegistryValue raw) {
-    keys_[lower(key)].values[lower(value)] = std::move(raw);
+    keys_[lower_ascii(key)].values[lower_ascii(value)] = std::move(raw);
     ensure_parents(key);
   }
   void set_dword(std::string_view key, std::string_view value, std::uint32_t v) {
@@ -56,10 +57,10 @@ public:
     d.push_back(0); d.push_back(0);
     set_raw(key, value, RawRegistryValue{reg_type::sz, d});
   }
-  void create_key(std::string_view key) { keys_[lower(key)]; ensure_parents(key); }
+  void create_key(std::string_view key) { keys_[lower_ascii(key)]; ensure_parents(key); }
   bool has_value(std::string_view key, std::string_view value) const {
-    auto k = keys_.find(lower(key));
-    return k != keys_.end() && k->second.values.count(lower(value)) != 0;
+    auto k = keys_.find(lower_ascii(key));
+    return k != keys_.end() && k->second.values.count(lower_ascii(value)) != 0;
   }
 
   // RegistryStore
@@ -77,8 +78,8 @@ public:
     if (fail_writes) throw std::runtime_error(*fail_writes);
     ++writes;
     if (drop_writes) return;
-    auto k = keys_.find(lower(key));
-    if (k != keys_.end()) k->second.values.erase(lower(value));
+    auto k = keys_.find(lower_ascii(key));
+    if (k != keys_.end()) k->second.values.erase(lower_ascii(value));
   }
   std::optional<std::uint32_t> read_dword(std::string_view key, std::string_view value) override {
     if (hook) hook(Op::read, key, value);
@@ -100,7 +101,7 @@ public:
   }
   std::vector<std::string> subkeys(std::string_view key) override {
     std::vector<std::string> out;
-    auto k = keys_.find(lower(key));
+    auto k = keys_.find(lower_ascii(key));
     if (k == keys_.end()) return out;
     for (const auto& name : k->second.children) out.push_back(name);
     return out;
@@ -108,7 +109,7 @@ public:
 
   std::optional<std::vector<std::string>> value_names(std::string_view key) override {
     std::vector<std::string> out;
-    auto k = keys_.find(lower(key));
+    auto k = keys_.find(lower_ascii(key));
     if (k == keys_.end()) return std::nullopt;
     for (const auto& [name, raw] : k->second.values) out.push_back(name);
     return out;
@@ -132,25 +133,20 @@ private:
     std::map<std::string, RawRegistryValue> values;
     std::vector<std::string> children;   // original spelling of direct subkeys
   };
-  static std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-  }
   void ensure_parents(std::string_view key) {
     const auto pos = key.rfind('\\');
     if (pos == std::string_view::npos) return;
     const std::string_view parent = key.substr(0, pos);
     const std::string child(key.substr(pos + 1));
-    auto& p = keys_[lower(parent)];
-    const bool known = std::any_of(p.children.begin(), p.children.end(), [&](const std::string& c) { return lower(c) == lower(child); });
+    auto& p = keys_[lower_ascii(parent)];
+    const bool known = std::any_of(p.children.begin(), p.children.end(), [&](const std::string& c) { return iequals_ascii(c, child); });
     if (!known) p.children.push_back(child);
     ensure_parents(parent);
   }
   std::optional<RawRegistryValue> find(std::string_view key, std::string_view value) const {
-    auto k = keys_.find(lower(key));
+    auto k = keys_.find(lower_ascii(key));
     if (k == keys_.end()) return std::nullopt;
-    auto v = k->second.values.find(lower(value));
+    auto v = k->second.values.find(lower_ascii(value));
     if (v == k->second.values.end()) return std::nullopt;
     return v->second;
   }

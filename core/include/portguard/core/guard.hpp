@@ -225,6 +225,21 @@ private:
   /// Enforce: applies the plan, reports outcomes, tracks fights and pending effects. True when
   /// every changed target was written and verified.
   bool apply(const ReservationPlan& effective, PassResult& result);
+  // The steps of run_pass, in order.
+  /// Logs every finding and raises the alert of each error one; collects the at-risk findings,
+  /// which wait for the repair (report_at_risk). True when any finding is an error.
+  bool report_findings(const ReservationPlan& full, const HostSnapshot& snapshot, PassResult& result,
+                       std::vector<const Finding*>& at_risk);
+  /// Reports drift the back-offs left alone, then audits, refuses (a safety rail) or applies
+  /// `effective` (the plan without backed-off targets). True when the host is in compliance.
+  bool repair_effective(const ReservationPlan& full, const ReservationPlan& effective, PassResult& result);
+  /// 2004 (port at risk) for each at-risk finding; the caller skips it when this pass reserved them.
+  void report_at_risk(const std::vector<const Finding*>& at_risk, const HostSnapshot& snapshot, PassResult& result);
+  /// Drops pending effects that took effect, reports the others, saves the state file when the
+  /// list differs from `before` (what the file holds).
+  void update_pending(const std::vector<PendingEffect>& before, const HostSnapshot& snapshot, PassResult& result);
+  /// The plan's numbers and the dynamic-range drift apply() did not already enter.
+  static void finish_metrics(const ReservationPlan& full, const Requirements& requirements, PassResult& result);
   static std::string target_key(Target target, std::optional<Protocol> protocol);
   /// 2007 for the drifted dynamic range of `protocol` ([guard.dynamic_range], issue 16).
   void report_dynamic_range_drift(const ReservationPlan& plan, Protocol protocol);

@@ -67,13 +67,6 @@ void ensure_winsock() {
   if (started != 0) throw Win32Error(static_cast<DWORD>(started), "WSAStartup");
 }
 
-struct socket_traits {
-  using pointer = SOCKET;
-  static pointer invalid() noexcept { return INVALID_SOCKET; }
-  static void close(pointer s) noexcept { ::closesocket(s); }
-};
-using unique_socket = unique_handle<socket_traits>;
-
 using ProcessNames = std::map<DWORD, std::string>;
 
 /// Image names by PID: one Toolhelp snapshot (a few ms under Wine), shared by a capture's users.

@@ -2,6 +2,7 @@
 // One RAII owner for every kind of Win32 handle, in the spirit of WIL's unique_any: a traits struct
 // per handle kind says what "invalid" is and how to close it. Logic code never calls CloseHandle,
 // RegCloseKey, CloseServiceHandle or DeregisterEventSource itself.
+#include <winsock2.h>  // before <windows.h>: SOCKET and closesocket (inline only: no ws2_32 import unless used)
 #include <windows.h>
 
 #include <utility>
@@ -91,6 +92,12 @@ struct hmodule_traits {
   static void close(pointer h) noexcept { ::FreeLibrary(h); }
 };
 
+struct socket_traits {
+  using pointer = SOCKET;
+  static pointer invalid() noexcept { return INVALID_SOCKET; }
+  static void close(pointer s) noexcept { ::closesocket(s); }
+};
+
 using unique_handle_t = unique_handle<kernel_handle_traits>;  // events, processes, threads, waitable timers
 using unique_file = unique_handle<file_handle_traits>;
 using unique_hkey = unique_handle<hkey_traits>;
@@ -99,5 +106,6 @@ using unique_event_source = unique_handle<event_source_traits>;
 using unique_find_change = unique_handle<find_change_traits>;
 using unique_hlocal = unique_handle<hlocal_traits>;
 using unique_hmodule = unique_handle<hmodule_traits>;
+using unique_socket = unique_handle<socket_traits>;
 
 } // namespace portguard::win32

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The end-to-end scenario kit's shell side: a Wine prefix that plays one Windows server, booted,
-# rebooted and torn down by the scenario; services created with the SCM API (e2e-svc.exe); the
+# rebooted and torn down by the scenario; services created with the SCM API (pg-scm.exe); the
 # Wine trace in which PortGuard's events appear. Source it, then call e2e_setup NAME [WINVER].
 #
 # A "boot" of the server = a fresh wineserver for the prefix (wineserver -p keeps it alive so
@@ -9,8 +9,9 @@
 # the Wine debug channels) goes to $E2E_TRACE. A reboot = wineserver -k of OUR prefix, then boot.
 # Nothing is ever killed by name.
 #
-# Environment: PORTGUARD_E2E_BIN (dir with dns-sim.exe, radius-sim.exe, e2e-svc.exe),
-# PORTGUARD_BINARY_DIR (build tree; portguard.exe and the MSI are looked up there),
+# Environment: PORTGUARD_E2E_BIN (dir with dns-sim.exe, radius-sim.exe),
+# PORTGUARD_BINARY_DIR (build tree; portguard.exe, the MSI and tests/support/pg-scm.exe are looked up
+# there; PORTGUARD_SCM_HELPER overrides the last),
 # PORTGUARD_WINE_TEMPLATE (prefix to clone), PORTGUARD_E2E_KEEP=1 keeps the prefix.
 set -euo pipefail
 
@@ -21,6 +22,7 @@ source "$E2E_ROOT/tests/support/fail_trace.sh"
 : "${PORTGUARD_BINARY_DIR:=$E2E_ROOT/build/e2e-win}"
 : "${PORTGUARD_E2E_BIN:=$PORTGUARD_BINARY_DIR/tests/e2e}"
 : "${PORTGUARD_WINE_TEMPLATE:=$PORTGUARD_BINARY_DIR/wine/template}"
+: "${PORTGUARD_SCM_HELPER:=$PORTGUARD_BINARY_DIR/tests/support/pg-scm.exe}"
 export WINEDLLOVERRIDES="mscoree=;mshtml="
 export WINEARCH=win64
 # Services inherit the debug settings of the process that starts services.exe: ReportEventW's
@@ -39,7 +41,7 @@ e2e_fail() {
 e2e_winpath() { printf 'Z:%s' "${1//\//\\}"; }
 
 e2e_wine() { WINEDEBUG=-all wine "$@"; }
-e2e_svc() { wine_run_tool "$PORTGUARD_E2E_BIN/e2e-svc.exe" "$@" | tr -d '\r'; }
+e2e_svc() { wine_run_tool "$PORTGUARD_SCM_HELPER" "$@" | tr -d '\r'; }
 
 e2e_cleanup() {
   local rc=$?
@@ -77,8 +79,8 @@ e2e_setup() {
   if [[ -n $winver ]]; then
     e2e_wine winecfg -v "$winver" >/dev/null 2>&1
   fi
-  e2e_svc create DNS "$(e2e_winpath "$PORTGUARD_E2E_BIN/dns-sim.exe")" demand "DNS Server" >/dev/null
-  e2e_svc create IAS "$(e2e_winpath "$PORTGUARD_E2E_BIN/radius-sim.exe")" demand "Internet Authentication Service" >/dev/null
+  e2e_svc create DNS --binary "$(e2e_winpath "$PORTGUARD_E2E_BIN/dns-sim.exe")" --display "DNS Server" >/dev/null
+  e2e_svc create IAS --binary "$(e2e_winpath "$PORTGUARD_E2E_BIN/radius-sim.exe")" --display "Internet Authentication Service" >/dev/null
   # The server was "booted" with the registry as it is now.
   e2e_svc boot-snapshot >/dev/null
   e2e_log "prefix $WINEPREFIX ($(e2e_winver)), services DNS (dns-sim) and IAS (radius-sim) created"
@@ -119,8 +121,8 @@ e2e_reboot() {
   e2e_boot
 }
 
-# e2e_start_dns [ARGS...]: start DNS (dns-sim) with start arguments (e.g. --seed 7 --count 200).
-e2e_start() { e2e_svc start "$@"; }
+# e2e_start NAME [ARGS...]: start a service with start arguments (e.g. DNS --seed 7 --count 200).
+e2e_start() { e2e_svc start "$1" -- "${@:2}"; }
 
 # PortGuard's events as the Wine trace shows them, one per line: "ID LEVEL|string1|string2...".
 # ReportEventW is a stub under Wine; its fixme line carries the type and the event ID (the low 16
@@ -251,7 +253,7 @@ e2e_install_guard() {
     [[ -f $policy ]] || e2e_fail "no policy to install ($policy)"
     cp "$policy" "$data/policy.toml"
     chmod 644 "$data/policy.toml"
-    e2e_svc create PortGuard "\"$E2E_PG_DIR\\portguard.exe\" run" auto "PortGuard" >/dev/null
+    e2e_svc create PortGuard --binary "\"$E2E_PG_DIR\\portguard.exe\" run" --start auto --display "PortGuard" >/dev/null
     e2e_wine reg add 'HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\PortGuard' \
       /v EventMessageFile /t REG_EXPAND_SZ /d "$E2E_PG_DIR\\portguard.exe" /f >/dev/null
     e2e_wine reg add 'HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\PortGuard' \

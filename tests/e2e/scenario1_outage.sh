@@ -16,8 +16,8 @@ out=$(e2e_start IAS)
 rc=$?
 set -e
 e2e_log "$out"
-[[ $rc -eq 1 ]] || e2e_fail "IAS was expected to fail to start (e2e-svc exit $rc)"
-[[ $out == *"IAS: STOPPED, Win32 exit code 10048"* ]] || e2e_fail "IAS did not report WSAEADDRINUSE: $out"
+[[ $rc -eq 1 ]] || e2e_fail "IAS was expected to fail to start (pg-scm exit $rc)"
+[[ $out == *"IAS: STOPPED win32_exit=10048 service_exit=0, Win32 exit code 10048: "* ]] || e2e_fail "IAS did not report WSAEADDRINUSE: $out"
 grep -q 'radius-sim: cannot bind UDP 1645: WSAEADDRINUSE (10048)' "$E2E_DRIVE/radius-sim.log" ||
   e2e_fail "radius-sim did not log which port failed"
 e2e_log "ok: IAS failed to start: $(grep 'cannot bind' "$E2E_DRIVE/radius-sim.log" | tail -n1)"

@@ -13,7 +13,7 @@ value=$(e2e_reg_value "HKLM\\$tcpip_key" ReservedPorts)
 e2e_covers "$value" "${E2E_RADIUS_PORTS[@]}" >/dev/null || e2e_fail "ReservedPorts not repaired at start: '$value'"
 
 e2e_mark drift
-out=$(e2e_svc drift "$tcpip_key" ReservedPorts 30) || e2e_fail "the guard did not restore ReservedPorts: $out"
+out=$(e2e_svc delete-and-wait "$tcpip_key" ReservedPorts 30) || e2e_fail "the guard did not restore ReservedPorts: $out"
 e2e_log "$(tr '\n' ' ' <<<"$out")"
 ms=$(sed -nE 's/^restored after ([0-9]+) ms.*/\1/p' <<<"$out")
 ((ms <= E2E_REPAIR_BOUND_MS)) || e2e_fail "ReservedPorts restored after $ms ms (bound $E2E_REPAIR_BOUND_MS ms)"

@@ -15,7 +15,7 @@ good=$(cat "$policy")
 
 still_guarding() {
   local out ms
-  out=$(e2e_svc drift "$tcpip_key" ReservedPorts 30) || e2e_fail "$1: the guard no longer repairs ReservedPorts: $out"
+  out=$(e2e_svc delete-and-wait "$tcpip_key" ReservedPorts 30) || e2e_fail "$1: the guard no longer repairs ReservedPorts: $out"
   ms=$(sed -nE 's/^restored after ([0-9]+) ms.*/\1/p' <<<"$out")
   e2e_covers "$(e2e_reg_value "HKLM\\$tcpip_key" ReservedPorts)" "${E2E_RADIUS_PORTS[@]}" >/dev/null ||
     e2e_fail "$1: ReservedPorts restored without IAS's ports"

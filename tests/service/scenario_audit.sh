@@ -8,7 +8,7 @@ svc_wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d '1433-1434' 
 svc_policy
 sed -i 's/enforcement = "enforce"/enforcement = "audit"/' "$SVC_DATA/policy.toml"
 svc_install
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+svc_helper start PortGuard --timeout 60 >/dev/null || svc_fail "the service did not reach RUNNING"
 svc_wait_event 1000 30
 # Not repaired, so the RADIUS ports stay at risk inside the 2003 dynamic range 1025-5000: one 2004
 # per condition, i.e. per range at risk (1645-1646 and 1812-1813), not per [[reserve]] entry.
@@ -21,5 +21,5 @@ sleep 1
 svc_assert_eq "$(svc_reserved)" "1434-1434" "ReservedPorts after drift in audit mode (untouched)"
 svc_assert_eq "$(svc_count_event 1003)" 0 "repair events in audit mode"
 [[ ! -d $SVC_DATA/backups ]] || [[ -z $(ls "$SVC_DATA/backups") ]] || svc_fail "audit mode wrote a backup"
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard --timeout 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "PASS"

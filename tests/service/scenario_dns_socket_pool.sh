@@ -18,7 +18,7 @@ DNSP='SYSTEM\CurrentControlSet\Services\DNS\Parameters'
   printf '[[reserve]]\nports = [1645, 1646, "1812-1813"]\nprotocol = "udp"\nservice = "IAS"\nreason = "RADIUS"\n'
 } >"$SVC_DATA/policy.toml"
 svc_install
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+svc_helper start PortGuard --timeout 60 >/dev/null || svc_fail "the service did not reach RUNNING"
 svc_log "DNS parameters after the first pass (DNS not installed): $(svc_helper read-multi "$DNSP" SocketPoolExcludedPortRanges)"
 
 svc_assert_eq "$(svc_helper read-multi "$DNSP" SocketPoolExcludedPortRanges)" "1645-1646|1812-1813" "exclusions written by the first pass"
@@ -32,6 +32,6 @@ ms=$(sed -E 's/repaired after ([0-9]+).*/\1/' <<<"$out")
 svc_log "measured: drift on the DNS exclusions $out"
 ((ms < SVC_REPAIR_BOUND_MS)) || svc_fail "drift took $ms ms (bound $SVC_REPAIR_BOUND_MS ms)"
 svc_assert_eq "$(svc_count_event 2002)" 0 "pending-reboot events for the DNS target"
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard --timeout 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "events: $(svc_event_ids)"
 svc_log "PASS"

@@ -10,7 +10,7 @@ svc_setup drift win2003
 
 svc_policy
 svc_install
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+svc_helper start PortGuard --timeout 60 >/dev/null || svc_fail "the service did not reach RUNNING"
 svc_assert_eq "$(svc_reserved)" "1645-1646|1812-1813" "ReservedPorts after the first pass"
 
 worst=0
@@ -52,5 +52,5 @@ svc_wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d '1434-1434\0
 sleep 0.5
 svc_assert_eq "$(svc_count_event 1003)" "$before" "repairs after an identical rewrite"
 
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard --timeout 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "PASS"

@@ -17,7 +17,7 @@ wait_more() {
 
 svc_policy
 svc_install
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+svc_helper start PortGuard --timeout 60 >/dev/null || svc_fail "the service did not reach RUNNING"
 svc_assert_eq "$(svc_reserved)" "1645-1646|1812-1813" "ReservedPorts from the policy file alone"
 
 # --- a Group Policy reservation is merged in, written, and shown with gpo: provenance -------------
@@ -86,6 +86,6 @@ out=$(svc_helper wait-multi "$TCPIP" ReservedPorts "1434-1434|1645-1646|1701-170
   svc_fail "after removing Enforcement the guard did not enforce again: $out"
 svc_log "Enforcement removed: repaired to $out"
 
-svc_helper stop PortGuard 20 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard --timeout 20 >/dev/null || svc_fail "the service did not stop"
 svc_log "events: $(svc_event_ids)"
 svc_log "PASS"

@@ -7,8 +7,8 @@ svc_setup insecure win2003
 
 svc_policy
 svc_install
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
+svc_helper start PortGuard --timeout 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+svc_helper stop PortGuard --timeout 60 >/dev/null || svc_fail "the service did not stop"
 svc_assert_eq "$(svc_count_event 3007)" 0 "insecure-policy events with a 0644 policy"
 
 # An Everyone-writable policy that would add 1701: refused at start.
@@ -18,7 +18,7 @@ protocol = "udp"
 service = "RemoteAccess"
 reason = "L2TP"'
 chmod o+w "$SVC_DATA/policy.toml"
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+svc_helper start PortGuard --timeout 60 >/dev/null || svc_fail "the service did not reach RUNNING"
 svc_wait_event 3007 30
 svc_assert_eq "$(svc_events | awk '$1==3007{print $2}' | head -n1)" error "level of 3007"
 svc_event_strings | grep -q "Everyone" || svc_fail "3007 does not name who can write the policy"
@@ -48,6 +48,6 @@ touch "$SVC_DATA/policy.toml"
 for _ in $(seq 300); do (($(svc_count_event 3007) > n)) && break; sleep 0.1; done
 (($(svc_count_event 3007) > n)) || svc_fail "a writable policy directory was not refused"
 chmod o-w "$SVC_DATA"
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard --timeout 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "events: $(svc_event_ids)"
 svc_log "PASS"

@@ -14,7 +14,7 @@ svc_assert_eq "$(svc_helper read-sz 'SYSTEM\CurrentControlSet\Services\EventLog\
 # The data folder is recorded, as the MSI does, so the service never asks the shell for it.
 svc_assert_eq "$(svc_helper read-sz 'SOFTWARE\PortGuard' DataDir)" 'C:\ProgramData\PortGuard' "recorded DataDir"
 
-trace=$(svc_helper start PortGuard 60) || { echo "$trace"; svc_fail "the service did not reach RUNNING"; }
+trace=$(svc_helper start PortGuard --timeout 60 --trace) || { echo "$trace"; svc_fail "the service did not reach RUNNING"; }
 # Read the value the moment RUNNING is seen: the first pass must be complete by then.
 value_at_running=$(svc_reserved)
 echo "$trace"
@@ -51,7 +51,7 @@ grep -q 'recheck requested' "$SVC_DATA/logs/portguard.log" || svc_fail "PARAMCHA
 (($(grep -c 'pass done' "$SVC_DATA/logs/portguard.log") > passes)) || svc_fail "no pass after PARAMCHANGE"
 svc_log "ok: PARAMCHANGE triggered a policy re-read and a pass"
 
-stopped=$(svc_helper stop PortGuard 60) || { echo "$stopped"; svc_fail "the service did not stop"; }
+stopped=$(svc_helper stop PortGuard --timeout 60) || { echo "$stopped"; svc_fail "the service did not stop"; }
 echo "$stopped"
 grep -q 'STOPPED win32_exit=0 service_exit=0' <<<"$stopped" || svc_fail "not a clean stop: $stopped"
 svc_wait_event 1001 30

@@ -36,7 +36,7 @@ svc_assert_eq "$rc" 1 "check's exit code (WARNING)"
 grep -q 'two NUL' <<<"$out" || svc_fail "check does not say what is wrong with the value: $out"
 
 svc_install
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+svc_helper start PortGuard --timeout 60 >/dev/null || svc_fail "the service did not reach RUNNING"
 after=$(reserved_hex)
 svc_log "ReservedPorts bytes after: $after"
 [[ $after == *00,00,00,00 ]] || svc_fail "the guard did not rewrite the value with its terminator: $after"
@@ -48,6 +48,6 @@ out=$(portguard check); rc=$?
 set -e
 svc_log "check after the rewrite: $out (exit $rc)"
 grep -q 'two NUL' <<<"$out" && svc_fail "check still reports the terminator after the rewrite"
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard --timeout 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "events: $(svc_event_ids)"
 svc_log "PASS"

@@ -14,7 +14,7 @@ mkdir -p "$inputs"
 svc_policy "[monitoring]
 textfile_dir = 'C:\\textfile_inputs'"
 svc_install
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+svc_helper start PortGuard --timeout 60 >/dev/null || svc_fail "the service did not reach RUNNING"
 
 metric() { grep -E "^$1 " "$prom" | awk '{print $NF}'; }
 wait_metric() {  # wait_metric NAME VALUE TIMEOUT_S
@@ -58,9 +58,9 @@ svc_assert_eq "$(svc_count_event 2006)" 0 "metrics warnings while a reader polls
 promtool check metrics <"$prom" || svc_fail "promtool check metrics rejected the file after the rewrites"
 
 # Counters survive a restart; a stopping guard says so.
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard --timeout 60 >/dev/null || svc_fail "the service did not stop"
 svc_assert_eq "$(metric portguard_up)" 0 "portguard_up after a stop"
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not restart"
+svc_helper start PortGuard --timeout 60 >/dev/null || svc_fail "the service did not restart"
 wait_metric portguard_up 1 60
 svc_assert_eq "$(metric 'portguard_repairs_total\{target="reserved-ports",protocol="both"\}')" 1 "repairs after a restart (kept in the state folder)"
 svc_assert_eq "$(metric 'portguard_drift_detections_total\{target="reserved-ports",protocol="both"\}')" 1 "drift detections after a restart"
@@ -95,5 +95,5 @@ while [[ -n $(find "$WINEPREFIX/drive_c/locked" -name '*.tmp') ]]; do
   sleep 0.2
 done
 
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard --timeout 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "PASS"

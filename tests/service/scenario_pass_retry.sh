@@ -10,7 +10,7 @@ svc_install
 # Everyone may only ask for change notifications (KEY_NOTIFY = 0x10) on the key.
 svc_helper deny-key "$TCPIP" 'D:(A;;0x10;;;WD)' >/dev/null || svc_fail "cannot restrict the Tcpip key"
 set +e
-trace=$(svc_helper start PortGuard 60)
+trace=$(svc_helper start PortGuard --timeout 60 --trace)
 rc=$?
 set -e
 echo "$trace"
@@ -22,5 +22,5 @@ grep -q 'first pass failed; retry 5 of 5' "$SVC_DATA/logs/portguard.log" || svc_
 svc_wait_event 1000 30
 svc_assert_eq "$(svc_count_event 3009)" 1 "check-failed events (only the last startup attempt raises it)"
 svc_log "3009: $(svc_event_strings | grep -m1 -i 'access\|denied\|failed' || true)"
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard --timeout 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "PASS"

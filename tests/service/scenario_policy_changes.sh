@@ -8,7 +8,7 @@ svc_setup policy win2003
 # 0. First start without any policy and without a last known good: RUNNING, 3008, nothing changed;
 #    the policy appearing later is picked up through the directory notification.
 svc_install
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING without a policy"
+svc_helper start PortGuard --timeout 60 >/dev/null || svc_fail "the service did not reach RUNNING without a policy"
 svc_wait_event 3008 30
 svc_assert_eq "$(svc_reserved)" "<absent>" "ReservedPorts without a policy (never wiped, never invented)"
 svc_policy
@@ -42,11 +42,11 @@ out=$(svc_helper drift "$TCPIP" ReservedPorts "1433-1434" "1433-1434|1645-1646|1
 svc_log "with an invalid policy, drift is still $out"
 
 # 3. Restart with the invalid policy on disk: the last known good from the state directory is used.
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard --timeout 60 >/dev/null || svc_fail "the service did not stop"
 [[ -f $SVC_DATA/state/last-known-good.json ]] || svc_fail "no last known good in the state directory"
 svc_wine reg add "HKLM\\$TCPIP" /v ReservedPorts /t REG_MULTI_SZ /d "" /f >/dev/null || svc_fail "wine reg add of ReservedPorts failed"
 n3003=$(svc_count_event 3003)
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not start with an invalid policy"
+svc_helper start PortGuard --timeout 60 >/dev/null || svc_fail "the service did not start with an invalid policy"
 svc_assert_eq "$(svc_reserved)" "1645-1646|1701-1701|1812-1813" "ReservedPorts from the last known good after a restart"
 (($(svc_count_event 3003) > n3003)) || svc_fail "no 3003 at the restart with an invalid policy"
 svc_event_strings | grep -q "last known good" || svc_fail "3003 does not say the last known good is in force"
@@ -56,6 +56,6 @@ n1004=$(svc_count_event 1004)
 svc_policy "$l2tp"
 for _ in $(seq 300); do (($(svc_count_event 1004) > n1004)) && break; sleep 0.1; done
 (($(svc_count_event 1004) > n1004)) || svc_fail "the fixed policy was not loaded"
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard --timeout 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "events: $(svc_event_ids)"
 svc_log "PASS"

@@ -28,7 +28,7 @@ inserts_line() { svc_event_strings | sed -E 's/.*ReportEventW //' | tr '\n' ' ';
 
 write_policy 1701 merge
 svc_install
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+svc_helper start PortGuard --timeout 60 >/dev/null || svc_fail "the service did not reach RUNNING"
 svc_assert_eq "$(svc_reserved)" "1645-1646|1701-1701|1812-1813" "ReservedPorts after the first start"
 # Defect 6 (1002): 1645, 1646, 1812-1813 and 1701 are three ranges once merged, not four requirements.
 grep -qF 'L"3" L"reserved-ports"' <<<"$(inserts_line)" || svc_fail "1002 does not count 3 port ranges: $(inserts_line)"
@@ -67,6 +67,6 @@ inserts_line | grep -q 'last known good policy (read from C:.*policy.toml, accep
 out=$(svc_helper drift "$TCPIP" ReservedPorts "" "1645-1646|1702-1702|1812-1813" 30000) || svc_fail "last known good not enforced: $out"
 svc_log "with a broken policy, drift is still $out"
 
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard --timeout 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "events: $(svc_event_ids)"
 svc_log "PASS"

@@ -8,7 +8,7 @@ svc_setup protect
 
 DNS_KEY='SYSTEM\CurrentControlSet\Services\DNS'
 IAS_KEY='SYSTEM\CurrentControlSet\Services\IAS'
-svc_helper create DNS RpcSs >/dev/null
+svc_helper create DNS --depend RpcSs >/dev/null
 svc_helper create IAS >/dev/null
 svc_assert_eq "$(svc_helper read-multi "$DNS_KEY" DependOnService)" "RpcSs" "DNS dependencies as created by the SCM API"
 

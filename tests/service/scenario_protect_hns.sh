@@ -9,7 +9,7 @@ svc_setup protecthns
 
 HNS_KEY='SYSTEM\CurrentControlSet\Services\hns'
 WINNAT_KEY='SYSTEM\CurrentControlSet\Services\winnat'
-svc_helper create hns RpcSs nsi >/dev/null
+svc_helper create hns --depend RpcSs --depend nsi >/dev/null
 svc_helper create winnat >/dev/null
 # winnat as a driver the kernel starts (SERVICE_KERNEL_DRIVER, SERVICE_SYSTEM_START).
 svc_wine reg add "HKLM\\$WINNAT_KEY" /v Type /t REG_DWORD /d 1 /f >/dev/null || svc_fail "wine reg add of winnat Type failed"

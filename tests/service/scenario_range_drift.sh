@@ -57,7 +57,7 @@ svc_assert_eq "$(svc_helper read-dword "$TCPIP" MaxUserPort)" 5000 "MaxUserPort 
 # The guard: a widening while it runs is restored, with 2007 then 1003, and backed up.
 backups_before=$(ls "$SVC_DATA"/backups/*.json | wc -l)
 svc_install
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+svc_helper start PortGuard --timeout 60 >/dev/null || svc_fail "the service did not reach RUNNING"
 svc_assert_eq "$(svc_count_event 2007)" 0 "2007 events on a healthy range"
 svc_wine reg add "HKLM\\$TCPIP" /v MaxUserPort /t REG_DWORD /d 65534 /f >/dev/null || svc_fail "wine reg add of MaxUserPort failed"
 out=$(svc_helper wait-dword "$TCPIP" MaxUserPort 5000 30000) || svc_fail "the guard did not restore MaxUserPort: $out"
@@ -70,6 +70,6 @@ grep -q 'event 2007 Dynamic port range differs from the policy: UDP | 1025-65534
 grep -q 'event 1003 Reservations repaired: dynamic-range/udp | range 1025-5000 | range 1025-65534 | next boot | .*-dynamic-range-udp' "$SVC_DATA/logs/portguard.log" ||
   svc_fail "1003 does not name the restored range: $(grep 'event 1003' "$SVC_DATA/logs/portguard.log" | tail -2)"
 (($(ls "$SVC_DATA"/backups/*.json | wc -l) > backups_before)) || svc_fail "the guard restored MaxUserPort without a backup"
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard --timeout 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "events: $(svc_event_ids)"
 svc_log "PASS"

@@ -14,7 +14,7 @@ svc_setup fight win2003
 
 svc_policy
 svc_install
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+svc_helper start PortGuard --timeout 60 >/dev/null || svc_fail "the service did not reach RUNNING"
 required="1645-1646|1812-1813"
 
 # 1. Ordinary edits, 6 s apart.
@@ -59,6 +59,6 @@ svc_event_strings | grep -aq 'L"reserved-ports"' || svc_fail "1005 does not name
 # Back to normal: the next change is repaired at once.
 out=$(svc_helper drift "$TCPIP" ReservedPorts "" "$required" 30000) || svc_fail "not guarded after the fight: $out"
 svc_log "after the fight: $out"
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
+svc_helper stop PortGuard --timeout 60 >/dev/null || svc_fail "the service did not stop"
 svc_log "events: $(svc_event_ids)"
 svc_log "PASS"

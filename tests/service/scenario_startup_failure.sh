@@ -15,7 +15,7 @@ svc_helper deny-key "$TCPIP" >/dev/null || svc_fail "cannot deny access to the T
 start_must_fail() {
   local out rc
   set +e
-  out=$(svc_helper start PortGuard 60)
+  out=$(svc_helper start PortGuard --timeout 60 --trace)
   rc=$?
   set -e
   echo "$out"

@@ -19,7 +19,7 @@ source "$SVC_ROOT/tests/support/fail_trace.sh"
 : "${PORTGUARD_WINE_TEMPLATE:=$PORTGUARD_BINARY_DIR/wine/template}"
 PORTGUARD_BINARY_DIR=$(cd "$PORTGUARD_BINARY_DIR" && pwd)
 PORTGUARD_EXE=$PORTGUARD_BINARY_DIR/service/portguard.exe
-SVC_HELPER=$PORTGUARD_BINARY_DIR/tests/service/pg-svc-helper.exe
+SVC_HELPER=${PORTGUARD_SCM_HELPER:-$PORTGUARD_BINARY_DIR/tests/support/pg-scm.exe}
 export WINEDLLOVERRIDES="mscoree=;mshtml="
 export WINEARCH=win64
 
@@ -64,7 +64,7 @@ svc_cleanup() {
 svc_setup() {
   SVC_NAME=$1
   local winver=${2:-}
-  [[ -f $PORTGUARD_EXE && -f $SVC_HELPER ]] || { echo "build portguard and pg-svc-helper first" >&2; exit 1; }
+  [[ -f $PORTGUARD_EXE && -f $SVC_HELPER ]] || { echo "build portguard and pg-scm first" >&2; exit 1; }
   WINEPREFIX=$("$SVC_ROOT/cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" --new-prefix "svc-$SVC_NAME")
   export WINEPREFIX
   trap svc_cleanup EXIT

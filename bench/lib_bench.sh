@@ -53,17 +53,8 @@ print(f"  ratio {label:34s} {statistics.median(a) / statistics.median(b):5.2f}x 
 EOF
 }
 
-# Unix PIDs of the processes of OUR prefix whose command line contains PATTERN (case-insensitive):
-# /proc scan filtered on this prefix's WINEPREFIX. Never matches another prefix's processes.
-bench_unix_pids() {
-  local pattern=$1 d
-  for d in /proc/[0-9]*; do
-    [[ -r $d/environ ]] || continue
-    { tr "\0" "\n" <"$d/environ"; } 2>/dev/null | grep -cxF "WINEPREFIX=$WINEPREFIX" >/dev/null || continue
-    { tr "\0" " " <"$d/cmdline"; } 2>/dev/null | grep -ciF -- "$pattern" >/dev/null || continue
-    basename "$d"
-  done
-}
+# Unix PIDs of the processes of OUR prefix whose command line contains PATTERN (tests/support/kit.sh).
+bench_unix_pids() { pg_unix_pids "$@"; }
 
 # The Unix PID of the running PortGuard service: the process of our prefix running "portguard.exe run".
 # Waits (up to 10 s) until exactly one exists: right after a restart the previous instance can still

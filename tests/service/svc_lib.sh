@@ -10,25 +10,9 @@ PORTGUARD_BINARY_DIR=$(cd "$PORTGUARD_BINARY_DIR" && pwd)
 source "$SVC_SRC/../support/kit.sh"
 SVC_ROOT=$PG_ROOT
 PORTGUARD_EXE=$PORTGUARD_BINARY_DIR/service/portguard.exe
-SVC_HELPER=$PORTGUARD_SCM_HELPER   # for scenarios that run it themselves (in the background)
 
 TCPIP='SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'
 
-# Older names of the kit's functions (tests/support/kit.sh), until the scenarios use the new ones.
-svc_log() { pg_log "$@"; }
-svc_fail() { pg_fail "$@"; }
-svc_dump() { pg_dump "$@"; }
-svc_wine() { pg_tool "$@"; }
-svc_helper() { pg_scm "$@"; }
-svc_cleanup() { pg_cleanup "$@"; }
-svc_events() { pg_events | cut -d'|' -f1; }
-svc_event_ids() { pg_event_ids | paste -sd' '; }
-svc_count_event() { pg_count_event "$@"; }
-svc_wait_event() { pg_wait_event "$@"; }
-svc_wait_event_count() { pg_wait_event_count "$@"; }
-svc_event_strings() { pg_event_strings "$@"; }
-svc_assert_eq() { pg_assert_eq "$@"; }
-SVC_REPAIR_BOUND_MS=$PG_REPAIR_BOUND_MS
 # stderr included: the commands explain refusals there.
 portguard() { WINEDEBUG=-all wine "$PORTGUARD_EXE" "$@" 2>&1 | tr -d '\r'; }
 
@@ -36,7 +20,6 @@ portguard() { WINEDEBUG=-all wine "$PORTGUARD_EXE" "$@" 2>&1 | tr -d '\r'; }
 svc_setup() {
   [[ -f $PORTGUARD_EXE && -f $PORTGUARD_SCM_HELPER ]] || { echo "build portguard and pg-scm first" >&2; exit 1; }
   pg_prefix_new "svc-$1" "${2:-}"
-  SVC_NAME=$PG_NAME SVC_TRACE=$PG_TRACE SVC_STDERR=$PG_TOOL_STDERR SVC_DATA=$PG_DATA
   mkdir -p "$PG_DATA"
   pg_log "prefix $WINEPREFIX${2:+ ($2)}"
 }
@@ -50,9 +33,9 @@ svc_policy() {
     printf '[[reserve]]\nports = [1645, 1646, "1812-1813"]\nprotocol = "udp"\nservice = "IAS"\nreason = "RADIUS"\n'
     local extra
     for extra in "$@"; do printf '\n%s\n' "$extra"; done
-  } >"$SVC_DATA/policy.toml.tmp"
-  mv "$SVC_DATA/policy.toml.tmp" "$SVC_DATA/policy.toml"
+  } >"$PG_DATA/policy.toml.tmp"
+  mv "$PG_DATA/policy.toml.tmp" "$PG_DATA/policy.toml"
 }
 
-svc_install() { portguard install-service >/dev/null || svc_fail "install-service failed"; }
-svc_reserved() { svc_helper read-multi "$TCPIP" ReservedPorts; }
+svc_install() { portguard install-service >/dev/null || pg_fail "install-service failed"; }
+svc_reserved() { pg_scm read-multi "$TCPIP" ReservedPorts; }

@@ -22,27 +22,7 @@ E2E_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$E2E_SRC/../support/kit.sh"
 E2E_ROOT=$PG_ROOT
 
-# Older names of the kit's functions (tests/support/kit.sh), until the scenarios use the new ones.
-# The E2E_EVENTS_* filters are passed on as the kit's PG_EVENTS_*.
-e2e_events_env() {
-  PG_EVENTS_BOOT=${E2E_EVENTS_BOOT:-${PG_EVENTS_BOOT:-1}} PG_EVENTS_MARK=${E2E_EVENTS_MARK:-${PG_EVENTS_MARK:-}} \
-    PG_EVENTS_UNTIL=${E2E_EVENTS_UNTIL:-${PG_EVENTS_UNTIL:-}} PG_EVENT_WAIT=${E2E_EVENT_WAIT:-${PG_EVENT_WAIT:-30}} "$@"
-}
-e2e_log() { pg_log "$@"; }
-e2e_fail() { pg_fail "$@"; }
-e2e_dump() { pg_dump "$@"; }
-e2e_winpath() { pg_winpath "$@"; }
 e2e_wine() { WINEDEBUG=-all wine "$@"; }
-e2e_svc() { pg_scm "$@"; }
-e2e_cleanup() { pg_cleanup "$@"; }
-e2e_winver() { pg_winver "$@"; }
-e2e_boot() { pg_boot "$@"; E2E_BOOTS=$PG_BOOTS; }
-e2e_events() { e2e_events_env pg_events; }
-e2e_mark() { pg_mark "$@"; }
-e2e_event_ids() { e2e_events_env pg_event_ids; }
-e2e_assert_event() { e2e_events_env pg_assert_event "$@"; }
-e2e_assert_no_event() { e2e_events_env pg_assert_no_event "$@"; }
-e2e_reg_value() { pg_reg_value "$@" || true; }
 
 # What a failing end-to-end scenario adds to the kit's dump: who holds the RADIUS ports, the trace,
 # the simulated services' own logs.
@@ -66,28 +46,28 @@ e2e_setup() {
   [[ -f $PORTGUARD_E2E_BIN/dns-sim.exe ]] || { echo "missing $PORTGUARD_E2E_BIN/dns-sim.exe: build target e2e-kit" >&2; exit 1; }
   # The template is made on first use (a fresh clone has none: the demo may be the first command).
   pg_prefix_new "e2e-$1" "${2:-}"
-  E2E_NAME=$1 E2E_TRACE=$PG_TRACE E2E_TOOL_STDERR=$PG_TOOL_STDERR E2E_DRIVE=$WINEPREFIX/drive_c/e2e E2E_BOOTS=$PG_BOOTS
-  e2e_svc create DNS --binary "$(pg_winpath "$PORTGUARD_E2E_BIN/dns-sim.exe")" --display "DNS Server" >/dev/null
-  e2e_svc create IAS --binary "$(pg_winpath "$PORTGUARD_E2E_BIN/radius-sim.exe")" --display "Internet Authentication Service" >/dev/null
+  E2E_DRIVE=$WINEPREFIX/drive_c/e2e
+  pg_scm create DNS --binary "$(pg_winpath "$PORTGUARD_E2E_BIN/dns-sim.exe")" --display "DNS Server" >/dev/null
+  pg_scm create IAS --binary "$(pg_winpath "$PORTGUARD_E2E_BIN/radius-sim.exe")" --display "Internet Authentication Service" >/dev/null
   # The server was "booted" with the registry as it is now.
-  e2e_svc boot-snapshot >/dev/null
-  e2e_log "prefix $WINEPREFIX ($(e2e_winver)), services DNS (dns-sim) and IAS (radius-sim) created"
+  pg_scm boot-snapshot >/dev/null
+  pg_log "prefix $WINEPREFIX ($(pg_winver)), services DNS (dns-sim) and IAS (radius-sim) created"
 }
 
 # Power off: first record what tcpip.sys will read at the next boot (ReservedPorts as persisted
 # now; dns-sim honours that value on <= 2003, not the live one), then stop our wineserver.
 e2e_shutdown() {
-  e2e_svc boot-snapshot >/dev/null
+  pg_scm boot-snapshot >/dev/null
   pg_shutdown
 }
 
 e2e_reboot() {
   e2e_shutdown
-  e2e_boot
+  pg_boot
 }
 
 # e2e_start NAME [ARGS...]: start a service with start arguments (e.g. DNS --seed 7 --count 200).
-e2e_start() { e2e_svc start "$1" -- "${@:2}"; }
+e2e_start() { pg_scm start "$1" -- "${@:2}"; }
 
 # Who holds the RADIUS ports on the Linux host (Wine sockets are host sockets): process, and the
 # WINEPREFIX it belongs to - tells our prefix's holders from another test's.
@@ -126,31 +106,31 @@ e2e_install_guard() {
   msi=$(e2e_msi)
   if [[ $how == auto ]]; then how=${msi:+msi}; how=${how:-scm}; fi
   if [[ $how == msi ]]; then
-    [[ -n $msi ]] || e2e_fail "no MSI in $PORTGUARD_BINARY_DIR/installer: build target msi"
+    [[ -n $msi ]] || pg_fail "no MSI in $PORTGUARD_BINARY_DIR/installer: build target msi"
     local props=()
-    [[ -n $policy ]] && props+=("POLICYFILE=$(e2e_winpath "$policy")")
+    [[ -n $policy ]] && props+=("POLICYFILE=$(pg_winpath "$policy")")
     local rc=0
     # Its console output goes to a file: shown on failure, never into a scenario's (or the demo's) narration.
-    e2e_wine msiexec /i "$(e2e_winpath "$msi")" /qn "${props[@]}" /l*v 'C:\e2e-msiexec.log' \
+    e2e_wine msiexec /i "$(pg_winpath "$msi")" /qn "${props[@]}" /l*v 'C:\e2e-msiexec.log' \
       >"$WINEPREFIX/e2e-msiexec.out" 2>&1 || rc=$?
     if ((rc != 0)); then
       tr -d '\r' <"$WINEPREFIX/e2e-msiexec.out" | tail -n 10 >&2
       # The verbose log says which action failed: show the lines around "Return value 3".
       grep -a -B8 'Return value 3' "$WINEPREFIX/drive_c/e2e-msiexec.log" 2>/dev/null | tail -n 30 >&2 || true
-      e2e_fail "msiexec /i failed ($rc); log: $WINEPREFIX/drive_c/e2e-msiexec.log"
+      pg_fail "msiexec /i failed ($rc); log: $WINEPREFIX/drive_c/e2e-msiexec.log"
     fi
     E2E_GUARD_INSTALLED=msi
   else
-    [[ -f $E2E_PG_EXE ]] || e2e_fail "missing $E2E_PG_EXE: build target portguard"
+    [[ -f $E2E_PG_EXE ]] || pg_fail "missing $E2E_PG_EXE: build target portguard"
     local data
     data=$(E2E_PG_DATA_UNIX)
     mkdir -p "$WINEPREFIX/drive_c/Program Files/PortGuard" "$data"
     cp "$E2E_PG_EXE" "$WINEPREFIX/drive_c/Program Files/PortGuard/portguard.exe"
     [[ -n $policy ]] || policy=$E2E_ROOT/config/policy.default.toml
-    [[ -f $policy ]] || e2e_fail "no policy to install ($policy)"
+    [[ -f $policy ]] || pg_fail "no policy to install ($policy)"
     cp "$policy" "$data/policy.toml"
     chmod 644 "$data/policy.toml"
-    e2e_svc create PortGuard --binary "\"$E2E_PG_DIR\\portguard.exe\" run" --start auto --display "PortGuard" >/dev/null
+    pg_scm create PortGuard --binary "\"$E2E_PG_DIR\\portguard.exe\" run" --start auto --display "PortGuard" >/dev/null
     e2e_wine reg add 'HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\PortGuard' \
       /v EventMessageFile /t REG_EXPAND_SZ /d "$E2E_PG_DIR\\portguard.exe" /f >/dev/null
     e2e_wine reg add 'HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\PortGuard' \
@@ -172,8 +152,8 @@ e2e_check() {
   rc=$?
   set -e
   E2E_CHECK_OUT=$out
-  [[ $rc -eq $want ]] || e2e_fail "portguard check exited $rc, expected $want: $out"
-  e2e_log "ok: portguard check exit $rc: $(head -n1 <<<"$out")"
+  [[ $rc -eq $want ]] || pg_fail "portguard check exited $rc, expected $want: $out"
+  pg_log "ok: portguard check exit $rc: $(head -n1 <<<"$out")"
 }
 
 # e2e_covers "1645-1646\01812-1813" PORT...: every PORT lies in one of the ranges (reg query's
@@ -198,17 +178,16 @@ e2e_covers() {
 }
 
 E2E_RADIUS_PORTS=(1645 1646 1812 1813)
-E2E_REPAIR_BOUND_MS=$PG_REPAIR_BOUND_MS
 
 # The guard RUNNING after an install (the MSI starts it; an SCM install does not).
 e2e_guard_up() {
   local out
   if [[ ${E2E_GUARD_INSTALLED:-} == msi ]]; then
-    out=$(e2e_svc wait PortGuard RUNNING 60) || e2e_fail "PortGuard not RUNNING after the MSI install: $out"
+    out=$(pg_scm wait PortGuard RUNNING 60) || pg_fail "PortGuard not RUNNING after the MSI install: $out"
   else
-    out=$(e2e_start PortGuard) || e2e_fail "PortGuard did not start: $out"
+    out=$(e2e_start PortGuard) || pg_fail "PortGuard did not start: $out"
   fi
-  e2e_log "$out"
+  pg_log "$out"
 }
 
 # e2e_start_ias CONTEXT: start IAS (radius-sim) expecting success. Wine sockets are host sockets,
@@ -228,11 +207,11 @@ e2e_start_ias() {
     foreign=$(grep -v "prefix=$WINEPREFIX\$" <<<"$holders" | grep 'prefix=/' || true)
     if [[ -n $foreign && -z $(grep "prefix=$WINEPREFIX\$" <<<"$holders") ]] && ((E2E_FOREIGN_WAIT < 120)); then
       E2E_FOREIGN_WAIT=$((E2E_FOREIGN_WAIT + 3))
-      e2e_log "NOTE: $context: IAS could not bind: held by another test's prefix ($(head -n1 <<<"$foreign")); retrying in 3 s"
+      pg_log "NOTE: $context: IAS could not bind: held by another test's prefix ($(head -n1 <<<"$foreign")); retrying in 3 s"
       sleep 3
       continue
     fi
-    e2e_fail "$context: IAS failed to start: $out${holders:+ (holders: $holders)}"
+    pg_fail "$context: IAS failed to start: $out${holders:+ (holders: $holders)}"
   done
 }
 

@@ -53,17 +53,8 @@ print(f"  ratio {label:34s} {statistics.median(a) / statistics.median(b):5.2f}x 
 EOF
 }
 
-# Unix PIDs of the processes of OUR prefix whose command line contains PATTERN (case-insensitive):
-# /proc scan filtered on this prefix's WINEPREFIX. Never matches another prefix's processes.
-bench_unix_pids() {
-  local pattern=$1 d
-  for d in /proc/[0-9]*; do
-    [[ -r $d/environ ]] || continue
-    { tr "\0" "\n" <"$d/environ"; } 2>/dev/null | grep -cxF "WINEPREFIX=$WINEPREFIX" >/dev/null || continue
-    { tr "\0" " " <"$d/cmdline"; } 2>/dev/null | grep -ciF -- "$pattern" >/dev/null || continue
-    basename "$d"
-  done
-}
+# Unix PIDs of the processes of OUR prefix whose command line contains PATTERN (tests/support/kit.sh).
+bench_unix_pids() { pg_unix_pids "$@"; }
 
 # The Unix PID of the running PortGuard service: the process of our prefix running "portguard.exe run".
 # Waits (up to 10 s) until exactly one exists: right after a restart the previous instance can still
@@ -82,8 +73,8 @@ bench_guard_pid() {
 }
 
 bench_guard_running() {
-  if ! e2e_svc status PortGuard 2>/dev/null | grep -c RUNNING >/dev/null; then
-    e2e_svc start PortGuard >/dev/null
+  if ! pg_scm status PortGuard 2>/dev/null | grep -c RUNNING >/dev/null; then
+    pg_scm start PortGuard >/dev/null
   fi
 }
 
@@ -107,7 +98,7 @@ bench_first_pass_times() {
 # bench_event_ids FROM TO: "ID xCOUNT ..." of the events number FROM+1..TO in the Wine trace.
 bench_event_ids() {
   [[ $2 -gt $1 ]] || { echo none; return 0; }
-  grep 'fixme:advapi:ReportEventW' "$E2E_TRACE" | sed -n "$(($1 + 1)),$2p" |
+  grep 'fixme:advapi:ReportEventW' "$PG_TRACE" | sed -n "$(($1 + 1)),$2p" |
     perl -ne 'print hex($1) & 0xFFFF, "\n" if /ReportEventW \([^,]*,[^,]*,[^,]*,([^,]*),/' | sort | uniq -c |
     awk '{printf "%s x%s  ", $2, $1}'
 }
@@ -117,32 +108,32 @@ bench_steady() {
   local idle=$1 storm=$2 rate=$3 hz pid ws s0 s1 s2 w0 w1 w2 e0 e1 e2 p0 p1 p2 i step log
   hz=$(getconf CLK_TCK)
   log=$(BENCH_PG_LOG)
-  e2e_svc stop PortGuard >/dev/null 2>&1 || true
-  e2e_svc start PortGuard >/dev/null
+  pg_scm stop PortGuard >/dev/null 2>&1 || true
+  pg_scm start PortGuard >/dev/null
   sleep 5
   pid=$(bench_guard_pid) || { echo "  cannot find the guard's Unix PID" >&2; return 1; }
   ws=$(bench_unix_pids wineserver | head -n1)
   echo "  guard Unix PID $pid (Windows PID $(e2e_wine "$BENCH_EXE" pid PortGuard | tr -d '\r')), wineserver PID ${ws:-?}"
   s0=$(bench_proc_sample "$pid"); w0=$([[ -n $ws ]] && awk '{print $14 + $15}' "/proc/$ws/stat" || echo 0)
-  e0=$(grep -c 'fixme:advapi:ReportEventW' "$E2E_TRACE" || true); p0=$(grep -c 'pass done' "$log" || true)
+  e0=$(grep -c 'fixme:advapi:ReportEventW' "$PG_TRACE" || true); p0=$(grep -c 'pass done' "$log" || true)
   step=$((idle / 10)); ((step > 0)) || step=1
   echo "  idle: RSS every ${step} s (KiB):"
   local rss_line=""
   for ((i = 0; i < idle; i += step)); do
     sleep "$step"
     if [[ ! -r /proc/$pid/status ]]; then
-      echo "  the guard process $pid exited during the idle phase; service: $(e2e_svc status PortGuard 2>&1 | tr -d '\r' | head -n1)" >&2
+      echo "  the guard process $pid exited during the idle phase; service: $(pg_scm status PortGuard 2>&1 | tr -d '\r' | head -n1)" >&2
       return 1
     fi
     rss_line+=" $(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")"
   done
   echo "   $rss_line"
   s1=$(bench_proc_sample "$pid"); w1=$([[ -n $ws ]] && awk '{print $14 + $15}' "/proc/$ws/stat" || echo 0)
-  e1=$(grep -c 'fixme:advapi:ReportEventW' "$E2E_TRACE" || true); p1=$(grep -c 'pass done' "$log" || true)
+  e1=$(grep -c 'fixme:advapi:ReportEventW' "$PG_TRACE" || true); p1=$(grep -c 'pass done' "$log" || true)
   e2e_wine "$BENCH_EXE" storm "$storm" "$rate" | tr -d '\r' | sed 's/^/  /'
   sleep 2
   s2=$(bench_proc_sample "$pid"); w2=$([[ -n $ws ]] && awk '{print $14 + $15}' "/proc/$ws/stat" || echo 0)
-  e2=$(grep -c 'fixme:advapi:ReportEventW' "$E2E_TRACE" || true); p2=$(grep -c 'pass done' "$log" || true)
+  e2=$(grep -c 'fixme:advapi:ReportEventW' "$PG_TRACE" || true); p2=$(grep -c 'pass done' "$log" || true)
   echo "  events during the storm (ID x count): $(bench_event_ids "$e1" "$e2")"
   python3 - "$hz" "$idle" "$storm" "$s0" "$s1" "$s2" "$w0" "$w1" "$w2" "$e0" "$e1" "$e2" "$p0" "$p1" "$p2" <<'EOF'
 import sys

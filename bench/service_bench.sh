@@ -41,7 +41,7 @@ source "$SRC/bench/lib_bench.sh"
 e2e_setup bench win2003
 bench_prepare_host "${SERVICES:-300}" 50
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start (other jobs share these cores)"
-echo "host: $(e2e_winver), $(bench_service_count) services installed, policy with $(grep -c '^\[\[reserve\]\]' "$BENCH_POLICY") [[reserve]] entries"
+echo "host: $(pg_winver), $(bench_service_count) services installed, policy with $(grep -c '^\[\[reserve\]\]' "$BENCH_POLICY") [[reserve]] entries"
 
 if want boot; then
   echo
@@ -95,4 +95,4 @@ if want steady; then
 fi
 
 echo
-echo "Wine trace sanity check: $(grep -c 'fixme:advapi:ReportEventW' "$E2E_TRACE" || true) events in this run's whole trace (service start/stop events included)"
+echo "Wine trace sanity check: $(grep -c 'fixme:advapi:ReportEventW' "$PG_TRACE" || true) events in this run's whole trace (service start/stop events included)"

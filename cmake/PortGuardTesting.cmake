@@ -76,6 +76,8 @@ function(portguard_add_script_test name)
     ENVIRONMENT "PORTGUARD_WINE_TEMPLATE=${PORTGUARD_WINE_TEMPLATE};PORTGUARD_SOURCE_DIR=${PROJECT_SOURCE_DIR};PORTGUARD_BINARY_DIR=${PROJECT_BINARY_DIR};WINE_LAUNCH_FAILURES_LOG=${PROJECT_BINARY_DIR}/wine-launch-failures.log")
   if(CMAKE_CROSSCOMPILING AND WIN32)
     set_property(TEST ${name} APPEND PROPERTY FIXTURES_REQUIRED wine_template)
+    # The scripts' SCM and registry tool (tests/support/scm_helper.cpp).
+    set_property(TEST ${name} APPEND PROPERTY ENVIRONMENT "PORTGUARD_SCM_HELPER=$<TARGET_FILE:pg-scm>")
   endif()
   if(arg_PROPERTIES)
     set_tests_properties(${name} PROPERTIES ${arg_PROPERTIES})

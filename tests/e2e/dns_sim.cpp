@@ -147,14 +147,14 @@ DWORD start(int argc, wchar_t** argv, e2e::Log& log) {
 
   if (e2e::has_flag(argc, argv, L"--os-allocates")) {
     for (DWORD i = 0; i < count; ++i) {
-      SOCKET s = ::socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+      // Closed at once: a real allocation, but this mode is only a probe of the OS allocator.
+      const portguard::win32::unique_socket s(::socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP));
       sockaddr_in a{};
       a.sin_family = AF_INET;
-      ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+      ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
       int len = sizeof a;
-      ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+      ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len);
       bound.push_back(ntohs(a.sin_port));
-      ::closesocket(s);  // real allocation, but this mode is only a probe of the OS allocator
     }
     write_ports(bound);
     log.line("dns-sim: os-allocates mode: %zu ports chosen by the stack", bound.size());

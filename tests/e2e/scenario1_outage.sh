@@ -6,23 +6,23 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_setup outage win2003
 
-out=$(e2e_start DNS --seed 1 --count 300 --force-first 1645) || e2e_fail "DNS did not start: $out"
-e2e_log "$out"
-grep -q 'first choice UDP 1645 taken' "$E2E_DRIVE/dns-sim.log" || e2e_fail "dns-sim did not take 1645"
-[[ $(e2e_dns_holds 1645) == 1645 ]] || e2e_fail "dns-sim's port list lacks 1645"
+out=$(e2e_start DNS --seed 1 --count 300 --force-first 1645) || pg_fail "DNS did not start: $out"
+pg_log "$out"
+grep -q 'first choice UDP 1645 taken' "$E2E_DRIVE/dns-sim.log" || pg_fail "dns-sim did not take 1645"
+[[ $(e2e_dns_holds 1645) == 1645 ]] || pg_fail "dns-sim's port list lacks 1645"
 
 set +e
 out=$(e2e_start IAS)
 rc=$?
 set -e
-e2e_log "$out"
-[[ $rc -eq 1 ]] || e2e_fail "IAS was expected to fail to start (e2e-svc exit $rc)"
-[[ $out == *"IAS: STOPPED, Win32 exit code 10048"* ]] || e2e_fail "IAS did not report WSAEADDRINUSE: $out"
+pg_log "$out"
+[[ $rc -eq 1 ]] || pg_fail "IAS was expected to fail to start (pg-scm exit $rc)"
+[[ $out == *"IAS: STOPPED win32_exit=10048 service_exit=0, Win32 exit code 10048: "* ]] || pg_fail "IAS did not report WSAEADDRINUSE: $out"
 grep -q 'radius-sim: cannot bind UDP 1645: WSAEADDRINUSE (10048)' "$E2E_DRIVE/radius-sim.log" ||
-  e2e_fail "radius-sim did not log which port failed"
-e2e_log "ok: IAS failed to start: $(grep 'cannot bind' "$E2E_DRIVE/radius-sim.log" | tail -n1)"
+  pg_fail "radius-sim did not log which port failed"
+pg_log "ok: IAS failed to start: $(grep 'cannot bind' "$E2E_DRIVE/radius-sim.log" | tail -n1)"
 
 # Control: the same server without the collision.
-e2e_svc stop DNS >/dev/null
-out=$(e2e_start IAS) || e2e_fail "IAS did not start once DNS released 1645: $out"
-e2e_log "ok: with DNS stopped, $out"
+pg_scm stop DNS >/dev/null
+out=$(e2e_start IAS) || pg_fail "IAS did not start once DNS released 1645: $out"
+pg_log "ok: with DNS stopped, $out"

@@ -10,33 +10,33 @@ tcpip_key='SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'
 e2e_install_guard
 e2e_guard_up
 policy=$(E2E_PG_DATA_UNIX)/policy.toml
-[[ -f $policy ]] || e2e_fail "no policy at $policy"
+[[ -f $policy ]] || pg_fail "no policy at $policy"
 good=$(cat "$policy")
 
 still_guarding() {
   local out ms
-  out=$(e2e_svc drift "$tcpip_key" ReservedPorts 30) || e2e_fail "$1: the guard no longer repairs ReservedPorts: $out"
+  out=$(pg_scm delete-and-wait "$tcpip_key" ReservedPorts 30) || pg_fail "$1: the guard no longer repairs ReservedPorts: $out"
   ms=$(sed -nE 's/^restored after ([0-9]+) ms.*/\1/p' <<<"$out")
-  e2e_covers "$(e2e_reg_value "HKLM\\$tcpip_key" ReservedPorts)" "${E2E_RADIUS_PORTS[@]}" >/dev/null ||
-    e2e_fail "$1: ReservedPorts restored without IAS's ports"
-  e2e_svc status PortGuard >/dev/null || e2e_fail "$1: PortGuard is not running"
-  e2e_log "ok: $1: still RUNNING, drift repaired in $ms ms with the last known good policy"
+  e2e_covers "$(pg_reg_value "HKLM\\$tcpip_key" ReservedPorts || true)" "${E2E_RADIUS_PORTS[@]}" >/dev/null ||
+    pg_fail "$1: ReservedPorts restored without IAS's ports"
+  pg_scm status PortGuard >/dev/null || pg_fail "$1: PortGuard is not running"
+  pg_log "ok: $1: still RUNNING, drift repaired in $ms ms with the last known good policy"
 }
 
 # a) invalid policy
-e2e_mark invalid
+pg_mark invalid
 printf '%s\n' '# pushed by a broken deployment script' '[[reserve]]' 'ports = "1645-"' 'protocol = "udpp"' >"$policy"
-E2E_EVENTS_MARK=invalid e2e_assert_event 3003 "policy invalid, using last known good" "policy.toml:3:"
+PG_EVENTS_MARK=invalid pg_assert_event 3003 "policy invalid, using last known good" "policy.toml:3:"
 still_guarding "invalid policy"
 # Monitoring sees it too: the policy on disk cannot be used.
 e2e_check 2
 
 # b) a good policy, but writable by Everyone
-e2e_mark writable
+pg_mark writable
 # Written aside and renamed into place, so the guard never sees the good text with a safe mode.
 printf '%s\n' "$good" >"$policy.new"
 chmod o+w "$policy.new"
 mv "$policy.new" "$policy"
-E2E_EVENTS_MARK=writable e2e_assert_event 3007 "insecure policy file refused" "Everyone"
+PG_EVENTS_MARK=writable pg_assert_event 3007 "insecure policy file refused" "Everyone"
 still_guarding "Everyone-writable policy"
-E2E_EVENTS_MARK=writable e2e_assert_no_event 1004 "policy loaded (the writable file must not be loaded)"
+PG_EVENTS_MARK=writable pg_assert_no_event 1004 "policy loaded (the writable file must not be loaded)"

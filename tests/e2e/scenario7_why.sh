@@ -34,28 +34,28 @@ why() {
   out=$(e2e_pg why "$@")
   rc=$?
   set -e
-  e2e_log "portguard why $* -> exit $rc"
+  pg_log "portguard why $* -> exit $rc"
   sed 's/^/    /' <<<"$out"
 }
-expect() { grep -qF -- "$1" <<<"$out" || e2e_fail "portguard why: expected '$1' in: $out"; }
+expect() { grep -qF -- "$1" <<<"$out" || pg_fail "portguard why: expected '$1' in: $out"; }
 
 # 1. A port the test service holds: bound (Wine does not name owners), needed by IAS, which runs.
 e2e_start_ias "why: IAS holds the RADIUS ports"
 why 1812/udp
-((rc == 0)) || e2e_fail "why 1812/udp exited $rc, expected 0 (held by the service that needs it)"
+((rc == 0)) || pg_fail "why 1812/udp exited $rc, expected 0 (held by the service that needs it)"
 expect "state:          in use, most likely by the service that needs it"
 expect "bound by:       an unknown process"
 expect "required by:    IAS (policy"
 # ... and 1645, which IAS also holds but nobody in this policy needs: in use, exit 1.
 why 1645/udp
-((rc == 1)) || e2e_fail "why 1645/udp exited $rc, expected 1 (held, required by nobody)"
+((rc == 1)) || pg_fail "why 1645/udp exited $rc, expected 1 (held, required by nobody)"
 expect "state:          in use: another bind fails with WSAEADDRINUSE 10048"
 expect "required by:    nothing in the policy"
 
 # 2. A free port: the live exclusive bind succeeds and is released (a second answer binds again).
 for _ in 1 2; do
   why 41650/tcp --json
-  ((rc == 0)) || e2e_fail "why 41650/tcp exited $rc, expected 0 (free)"
+  ((rc == 0)) || pg_fail "why 41650/tcp exited $rc, expected 0 (free)"
   expect '"state": "free"'
   expect '"probe": "bound"'
 done
@@ -65,12 +65,12 @@ done
 e2e_wine reg add 'HKLM\SYSTEM\CurrentControlSet\Control\Nsi\{eb004a02-9b1a-11d4-9123-0050047759bc}\5' \
   /v a2bc0100 /t REG_BINARY /d 1200ffff /f >/dev/null
 why 41660/udp
-((rc == 0)) || e2e_fail "why 41660/udp exited $rc, expected 0 (reserved by an administered range)"
+((rc == 0)) || pg_fail "why 41660/udp exited $rc, expected 0 (reserved by an administered range)"
 expect "excluded range: 41660-41660/udp IPv4+IPv6, administered by someone else (store=persistent) [Nsi registry (store=persistent)]"
 expect "reserved by:    excluded range 41660-41660/udp, administered by someone else (store=persistent)"
 expect "required by:    DevSvc (policy"
 
 # 4. A bad port is a usage error, whatever the host.
 why 0/udp
-((rc == 64)) || e2e_fail "why 0/udp exited $rc, expected 64"
-e2e_log "ok: why answers for a held, a free and a reserved port"
+((rc == 64)) || pg_fail "why 0/udp exited $rc, expected 64"
+pg_log "ok: why answers for a held, a free and a reserved port"

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "win32/unique_handle.hpp"
+#include "win32_tool.hpp"
 
 namespace e2e {
 
@@ -29,32 +29,8 @@ struct PortRange {
   bool contains(unsigned p) const { return p >= first && p <= last; }
 };
 
-inline std::string narrow(const std::wstring& w) {
-  if (w.empty()) return {};
-  const int n = ::WideCharToMultiByte(CP_UTF8, 0, w.data(), static_cast<int>(w.size()), nullptr, 0, nullptr, nullptr);
-  std::string out(static_cast<size_t>(n), '\0');
-  ::WideCharToMultiByte(CP_UTF8, 0, w.data(), static_cast<int>(w.size()), out.data(), n, nullptr, nullptr);
-  return out;
-}
-
-/// The text of a Win32/WinSock error code, without the trailing CR/LF FormatMessage adds.
-inline std::string error_text(DWORD code) {
-  wchar_t* buf = nullptr;
-  const DWORD n = ::FormatMessageW(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
-                                   nullptr, code, 0, reinterpret_cast<wchar_t*>(&buf), 0, nullptr);
-  std::wstring text = n && buf ? std::wstring(buf, n) : std::wstring();
-  if (buf) ::LocalFree(buf);
-  if (text.empty()) {
-    // Wine's system message table lacks the WinSock texts that Windows has: use Windows' wording.
-    switch (code) {
-      case WSAEADDRINUSE: text = L"Only one usage of each socket address (protocol/network address/port) is normally permitted."; break;
-      case WSAEACCES: text = L"An attempt was made to access a socket in a way forbidden by its access permissions."; break;
-      default: text = L"unknown error"; break;
-    }
-  }
-  while (!text.empty() && (text.back() == L'\r' || text.back() == L'\n' || text.back() == L' ')) text.pop_back();
-  return narrow(text);
-}
+using win32_tool::error_text;
+using win32_tool::narrow;
 
 inline const char* wsa_name(int code) {
   switch (code) {
@@ -283,38 +259,27 @@ private:
 /// Owns the UDP sockets a simulated service holds for its lifetime.
 class SocketSet {
 public:
-  SocketSet() = default;
-  SocketSet(const SocketSet&) = delete;
-  SocketSet& operator=(const SocketSet&) = delete;
-  ~SocketSet() { close_all(); }
-  void close_all() {
-    for (SOCKET s : sockets_) ::closesocket(s);
-    sockets_.clear();
-  }
+  void close_all() { sockets_.clear(); }
   /// Binds UDP 0.0.0.0:port. Returns 0 or the WinSock error (WSAEADDRINUSE / WSAEACCES when held).
   int bind_udp(unsigned port, bool exclusive) {
-    SOCKET s = ::socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
-    if (s == INVALID_SOCKET) return ::WSAGetLastError();
+    portguard::win32::unique_socket s(::socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP));
+    if (!s) return ::WSAGetLastError();
     if (exclusive) {
       BOOL on = TRUE;
-      ::setsockopt(s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, reinterpret_cast<const char*>(&on), sizeof on);
+      ::setsockopt(s.get(), SOL_SOCKET, SO_EXCLUSIVEADDRUSE, reinterpret_cast<const char*>(&on), sizeof on);
     }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_ANY);
     addr.sin_port = htons(static_cast<u_short>(port));
-    if (::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == SOCKET_ERROR) {
-      const int err = ::WSAGetLastError();
-      ::closesocket(s);
-      return err;
-    }
-    sockets_.push_back(s);
+    if (::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == SOCKET_ERROR) return ::WSAGetLastError();
+    sockets_.push_back(std::move(s));
     return 0;
   }
   size_t size() const { return sockets_.size(); }
 
 private:
-  std::vector<SOCKET> sockets_;
+  std::vector<portguard::win32::unique_socket> sockets_;
 };
 
 /// "--name value" lookup in an argv; nullptr when absent.

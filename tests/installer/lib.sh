@@ -7,68 +7,42 @@
 # PORTGUARD_BINARY_DIR. Arguments conventions: scenarios take MSI PG_EXITCODE_EXE [...].
 set -euo pipefail
 
-export WINEDLLOVERRIDES="mscoree=;mshtml="
-export WINEDEBUG=${WINEDEBUG:--all}
-export WINEARCH=win64
-
 : "${PORTGUARD_WINE_TEMPLATE:?PORTGUARD_WINE_TEMPLATE must name the template prefix}"
 : "${PORTGUARD_SOURCE_DIR:?}"
 : "${PORTGUARD_BINARY_DIR:?}"
-source "$PORTGUARD_SOURCE_DIR/tests/support/wine_crashes.sh"
-source "$PORTGUARD_SOURCE_DIR/tests/support/fail_trace.sh"
+source "$PORTGUARD_SOURCE_DIR/tests/support/kit.sh"
+export WINEDEBUG=${WINEDEBUG:--all}
 
 PG_TEST_NAME=${PG_TEST_NAME:-installer}
-PG_KEEP=${PORTGUARD_WINE_KEEP:-0}
+PG_NAME=installer-$PG_TEST_NAME
 
-fail() { echo "FAIL: $*" >&2; SCENARIO_EXPLAINED=1; exit 1; }
-note() { echo "-- $*"; }
+# Older names of the kit's functions (tests/support/kit.sh), until the scenarios use the new ones.
+fail() { pg_fail "$@"; }
+note() { pg_log "$@"; }
 
-# Creates and enters a fresh prefix; exports WINEPREFIX and PG_C (its drive_c).
-pg_prefix_new() {
-  PG_PREFIX=$("$PORTGUARD_SOURCE_DIR/cmake/wine-run" --template "$PORTGUARD_WINE_TEMPLATE" --new-prefix "installer-$PG_TEST_NAME")
-  export WINEPREFIX=$PG_PREFIX
+# After the kit's pg_prefix_new (a fresh, booted prefix): PG_PREFIX, PG_C (its drive_c) with
+# C:\pgtest for staged files, and the older names of the kit's logs.
+pg_prefix_ready() {
+  PG_PREFIX=$WINEPREFIX
   PG_C=$PG_PREFIX/drive_c
   mkdir -p "$PG_C/pgtest"
-  PG_MAIN_PID=$BASHPID
-  trap pg_prefix_cleanup EXIT
-  # The first Wine process starts services.exe (and with it every service) with its own stdout
-  # and stderr: send those to a log, never to a pipe a command substitution would wait on.
-  PG_WINE_LOG=$PG_PREFIX/wine-services.log
-  # stderr of the short query commands (sc, reg): "value not found" is normal there; kept for a
-  # failing scenario's report and for the crash check.
-  PG_STDERR=$PG_PREFIX/wine-stderr.log
-  wineserver -p
-  wine cmd /c exit 0 >"$PG_WINE_LOG" 2>&1
+  # The first Wine process started services.exe (and with it every service) with its stdout and
+  # stderr in the kit's trace; stderr of the short query commands (sc, reg): "value not found" is
+  # normal there; kept for a failing scenario's report and for the crash check.
+  PG_WINE_LOG=$PG_TRACE PG_STDERR=$PG_TOOL_STDERR
 }
 
-pg_prefix_cleanup() {
-  local rc=$?
-  # Command substitutions may run the EXIT trap too: only the scenario's own shell cleans up.
-  [[ $BASHPID == "${PG_MAIN_PID:-}" ]] || return $rc
-  scenario_report_failures $rc || true
-  wine_fail_on_crash $rc "${PG_WINE_LOG:-/nonexistent}" "${PG_STDERR:-/nonexistent}" || rc=$?
-  if [[ -n ${PG_PREFIX:-} ]]; then
-    if [[ $rc -ne 0 ]]; then
-      if [[ -s ${PG_WINE_LOG:-} ]]; then
-        echo "==== last lines of the Wine/service output ====" >&2
-        tail -n 20 "$PG_WINE_LOG" >&2
-      fi
-      if [[ -s ${PG_STDERR:-} ]]; then
-        echo "==== last lines of the query commands' stderr ====" >&2
-        tail -n 10 "$PG_STDERR" | tr -d '\r' >&2
-      fi
-      local log
-      for log in "$PG_C"/pgtest/*.log; do
-        [[ -f $log ]] || continue
-        echo "==== errors in $(basename "$log") ====" >&2
-        tr -d '\r' <"$log" | grep -a -i -e "error" -e "return value 3" -e "note:" | tail -n 20 >&2 || true
-      done
-    fi
-    WINEPREFIX=$PG_PREFIX wineserver -k 2>/dev/null || true
-    WINEPREFIX=$PG_PREFIX wineserver -w 2>/dev/null || true
-    if [[ $PG_KEEP -eq 1 ]]; then echo "kept prefix $PG_PREFIX" >&2; else rm -rf "$PG_PREFIX"; fi
-  fi
-  exit $rc
+# What a failing installer scenario adds to the kit's dump: the services' output, the errors in
+# the msiexec logs.
+pg_dump_more() {
+  echo "==== last lines of the Wine/service output ===="
+  tail -n 20 "${PG_TRACE:-/dev/null}"
+  local log
+  for log in "${PG_C:-/nonexistent}"/pgtest/*.log; do
+    [[ -f $log ]] || continue
+    echo "==== errors in $(basename "$log") ===="
+    tr -d '\r' <"$log" | grep -a -i -e "error" -e "return value 3" -e "note:" | tail -n 20 || true
+  done
 }
 
 # Copies a file into C:\pgtest and prints its Windows path.
@@ -114,16 +88,6 @@ pg_wait_service_state() {
   fail "service $name is '${state:-not registered}', expected $want"
 }
 
-# pg_reg_value 'HKLM\...' NAME: prints the data of one value (empty output + status 1 if absent).
-pg_reg_value() {
-  local out
-  out=$(wine_run_tool reg query "$1" /v "$2" 2>>"${PG_STDERR:-/dev/null}" | tr -d '\r') || { echo "pg_reg_value $1 $2: rc=$? out=[$out]" >>"${PG_STDERR:-/dev/null}"; return 1; }
-  echo "pg_reg_value $1 $2: out=[$out]" >>"${PG_STDERR:-/dev/null}"
-  awk -v name="$2" '$1 == name { $1 = ""; $2 = ""; sub(/^  */, ""); print; found = 1 } END { exit !found }' <<<"$out"
-}
-
-pg_reg_key_exists() { wine reg query "$1" >/dev/null 2>&1; }
-
 # Number of installed products with PortGuard's UpgradeCode (Wine keeps the Windows layout:
 # UpgradeCodes\<packed GUID> has one value per related product).
 pg_related_products() {
@@ -150,18 +114,9 @@ PG_SERVICE_KEY='HKLM\SYSTEM\CurrentControlSet\Services\PortGuard'
 PG_EVENT_KEY='HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\PortGuard'
 PG_SETTINGS_KEY='HKLM\SOFTWARE\PortGuard'
 
-# PID of the running PortGuard service process in this prefix (empty if none). Wine processes are
-# Unix processes: find ours by WINEPREFIX and the service's command line.
-pg_service_pid() {
-  local p
-  for p in /proc/[0-9]*; do
-    grep -qz "^WINEPREFIX=$PG_PREFIX\$" "$p/environ" 2>/dev/null || continue
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qi '^C:\\Program Files\\PortGuard\\portguard.exe run'; then
-      basename "$p"
-      return 0
-    fi
-  done
-}
+# PID of the running PortGuard service process in this prefix (empty if none): Wine processes are
+# Unix processes (tests/support/kit.sh pg_unix_pids).
+pg_service_pid() { pg_unix_pids 'C:\Program Files\PortGuard\portguard.exe run' | head -n1; }
 
 # pg_wait_process_exit PID: waits up to 30 s for a process to exit. msiexec returns once the SCM
 # reports the service STOPPED; the process itself may still be flushing its log and exiting, and on

@@ -36,7 +36,7 @@ newest_backup() { ls "$(E2E_PG_DATA_UNIX)/backups"/*.json 2>/dev/null | sort | t
 
 e2e_setup crash win2003
 bench_prepare_host 0 10
-e2e_svc start PortGuard >/dev/null
+pg_scm start PortGuard >/dev/null
 GOOD=$(show)
 OLD='7|1433-1434'
 e2e_wine "$BENCH_EXE" break
@@ -80,14 +80,14 @@ sys.exit(0 if b["previous"]["strings"] == ["1433-1434"] else 1)' "$b"; then
   # Reboot (Wine's SCM still shows the killed service RUNNING) and start the guard again.
   # PortGuard is an auto-start service: the boot starts it; it reports RUNNING after its first pass.
   e2e_reboot
-  e2e_svc wait PortGuard RUNNING 30 >/dev/null 2>&1 || true
+  pg_scm wait PortGuard RUNNING 30 >/dev/null 2>&1 || true
   if [[ $(show) != "$GOOD" ]]; then
     # Under Wine the auto-start at "boot" can run before the network stack answers
     # (GetExtendedUdpTable fails, event 3009) and the guard then waits for its next trigger.
     # Counted, then the service is restarted by hand, which must repair.
     if grep -q 'pass failed' <(tail -n 20 "$(BENCH_PG_LOG)"); then boot_pass_failed=$((boot_pass_failed + 1)); fi
-    e2e_svc stop PortGuard >/dev/null 2>&1 || true
-    e2e_svc start PortGuard >/dev/null 2>&1 || true
+    pg_scm stop PortGuard >/dev/null 2>&1 || true
+    pg_scm start PortGuard >/dev/null 2>&1 || true
   fi
   if [[ $(show) != "$GOOD" ]]; then
     restart_bad=$((restart_bad + 1))

@@ -28,7 +28,7 @@
 #include <sys/resource.h>
 #endif
 #if defined(_WIN32)
-#include <windows.h>
+#include "win32/unique_handle.hpp"
 #endif
 
 using namespace portguard;
@@ -465,15 +465,16 @@ TEST_CASE("policy file unreadable or gone: PolicyReadError names the file, never
 #if defined(_WIN32)
   SECTION("locked by an editor (opened without FILE_SHARE_READ)") {
     write_text(file, policy_v1);
-    HANDLE lock = CreateFileW(file.wstring().c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
-    REQUIRE(lock != INVALID_HANDLE_VALUE);
+    portguard::win32::unique_file lock(
+        CreateFileW(file.wstring().c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr));
+    REQUIRE(lock);
     try {
       config::load_policy(file, services);
       FAIL("a locked policy file was read");
     } catch (const config::PolicyReadError& e) {
       CHECK_THAT(e.what(), Catch::Contains("policy.toml"));
     }
-    CloseHandle(lock);   // test code: the handle only lives for this section
+    lock.reset();  // the editor closes the file: the policy reads again
     CHECK_NOTHROW(config::load_policy(file, services));
   }
 #endif

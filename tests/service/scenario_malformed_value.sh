@@ -23,31 +23,31 @@ svc_policy
 } | iconv -f UTF-8 -t UTF-16LE >"$WINEPREFIX/drive_c/unterminated.reg"
 WINEDEBUG=-all wine regedit /s 'C:\unterminated.reg' >/dev/null 2>&1
 before=$(reserved_hex)
-svc_log "ReservedPorts bytes before: $before"
-[[ $before != *00,00,00,00 ]] || svc_fail "the test value has its terminator already; cannot test the defect"
-svc_assert_eq "$(svc_reserved)" "1645-1646|1812-1813" "strings of the malformed value (every required range)"
+pg_log "ReservedPorts bytes before: $before"
+[[ $before != *00,00,00,00 ]] || pg_fail "the test value has its terminator already; cannot test the defect"
+pg_assert_eq "$(svc_reserved)" "1645-1646|1812-1813" "strings of the malformed value (every required range)"
 
 set +e
 out=$(portguard check); rc=$?
 set -e
-svc_log "check: $out (exit $rc)"
-[[ $out != "PORTGUARD OK"* ]] || svc_fail "check says OK for a value without its final terminator"
-svc_assert_eq "$rc" 1 "check's exit code (WARNING)"
-grep -q 'two NUL' <<<"$out" || svc_fail "check does not say what is wrong with the value: $out"
+pg_log "check: $out (exit $rc)"
+[[ $out != "PORTGUARD OK"* ]] || pg_fail "check says OK for a value without its final terminator"
+pg_assert_eq "$rc" 1 "check's exit code (WARNING)"
+grep -q 'two NUL' <<<"$out" || pg_fail "check does not say what is wrong with the value: $out"
 
 svc_install
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+pg_scm start PortGuard --timeout 60 >/dev/null || pg_fail "the service did not reach RUNNING"
 after=$(reserved_hex)
-svc_log "ReservedPorts bytes after: $after"
-[[ $after == *00,00,00,00 ]] || svc_fail "the guard did not rewrite the value with its terminator: $after"
-svc_assert_eq "$(svc_reserved)" "1645-1646|1812-1813" "strings after the rewrite"
-svc_assert_eq "$(svc_count_event 1003)" 1 "repaired events"
-ls "$SVC_DATA"/backups/*.json >/dev/null 2>&1 || svc_fail "no backup of the malformed value"
+pg_log "ReservedPorts bytes after: $after"
+[[ $after == *00,00,00,00 ]] || pg_fail "the guard did not rewrite the value with its terminator: $after"
+pg_assert_eq "$(svc_reserved)" "1645-1646|1812-1813" "strings after the rewrite"
+pg_assert_eq "$(pg_count_event 1003)" 1 "repaired events"
+ls "$PG_DATA"/backups/*.json >/dev/null 2>&1 || pg_fail "no backup of the malformed value"
 set +e
 out=$(portguard check); rc=$?
 set -e
-svc_log "check after the rewrite: $out (exit $rc)"
-grep -q 'two NUL' <<<"$out" && svc_fail "check still reports the terminator after the rewrite"
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
-svc_log "events: $(svc_event_ids)"
-svc_log "PASS"
+pg_log "check after the rewrite: $out (exit $rc)"
+grep -q 'two NUL' <<<"$out" && pg_fail "check still reports the terminator after the rewrite"
+pg_scm stop PortGuard --timeout 60 >/dev/null || pg_fail "the service did not stop"
+pg_log "events: $(pg_event_ids | paste -sd' ')"
+pg_log "PASS"

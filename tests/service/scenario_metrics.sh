@@ -14,7 +14,7 @@ mkdir -p "$inputs"
 svc_policy "[monitoring]
 textfile_dir = 'C:\\textfile_inputs'"
 svc_install
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+pg_scm start PortGuard --timeout 60 >/dev/null || pg_fail "the service did not reach RUNNING"
 
 metric() { grep -E "^$1 " "$prom" | awk '{print $NF}'; }
 wait_metric() {  # wait_metric NAME VALUE TIMEOUT_S
@@ -23,77 +23,77 @@ wait_metric() {  # wait_metric NAME VALUE TIMEOUT_S
     [[ -f $prom && $(metric "$1") == "$2" ]] && return 0
     sleep 0.1
   done
-  svc_fail "$1 is not $2 within $3 s (file: $(tr '\n' ' ' <"$prom" 2>/dev/null | cut -c1-400))"
+  pg_fail "$1 is not $2 within $3 s (file: $(tr '\n' ' ' <"$prom" 2>/dev/null | cut -c1-400))"
 }
 wait_metric portguard_up 1 60
-promtool check metrics <"$prom" || svc_fail "promtool check metrics rejected $prom"
-svc_log "ok: promtool check metrics accepts the file the guard wrote"
-svc_assert_eq "$(metric 'portguard_repairs_total\{target="reserved-ports",protocol="both"\}')" 1 "repairs after the first pass"
-svc_assert_eq "$(metric 'portguard_target_compliant\{target="reserved-ports",protocol="both"\}')" 1 "reserved-ports compliant"
-svc_assert_eq "$(metric 'portguard_ports_required\{target="reserved-ports",protocol="udp"\}')" 4 "UDP ports required"
-svc_assert_eq "$(metric 'portguard_ports_reserved\{target="reserved-ports",protocol="udp"\}')" 4 "UDP ports reserved"
-svc_assert_eq "$(metric portguard_policy_valid)" 1 "policy valid"
-svc_assert_eq "$(metric portguard_pending_reboot)" 1 "pending reboot after writing ReservedPorts"
-svc_assert_eq "$(tail -c1 "$prom" | od -An -c | tr -d ' ')" '\n' "last byte"
-grep -q $'\r' "$prom" && svc_fail "CR in the metrics file"
-svc_assert_eq "$(cd "$inputs" && ls)" "portguard.prom" "files in the textfile folder (no temporary left, nothing else *.prom)"
+promtool check metrics <"$prom" || pg_fail "promtool check metrics rejected $prom"
+pg_log "ok: promtool check metrics accepts the file the guard wrote"
+pg_assert_eq "$(metric 'portguard_repairs_total\{target="reserved-ports",protocol="both"\}')" 1 "repairs after the first pass"
+pg_assert_eq "$(metric 'portguard_target_compliant\{target="reserved-ports",protocol="both"\}')" 1 "reserved-ports compliant"
+pg_assert_eq "$(metric 'portguard_ports_required\{target="reserved-ports",protocol="udp"\}')" 4 "UDP ports required"
+pg_assert_eq "$(metric 'portguard_ports_reserved\{target="reserved-ports",protocol="udp"\}')" 4 "UDP ports reserved"
+pg_assert_eq "$(metric portguard_policy_valid)" 1 "policy valid"
+pg_assert_eq "$(metric portguard_pending_reboot)" 1 "pending reboot after writing ReservedPorts"
+pg_assert_eq "$(tail -c1 "$prom" | od -An -c | tr -d ' ')" '\n' "last byte"
+grep -q $'\r' "$prom" && pg_fail "CR in the metrics file"
+pg_assert_eq "$(cd "$inputs" && ls)" "portguard.prom" "files in the textfile folder (no temporary left, nothing else *.prom)"
 
 # A reader in the prefix reads the file as windows_exporter does while the guard rewrites it after
 # every pass (a tick in an unmanaged Tcpip value triggers a pass). Every read must be whole.
 passes_before=$(metric portguard_passes_total)
-WINEDEBUG=-all wine "$SVC_HELPER" read-loop 'C:\textfile_inputs\portguard.prom' 15 portguard_failed_passes_total >"$WINEPREFIX/reader.out" 2>/dev/null &
+WINEDEBUG=-all wine "$PORTGUARD_SCM_HELPER" read-loop 'C:\textfile_inputs\portguard.prom' 15 portguard_failed_passes_total >"$WINEPREFIX/reader.out" 2>/dev/null &
 reader=$!
-svc_helper tick "$TCPIP" PortGuardTestTick 100 100 >/dev/null
-wait "$reader" || svc_fail "the reader saw a partial file: $(tr -d '\r' <"$WINEPREFIX/reader.out" | tail -n 5)"
+pg_scm tick "$TCPIP" PortGuardTestTick 100 100 >/dev/null
+wait "$reader" || pg_fail "the reader saw a partial file: $(tr -d '\r' <"$WINEPREFIX/reader.out" | tail -n 5)"
 reads=$(tr -d '\r' <"$WINEPREFIX/reader.out" | tail -n1)
-svc_log "reader: $reads"
+pg_log "reader: $reads"
 versions=$(sed -E 's/.*versions ([0-9]+).*/\1/' <<<"$reads")
-((versions >= 10)) || svc_fail "the reader saw only $versions versions of the file: the guard did not rewrite it during the reads"
+((versions >= 10)) || pg_fail "the reader saw only $versions versions of the file: the guard did not rewrite it during the reads"
 passes_after=$(metric portguard_passes_total)
-svc_log "passes_total $passes_before -> $passes_after during the reads"
-((passes_after >= passes_before + 10)) || svc_fail "too few passes ran during the reader loop"
+pg_log "passes_total $passes_before -> $passes_after during the reads"
+((passes_after >= passes_before + 10)) || pg_fail "too few passes ran during the reader loop"
 missing=$(sed -E 's/.*missing ([0-9]+).*/\1/' <<<"$reads")
-svc_log "measured: the reader could not open the file $missing times (during a rename; never a partial read)"
-svc_assert_eq "$(svc_count_event 2006)" 0 "metrics warnings while a reader polls the file"
-promtool check metrics <"$prom" || svc_fail "promtool check metrics rejected the file after the rewrites"
+pg_log "measured: the reader could not open the file $missing times (during a rename; never a partial read)"
+pg_assert_eq "$(pg_count_event 2006)" 0 "metrics warnings while a reader polls the file"
+promtool check metrics <"$prom" || pg_fail "promtool check metrics rejected the file after the rewrites"
 
 # Counters survive a restart; a stopping guard says so.
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
-svc_assert_eq "$(metric portguard_up)" 0 "portguard_up after a stop"
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not restart"
+pg_scm stop PortGuard --timeout 60 >/dev/null || pg_fail "the service did not stop"
+pg_assert_eq "$(metric portguard_up)" 0 "portguard_up after a stop"
+pg_scm start PortGuard --timeout 60 >/dev/null || pg_fail "the service did not restart"
 wait_metric portguard_up 1 60
-svc_assert_eq "$(metric 'portguard_repairs_total\{target="reserved-ports",protocol="both"\}')" 1 "repairs after a restart (kept in the state folder)"
-svc_assert_eq "$(metric 'portguard_drift_detections_total\{target="reserved-ports",protocol="both"\}')" 1 "drift detections after a restart"
-[[ -f $SVC_DATA/state/metrics-counters.json ]] || svc_fail "no counters file in the state folder"
-(($(metric portguard_passes_total) > passes_after)) || svc_fail "passes_total did not survive the restart"
+pg_assert_eq "$(metric 'portguard_repairs_total\{target="reserved-ports",protocol="both"\}')" 1 "repairs after a restart (kept in the state folder)"
+pg_assert_eq "$(metric 'portguard_drift_detections_total\{target="reserved-ports",protocol="both"\}')" 1 "drift detections after a restart"
+[[ -f $PG_DATA/state/metrics-counters.json ]] || pg_fail "no counters file in the state folder"
+(($(metric portguard_passes_total) > passes_after)) || pg_fail "passes_total did not survive the restart"
 
 # A folder that does not exist: one warning 2006, and the guard keeps guarding.
 svc_policy "[monitoring]
 textfile_dir = 'C:\\nowhere\\textfile_inputs'"
-svc_wait_event 2006 30
-svc_event_strings | grep -q 'C:\\\\nowhere\\\\textfile_inputs' || svc_event_strings | grep -q 'nowhere' || svc_fail "2006 does not name the folder"
-out=$(svc_helper drift "$TCPIP" ReservedPorts "1433-1434" "1433-1434|1645-1646|1812-1813" 30000) || svc_fail "drift not repaired while the metrics folder is missing: $out"
-svc_helper tick "$TCPIP" PortGuardTestTick 5 100 >/dev/null
-svc_assert_eq "$(svc_count_event 2006)" 1 "warnings for the missing folder after several passes (rate limited)"
+pg_wait_event 2006 30
+pg_event_strings | grep -q 'C:\\\\nowhere\\\\textfile_inputs' || pg_event_strings | grep -q 'nowhere' || pg_fail "2006 does not name the folder"
+out=$(pg_scm drift "$TCPIP" ReservedPorts "1433-1434" "1433-1434|1645-1646|1812-1813" 30000) || pg_fail "drift not repaired while the metrics folder is missing: $out"
+pg_scm tick "$TCPIP" PortGuardTestTick 5 100 >/dev/null
+pg_assert_eq "$(pg_count_event 2006)" 1 "warnings for the missing folder after several passes (rate limited)"
 
 # A locked file (here: a folder where portguard.prom should be, so the rename is refused).
 mkdir -p "$WINEPREFIX/drive_c/locked/portguard.prom"
 svc_policy "[monitoring]
 textfile_dir = 'C:\\locked'"
 # A refused rename is reported when the next write is refused too: a few more passes.
-out=$(svc_helper drift "$TCPIP" ReservedPorts "1434-1434" "1434-1434|1645-1646|1812-1813" 30000) || svc_fail "drift not repaired while the metrics file is locked: $out"
-svc_helper tick "$TCPIP" PortGuardTestTick 5 100 >/dev/null
+out=$(pg_scm drift "$TCPIP" ReservedPorts "1434-1434" "1434-1434|1645-1646|1812-1813" 30000) || pg_fail "drift not repaired while the metrics file is locked: $out"
+pg_scm tick "$TCPIP" PortGuardTestTick 5 100 >/dev/null
 deadline=$((SECONDS + 30))
-until (($(svc_count_event 2006) >= 2)); do ((SECONDS <= deadline)) || svc_fail "no 2006 for the locked file"; sleep 0.1; done
-svc_helper tick "$TCPIP" PortGuardTestTick 5 100 >/dev/null
-svc_assert_eq "$(svc_count_event 2006)" 2 "warnings: one per folder"
+until (($(pg_count_event 2006) >= 2)); do ((SECONDS <= deadline)) || pg_fail "no 2006 for the locked file"; sleep 0.1; done
+pg_scm tick "$TCPIP" PortGuardTestTick 5 100 >/dev/null
+pg_assert_eq "$(pg_count_event 2006)" 2 "warnings: one per folder"
 # Left behind: still there once the guard is idle (a write in progress has one for up to 150 ms of
 # rename retries, docs/monitoring.md).
 deadline=$((SECONDS + 10))
 while [[ -n $(find "$WINEPREFIX/drive_c/locked" -name '*.tmp') ]]; do
-  ((SECONDS <= deadline)) || svc_fail "a temporary file was left behind"
+  ((SECONDS <= deadline)) || pg_fail "a temporary file was left behind"
   sleep 0.2
 done
 
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
-svc_log "PASS"
+pg_scm stop PortGuard --timeout 60 >/dev/null || pg_fail "the service did not stop"
+pg_log "PASS"

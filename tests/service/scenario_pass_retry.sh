@@ -8,19 +8,19 @@ svc_setup passretry win2003
 svc_policy
 svc_install
 # Everyone may only ask for change notifications (KEY_NOTIFY = 0x10) on the key.
-svc_helper deny-key "$TCPIP" 'D:(A;;0x10;;;WD)' >/dev/null || svc_fail "cannot restrict the Tcpip key"
+pg_scm deny-key "$TCPIP" 'D:(A;;0x10;;;WD)' >/dev/null || pg_fail "cannot restrict the Tcpip key"
 set +e
-trace=$(svc_helper start PortGuard 60)
+trace=$(pg_scm start PortGuard --timeout 60 --trace)
 rc=$?
 set -e
 echo "$trace"
-((rc == 0)) || svc_fail "the service did not reach RUNNING after its retries"
+((rc == 0)) || pg_fail "the service did not reach RUNNING after its retries"
 checkpoints=$(grep -o 'START_PENDING checkpoint=[0-9]*' <<<"$trace" | sed 's/.*=//' | tr '\n' ' ')
 last=$(awk '{print $NF}' <<<"$checkpoints")
-((last >= 8)) || svc_fail "expected checkpoints to keep rising through the retries, saw: $checkpoints"
-grep -q 'first pass failed; retry 5 of 5' "$SVC_DATA/logs/portguard.log" || svc_fail "no startup retries in the log"
-svc_wait_event 1000 30
-svc_assert_eq "$(svc_count_event 3009)" 1 "check-failed events (only the last startup attempt raises it)"
-svc_log "3009: $(svc_event_strings | grep -m1 -i 'access\|denied\|failed' || true)"
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
-svc_log "PASS"
+((last >= 8)) || pg_fail "expected checkpoints to keep rising through the retries, saw: $checkpoints"
+grep -q 'first pass failed; retry 5 of 5' "$PG_DATA/logs/portguard.log" || pg_fail "no startup retries in the log"
+pg_wait_event 1000 30
+pg_assert_eq "$(pg_count_event 3009)" 1 "check-failed events (only the last startup attempt raises it)"
+pg_log "3009: $(pg_event_strings | grep -m1 -i 'access\|denied\|failed' || true)"
+pg_scm stop PortGuard --timeout 60 >/dev/null || pg_fail "the service did not stop"
+pg_log "PASS"

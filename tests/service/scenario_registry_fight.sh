@@ -14,51 +14,51 @@ svc_setup fight win2003
 
 svc_policy
 svc_install
-svc_helper start PortGuard 60 >/dev/null || svc_fail "the service did not reach RUNNING"
+pg_scm start PortGuard --timeout 60 >/dev/null || pg_fail "the service did not reach RUNNING"
 required="1645-1646|1812-1813"
 
 # 1. Ordinary edits, 6 s apart.
 for edit in 1 2 3 4 5; do
   sleep 6
-  out=$(svc_helper drift "$TCPIP" ReservedPorts "" "$required" 30000) || svc_fail "edit $edit was not repaired: $out"
-  svc_log "admin edit $edit: $out"
+  out=$(pg_scm drift "$TCPIP" ReservedPorts "" "$required" 30000) || pg_fail "edit $edit was not repaired: $out"
+  pg_log "admin edit $edit: $out"
 done
-svc_assert_eq "$(svc_count_event 3006)" 0 "registry-fight events after five ordinary edits"
+pg_assert_eq "$(pg_count_event 3006)" 0 "registry-fight events after five ordinary edits"
 
 # 2. A fight for 12 s (started more than 5 s after the last repair, so all three change-backs that
 #    start it are the other tool's).
 sleep 6
-repairs_before=$(svc_count_event 1003)
-passes_before=$(grep -c 'pass done' "$SVC_DATA/logs/portguard.log")
-out=$(svc_helper fight "$TCPIP" ReservedPorts "1433-1434" 12 20)
+repairs_before=$(pg_count_event 1003)
+passes_before=$(grep -c 'pass done' "$PG_DATA/logs/portguard.log")
+out=$(pg_scm fight "$TCPIP" ReservedPorts "1433-1434" 12 20)
 stopped=$(date +%s%N)
-svc_log "$out"
+pg_log "$out"
 rewrites=$(sed -E 's/fight: ([0-9]+) rewrites.*/\1/' <<<"$out")
-repairs=$(($(svc_count_event 1003) - repairs_before))
-passes=$(($(grep -c 'pass done' "$SVC_DATA/logs/portguard.log") - passes_before))
-svc_log "measured: $repairs guard repairs and $passes passes during a 12 s fight; the other tool rewrote $rewrites times"
-svc_assert_eq "$(svc_count_event 3006)" 1 "registry-fight events (raised once, rate limited while the fight lasts)"
-svc_assert_eq "$(svc_events | awk '$1==3006{print $2}')" error "level of 3006"
-svc_event_strings | grep -aq 'L"reserved-ports"' || svc_fail "3006 does not name the target"
-grep -aq 'backing off 1 s' "$SVC_DATA/logs/portguard.log" || svc_fail "the first back-off is not 1 s"
-grep -aq 'backing off 2 s' "$SVC_DATA/logs/portguard.log" || svc_fail "the back-off does not double (no 2 s back-off)"
+repairs=$(($(pg_count_event 1003) - repairs_before))
+passes=$(($(grep -c 'pass done' "$PG_DATA/logs/portguard.log") - passes_before))
+pg_log "measured: $repairs guard repairs and $passes passes during a 12 s fight; the other tool rewrote $rewrites times"
+pg_assert_eq "$(pg_count_event 3006)" 1 "registry-fight events (raised once, rate limited while the fight lasts)"
+pg_assert_eq "$(pg_events | awk -F'[ |]' '$1==3006{print $2}')" error "level of 3006"
+pg_event_strings | grep -aq 'L"reserved-ports"' || pg_fail "3006 does not name the target"
+grep -aq 'backing off 1 s' "$PG_DATA/logs/portguard.log" || pg_fail "the first back-off is not 1 s"
+grep -aq 'backing off 2 s' "$PG_DATA/logs/portguard.log" || pg_fail "the back-off does not double (no 2 s back-off)"
 # Three quick repairs, then one per back-off end (1, 2, 4, 8 s): the guard keeps guarding.
-((repairs >= 5)) || svc_fail "the guard gave up: only $repairs repairs in a 12 s fight"
-((repairs <= 9)) || svc_fail "the guard fought too hard: $repairs repairs in 12 s"
-((passes < 60)) || svc_fail "$passes passes in 12 s: the guard spins"
+((repairs >= 5)) || pg_fail "the guard gave up: only $repairs repairs in a 12 s fight"
+((repairs <= 9)) || pg_fail "the guard fought too hard: $repairs repairs in 12 s"
+((passes < 60)) || pg_fail "$passes passes in 12 s: the guard spins"
 
 # 3. The other tool stopped: repaired when the current back-off ends.
-out=$(svc_helper wait-multi "$TCPIP" ReservedPorts "1433-1434|$required" 65000) ||
-  svc_fail "not repaired within the documented worst-case window (60 s + 5 s slack) after the fight stopped: $out"
+out=$(pg_scm wait-multi "$TCPIP" ReservedPorts "1433-1434|$required" 65000) ||
+  pg_fail "not repaired within the documented worst-case window (60 s + 5 s slack) after the fight stopped: $out"
 unprotected_ms=$((($(date +%s%N) - stopped) / 1000000))
-svc_log "measured: value unprotected for $unprotected_ms ms after the other tool stopped (documented worst case: 60 s)"
-((unprotected_ms <= 65000)) || svc_fail "unprotected for $unprotected_ms ms"
-svc_wait_event 1005 15
-svc_event_strings | grep -aq 'L"reserved-ports"' || svc_fail "1005 does not name the target"
+pg_log "measured: value unprotected for $unprotected_ms ms after the other tool stopped (documented worst case: 60 s)"
+((unprotected_ms <= 65000)) || pg_fail "unprotected for $unprotected_ms ms"
+pg_wait_event 1005 15
+pg_event_strings | grep -aq 'L"reserved-ports"' || pg_fail "1005 does not name the target"
 
 # Back to normal: the next change is repaired at once.
-out=$(svc_helper drift "$TCPIP" ReservedPorts "" "$required" 30000) || svc_fail "not guarded after the fight: $out"
-svc_log "after the fight: $out"
-svc_helper stop PortGuard 60 >/dev/null || svc_fail "the service did not stop"
-svc_log "events: $(svc_event_ids)"
-svc_log "PASS"
+out=$(pg_scm drift "$TCPIP" ReservedPorts "" "$required" 30000) || pg_fail "not guarded after the fight: $out"
+pg_log "after the fight: $out"
+pg_scm stop PortGuard --timeout 60 >/dev/null || pg_fail "the service did not stop"
+pg_log "events: $(pg_event_ids | paste -sd' ')"
+pg_log "PASS"

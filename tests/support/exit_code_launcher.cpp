@@ -1,7 +1,7 @@
 // pg-exitcode.exe PROGRAM [ARGS...]: runs PROGRAM, waits, and prints "exit code: N" with the full
 // 32-bit Windows exit code, which a Unix shell sees only modulo 256 under Wine (1603 -> 67).
 // Its own exit status is 0 when it could run PROGRAM, 125 when not.
-#include <windows.h>
+#include "win32/unique_handle.hpp"
 
 #include <cstdio>
 #include <string>
@@ -41,11 +41,10 @@ int wmain(int argc, wchar_t** argv) {
     std::fprintf(stderr, "pg-exitcode: CreateProcessW failed (Win32 error %lu)\n", ::GetLastError());
     return 125;
   }
-  ::WaitForSingleObject(pi.hProcess, INFINITE);
+  const portguard::win32::unique_handle_t thread(pi.hThread), process(pi.hProcess);
+  ::WaitForSingleObject(process.get(), INFINITE);
   DWORD code = 0;
-  ::GetExitCodeProcess(pi.hProcess, &code);
-  ::CloseHandle(pi.hThread);
-  ::CloseHandle(pi.hProcess);
+  ::GetExitCodeProcess(process.get(), &code);
   std::printf("exit code: %lu\n", code);
   std::fflush(stdout);
   return 0;

@@ -115,7 +115,7 @@ else
   failures=$((failures + 1))
 fi
 : >"$dir/calls"
-wine() { echo "launch $*" >>"$dir/calls"; echo "pg-svc-helper: StartServiceW failed (Win32 error 1058)" >&2; return 2; }
+wine() { echo "launch $*" >>"$dir/calls"; echo "pg-scm: StartServiceW failed (Win32 error 1058)" >&2; return 2; }
 set +e
 out=$(wine_run_tool helper.exe start PortGuard 2>"$dir/stderr"); rc=$?
 set -e

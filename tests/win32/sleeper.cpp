@@ -2,8 +2,7 @@
 //   pg-sleeper service            run as a Win32 service (any name): RUNNING until STOP
 //   pg-sleeper hold udp|tcp PORT  bind the port exclusively (TCP: listen), print "ready", stay
 //                                 until killed or 300 s pass
-#include <winsock2.h>
-#include <windows.h>
+#include "win32/unique_handle.hpp"
 
 #include <cstdio>
 #include <cwchar>
@@ -40,8 +39,9 @@ void WINAPI service_main(DWORD, LPWSTR* argv) {
 int hold(bool udp, int port) {
   WSADATA data;
   if (::WSAStartup(MAKEWORD(2, 2), &data) != 0) return 3;
-  SOCKET s = ::socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, udp ? IPPROTO_UDP : IPPROTO_TCP);
-  if (s == INVALID_SOCKET) return 3;
+  const portguard::win32::unique_socket owned(::socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, udp ? IPPROTO_UDP : IPPROTO_TCP));
+  if (!owned) return 3;
+  const SOCKET s = owned.get();
   BOOL on = TRUE;
   ::setsockopt(s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, reinterpret_cast<const char*>(&on), sizeof on);
   sockaddr_in addr{};
@@ -68,7 +68,6 @@ int hold(bool udp, int port) {
   std::printf("ready\n");
   std::fflush(stdout);
   ::Sleep(300000);  // the test ends it (TerminateProcess or kill) long before: a backstop only
-  ::closesocket(s);
   return 0;
 }
 

@@ -31,3 +31,37 @@ function(portguard_add_layer_tests)
   set_tests_properties(layers.core_rejects_windows_h PROPERTIES LABELS layers TIMEOUT 120
     PASS_REGULAR_EXPRESSION "are portable C\\+\\+20: no Windows headers here")
 endfunction()
+
+# portguard_check_layers(<target> <rank> ...): the layers' link graph points one way. Fails the
+# configure step when a library links another of the list whose rank is not lower than its own
+# (siblings of one rank, install and host, may not link each other either). Linking upward to make
+# an include compile is exactly what this refuses.
+function(portguard_check_layers)
+  set(_pairs ${ARGN})
+  set(_names "")
+  while(_pairs)
+    list(POP_FRONT _pairs _t _r)
+    set(_rank_${_t} ${_r})
+    list(APPEND _names ${_t})
+  endwhile()
+  foreach(_t IN LISTS _names)
+    if(NOT TARGET ${_t})
+      continue()
+    endif()
+    get_target_property(_libs ${_t} LINK_LIBRARIES)
+    get_target_property(_ilibs ${_t} INTERFACE_LINK_LIBRARIES)
+    foreach(_lib IN LISTS _libs _ilibs)
+      if(NOT _lib OR NOT TARGET ${_lib})
+        continue()
+      endif()
+      get_target_property(_real ${_lib} ALIASED_TARGET)
+      if(NOT _real)
+        set(_real ${_lib})
+      endif()
+      if(DEFINED _rank_${_real} AND NOT _rank_${_real} LESS _rank_${_t})
+        message(FATAL_ERROR "${_t} may not link ${_real}: the layers' arrows point down "
+                            "(commands -> host, install -> adapters -> config -> core; docs/architecture.md)")
+      endif()
+    endforeach()
+  endforeach()
+endfunction()

@@ -138,26 +138,16 @@ public:
   /// they become events, and the policy in force stays (or the last known good takes over).
   /// Returns false when nothing was done (the file is unchanged since the last look).
   bool reload(bool force) {
-    std::string writers;
-    try {
-      writers = policy_write_problems(file_);
-    } catch (const std::exception& e) {
-      writers.clear();
-      log_.warn("cannot read the permissions of {}: {}", file_.string(), e.what());
-    }
-    if (!writers.empty()) {
-      last_.reset();  // re-check the content once the permissions are fixed
-      log_.error("policy {} refused: writable by {}", file_.string(), writers);
-      ensure_some_policy();
-      guard_.report_policy_insecure(file_.string(), writers);
-      return true;
-    }
+    if (refused_as_insecure()) return true;
     const GroupPolicyRead gp = read_group_policy_now(registry_);
     const std::uint64_t now = content_fingerprint({file_, file_.parent_path() / "catalog.toml", services_file_}, gp.identity);
     if (!force && last_ && *last_ == now) return false;
     last_ = now;
     try {
       config::Policy policy = config::load_policy(file_, services_file_);
+      // Checked again once read: a save by rename (written aside, then moved into place) between
+      // the first check and the read would otherwise load a file nobody checked.
+      if (refused_as_insecure()) return true;
       // Group Policy values are validated like the file; bad ones keep the policy in force (or
       // the last known good) exactly as a broken file does.
       if (gp.error) throw *gp.error;
@@ -231,6 +221,24 @@ private:
     } catch (const std::exception& e) {
       log_.error("the last known good policy in {} cannot be read: {}", state_dir_.string(), e.what());
     }
+  }
+
+  /// The policy file or its folder writable by non-administrators: refused (event 3007), the policy
+  /// in force stays (or the last known good takes over). True when refused.
+  bool refused_as_insecure() {
+    std::string writers;
+    try {
+      writers = policy_write_problems(file_);
+    } catch (const std::exception& e) {
+      log_.warn("cannot read the permissions of {}: {}", file_.string(), e.what());
+      return false;
+    }
+    if (writers.empty()) return false;
+    last_.reset();  // re-check the content once the permissions are fixed
+    log_.error("policy {} refused: writable by {}", file_.string(), writers);
+    ensure_some_policy();
+    guard_.report_policy_insecure(file_.string(), writers);
+    return true;
   }
 
   Guard& guard_;

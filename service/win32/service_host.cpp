@@ -1,5 +1,5 @@
-// `portguard run`: the PortGuard service (entry point for the SCM) and `run --console`, which runs
-// the same routine (run_guard) in a console with Ctrl+C as stop.
+// The PortGuard service (entry point for the SCM) and its console twin, which runs the same routine
+// (run_guard) with Ctrl+C as stop. `portguard run` (commands/cmd_run.cpp) chooses between them.
 //
 // Lifecycle contract (docs/service.md):
 //  - START_PENDING with a rising checkpoint at every startup milestone and a wait hint that
@@ -9,29 +9,20 @@
 //  - STOP, SHUTDOWN: the control handler reports STOP_PENDING and signals an event; it never blocks;
 //  - STOPPED with NO_ERROR, or ERROR_SERVICE_SPECIFIC_ERROR + a RunExit code;
 //  - no exception crosses ServiceMain or the control handler.
-#include "win32/commands.hpp"
-#include "cli/options.hpp"
+#include "win32/service_host.hpp"
+
 #include "portguard/core/event_ids.hpp"
 #include "win32/event_log.hpp"
-#include "win32/guard_runner.hpp"
-#include "win32/logging.hpp"
-#include "win32/win32_host.hpp"
-#include "win32/boot_protection.hpp"
 #include "win32/scm.hpp"
 #include "win32/unique_handle.hpp"
 #include "win32/win32_error.hpp"
 
-#include <boost/program_options.hpp>
-
 #include <mutex>
-#include <ostream>
 #include <stdexcept>
 #include <string>
 
 namespace portguard::win32 {
 namespace {
-
-namespace po = boost::program_options;
 
 constexpr DWORD startup_wait_hint_ms = 60'000;  // the first pass probes the host: be generous
 constexpr DWORD stop_wait_hint_ms = 10'000;
@@ -190,70 +181,33 @@ BOOL WINAPI console_handler(DWORD type) {
   }
 }
 
-int run_console(const RunOptions& options, std::shared_ptr<spdlog::logger> log, cli::Io io) {
+} // namespace
+
+DWORD run_in_console(const RunOptions& options, std::shared_ptr<spdlog::logger> log, const std::function<void()>& on_running) {
   unique_handle_t stop(::CreateEventW(nullptr, TRUE, FALSE, nullptr));
   if (!stop) throw_last_error("CreateEventW");
   g_console_stop = stop.get();
   if (!::SetConsoleCtrlHandler(&console_handler, TRUE)) throw_last_error("SetConsoleCtrlHandler");
   RunHooks hooks;
-  hooks.running = [&] {
-    if (!options.once) io.err << "PortGuard is guarding (console mode). Press Ctrl+C to stop.\n";
-  };
+  hooks.running = on_running;
   const DWORD code = run_guard(options, stop.get(), nullptr, hooks, log);
   ::SetConsoleCtrlHandler(&console_handler, FALSE);
   g_console_stop = nullptr;
-  return code == run_ok ? cli::exit_ok : cli::exit_error;
+  return code;
 }
 
-} // namespace
-
-int command_run(const std::vector<std::string>& args, cli::Io io) {
-  po::variables_map vm;
-  if (const auto stop = cli::parse_command_line("run", cli::run_options(), cli::run_about, args, vm, io)) return *stop;
-  const std::string policy = vm.count("policy") != 0 ? vm["policy"].as<std::string>() : std::string();
-  const std::string data_dir = vm.count("data-dir") != 0 ? vm["data-dir"].as<std::string>() : std::string();
-  RunOptions options;
-  options.once = vm.count("once") != 0;
-  const bool console = vm.count("console") != 0;
-  if (options.once && !console) {
-    io.err << "portguard run: --once needs --console\n";
-    return cli::exit_usage;
-  }
-  // A console user sees a bad data folder setting as an error right here; the service has nobody
-  // reading stderr, so it carries the error into ServiceMain (event 3010, SERVICE_STOPPED).
-  std::string startup_error;
-  try {
-    options.layout = DataLayout::from_option(data_dir, win32_host(io).registry());
-  } catch (const std::exception& e) {
-    if (console) throw;
-    startup_error = e.what();
-  }
-  options.policy_file = policy.empty() ? options.layout.policy_file() : std::filesystem::path(widen(policy));
-  options.services_file = std::filesystem::path(widen(io.host.services_file()));
-  // Group Policy's protect-at-boot is install code: wired here, so the host does not depend on it.
-  options.protect_at_boot = [&registry = win32_host(io).registry(), layout = options.layout](const std::string& service) {
-    return protect_service(registry, service, layout);
-  };
-  // Without a data folder there is no file log; the event carries the reason.
-  auto log = startup_error.empty() ? make_logger(options.layout.logs_dir(), console) : make_logger({}, console);
-
-  if (console) return run_console(options, log, io);
-
-  ServiceHost host(options, log, std::move(startup_error));
+std::optional<DWORD> run_as_service(const RunOptions& options, std::shared_ptr<spdlog::logger> log, std::string startup_error) {
+  ServiceHost host(options, std::move(log), std::move(startup_error));
   g_host = &host;
   SERVICE_TABLE_ENTRYW table[] = {{const_cast<wchar_t*>(service_name), &service_main}, {nullptr, nullptr}};
   if (!::StartServiceCtrlDispatcherW(table)) {
     const DWORD error = ::GetLastError();
     g_host = nullptr;
-    if (error == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
-      io.err << "portguard run: not started by the Service Control Manager. Use 'portguard run --console' to run the guard "
-                "in this console.\n";
-      return cli::exit_usage;
-    }
+    if (error == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) return std::nullopt;
     throw Win32Error(error, "StartServiceCtrlDispatcherW");
   }
   g_host = nullptr;
-  return host.exit_code() == run_ok ? cli::exit_ok : cli::exit_error;
+  return host.exit_code();
 }
 
 } // namespace portguard::win32

@@ -2,7 +2,7 @@
 // do to read what `portguard check` reads — open Tcpip\Parameters, read ReservedPorts, exit.
 // Statically linked (no libstdc++/libgcc DLLs to load), no C++ runtime work beyond startup.
 // Prints the value's size so the work cannot be skipped; exit 0 when the value exists, 1 if not.
-#include "win32/unique_handle.hpp"
+#include "portguard/adapters/unique_handle.hpp"
 
 #include <cstdio>
 

@@ -16,7 +16,7 @@
 //
 // Prints one line per sample ("sample N ms") and a summary "median M min A max B (n)".
 // A benchmark, not a test: it exits 0 whatever the numbers are (2 on API errors).
-#include "win32/unique_handle.hpp"
+#include "portguard/adapters/unique_handle.hpp"
 
 #include <windows.h>
 

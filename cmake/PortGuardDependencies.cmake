@@ -1,7 +1,7 @@
 # Third-party dependencies, exposed as a handful of namespaced targets so the rest of the build
 # never cares where they came from:
 #   portguard::program_options  Boost.Program_options (compiled)
-#   portguard::spdlog           spdlog + fmt (MinGW: spdlog compiled once, service/win32/spdlog_impl.cpp)
+#   portguard::spdlog           spdlog + fmt (MinGW: spdlog compiled once, service/host/src/spdlog_impl.cpp)
 #   portguard::tomlplusplus     toml++
 #   portguard::json             nlohmann-json
 #   portguard::catch2           Catch2 (the only place that knows it is v2 today)
@@ -41,7 +41,7 @@ if(CMAKE_CROSSCOMPILING AND MINGW)
 
   add_library(portguard::spdlog INTERFACE IMPORTED GLOBAL)
   target_link_libraries(portguard::spdlog INTERFACE portguard_dep_headers)
-  # Compiled-library mode: the implementation is built once, in service/win32/spdlog_impl.cpp
+  # Compiled-library mode: the implementation is built once, in service/host/src/spdlog_impl.cpp
   # (header-only mode compiled all of it again in every file that logs).
   target_compile_definitions(portguard::spdlog INTERFACE SPDLOG_COMPILED_LIB SPDLOG_DISABLE_DEFAULT_LOGGER SPDLOG_FMT_EXTERNAL FMT_HEADER_ONLY)
 

@@ -1,13 +1,13 @@
-#include "cli/command.hpp"
-#include "cli/host.hpp"
+#include "portguard/commands/command.hpp"
+#include "portguard/commands/host.hpp"
 
 #include <iostream>
 #include <string>
 #include <vector>
 
 #ifdef _WIN32
-#include "win32/win32_error.hpp"
-#include "win32/win32_host.hpp"
+#include "portguard/adapters/win32_error.hpp"
+#include "portguard/commands/win32_host.hpp"
 
 #include <windows.h>
 

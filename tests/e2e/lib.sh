@@ -217,7 +217,7 @@ e2e_start_ias() {
 
 # e2e_widen_host_range FIRST LAST: the host's dynamic range was widened (Exchange 2007 on 2008 set
 # 1025-60000). dns-sim draws from SimDynamicPortStart/End. For the guard, the scenario writes what
-# its discovery reads (service/win32/dynamic_ranges.cpp): Tcpip\Parameters\MaxUserPort on <= 5.2
+# its discovery reads (service/adapters/src/dynamic_ranges.cpp): Tcpip\Parameters\MaxUserPort on <= 5.2
 # (range 1025..MaxUserPort). On 6.0+ Windows keeps the range where only netsh and WMI
 # (MSFT_NetUDPSetting, Windows 8+, absent under Wine) show it, so the scenario sets what an admin
 # sets on such a host: PortGuard's override HKLM\SOFTWARE\PortGuard\Parameters

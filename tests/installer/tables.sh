@@ -47,8 +47,8 @@ for d in DATADIR STATEDIR BACKUPDIR LOGDIR; do
     || fail "MsiLockPermissionsEx for $d: $(row MsiLockPermissionsEx Lock$d)"
 done
 # The exe applies the same ACL where Windows Installer < 5 ignores that table (secure-data-dir).
-grep -qF "data_dir_sddl = L\"$sddl\"" "$(dirname "$0")/../../service/win32/policy_acl.hpp" \
-  || fail "service/win32/policy_acl.hpp's data_dir_sddl differs from the MSI's DataSddl"
+grep -qF "data_dir_sddl = L\"$sddl\"" "$(dirname "$0")/../../service/adapters/include/portguard/adapters/policy_acl.hpp" \
+  || fail "service/adapters/include/portguard/adapters/policy_acl.hpp's data_dir_sddl differs from the MSI's DataSddl"
 
 # The Windows Event Forwarding subscription (docs/monitoring.md) ships in <install folder>\wef.
 [[ $(field File portguard_subscription.xml 2) == WefSubscription ]] || fail "File portguard_subscription.xml: $(row File portguard_subscription.xml)"

@@ -28,7 +28,7 @@
 #include <sys/resource.h>
 #endif
 #if defined(_WIN32)
-#include "win32/unique_handle.hpp"
+#include "portguard/adapters/unique_handle.hpp"
 #endif
 
 using namespace portguard;

@@ -3,8 +3,8 @@
 // A missing ID is what shows up on a Windows host as "The description for Event ID ... cannot be
 // found" - the failure monitoring users notice.
 #include "portguard/core/event_ids.hpp"
-#include "win32/unique_handle.hpp"
-#include "win32/win32_error.hpp"
+#include "portguard/adapters/unique_handle.hpp"
+#include "portguard/adapters/win32_error.hpp"
 
 #include <catch2/catch.hpp>
 

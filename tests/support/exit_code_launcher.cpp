@@ -1,7 +1,7 @@
 // pg-exitcode.exe PROGRAM [ARGS...]: runs PROGRAM, waits, and prints "exit code: N" with the full
 // 32-bit Windows exit code, which a Unix shell sees only modulo 256 under Wine (1603 -> 67).
 // Its own exit status is 0 when it could run PROGRAM, 125 when not.
-#include "win32/unique_handle.hpp"
+#include "portguard/adapters/unique_handle.hpp"
 
 #include <cstdio>
 #include <string>

@@ -1,8 +1,8 @@
 #pragma once
 // What every Windows test tool needs (pg-scm, dns-sim, radius-sim, pg-bench): UTF-8 output of wide
 // strings, the text of a Win32 error, a monotonic millisecond clock and the SCM's state names.
-// Test code, not product code: the product has its own Win32Error (service/win32/win32_error.hpp).
-#include "win32/unique_handle.hpp"
+// Test code, not product code: the product has its own Win32Error (service/adapters/include/portguard/adapters/win32_error.hpp).
+#include "portguard/adapters/unique_handle.hpp"
 
 #include <chrono>
 #include <string>

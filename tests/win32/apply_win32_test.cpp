@@ -3,9 +3,9 @@
 // tests/support/hooked_registry.hpp around the real adapter) is detected and re-planned; rollback restores byte-exact.
 #include "support/fakes.hpp"
 #include "support/hooked_registry.hpp"
-#include "win32/persistent_reservations.hpp"
-#include "win32/registry_store.hpp"
-#include "win32/system_probe.hpp"
+#include "portguard/adapters/persistent_reservations.hpp"
+#include "portguard/adapters/registry_store.hpp"
+#include "portguard/adapters/system_probe.hpp"
 
 #include "portguard/core/apply.hpp"
 #include "portguard/core/plan.hpp"

@@ -5,11 +5,11 @@
 #include "portguard/core/assess.hpp"
 #include "portguard/core/backup_store.hpp"
 #include "portguard/core/registry_value.hpp"
-#include "win32/persistent_reservations.hpp"
-#include "win32/registry_store.hpp"
-#include "win32/system_probe.hpp"
-#include "win32/unique_handle.hpp"
-#include "win32/win32_error.hpp"
+#include "portguard/adapters/persistent_reservations.hpp"
+#include "portguard/adapters/registry_store.hpp"
+#include "portguard/adapters/system_probe.hpp"
+#include "portguard/adapters/unique_handle.hpp"
+#include "portguard/adapters/win32_error.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,9 +1,9 @@
 // Win32RegistryStore against Wine's real registry: every REG_MULTI_SZ shape an admin or a tool can
 // leave behind is read byte-exactly and decoded without crashing; writes round-trip to the byte.
 #include "support/hooked_registry.hpp"
-#include "win32/registry_store.hpp"
-#include "win32/win32_error.hpp"
-#include "win32/unique_handle.hpp"
+#include "portguard/adapters/registry_store.hpp"
+#include "portguard/adapters/win32_error.hpp"
+#include "portguard/adapters/unique_handle.hpp"
 
 #include "portguard/core/ports.hpp"
 #include "portguard/core/error.hpp"

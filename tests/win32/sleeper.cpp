@@ -2,7 +2,7 @@
 //   pg-sleeper service            run as a Win32 service (any name): RUNNING until STOP
 //   pg-sleeper hold udp|tcp PORT  bind the port exclusively (TCP: listen), print "ready", stay
 //                                 until killed or 300 s pass
-#include "win32/unique_handle.hpp"
+#include "portguard/adapters/unique_handle.hpp"
 
 #include <cstdio>
 #include <cwchar>

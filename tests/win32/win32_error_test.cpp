@@ -1,7 +1,7 @@
 // What operators read when a Win32 call fails: the API, what it was doing, the system's text once,
 // and the numeric code — never the message twice, never a bare number.
-#include "win32/unique_handle.hpp"
-#include "win32/win32_error.hpp"
+#include "portguard/adapters/unique_handle.hpp"
+#include "portguard/adapters/win32_error.hpp"
 
 #include <catch2/catch.hpp>
 

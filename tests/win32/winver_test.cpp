@@ -1,8 +1,8 @@
 // The same host in prefixes switched to different Windows versions (cmake/wine-run --winver) picks
 // different effective targets and dynamic ranges. Built twice: PG_EXPECT_WINVER = 2003 or 10.
-#include "win32/persistent_reservations.hpp"
-#include "win32/registry_store.hpp"
-#include "win32/system_probe.hpp"
+#include "portguard/adapters/persistent_reservations.hpp"
+#include "portguard/adapters/registry_store.hpp"
+#include "portguard/adapters/system_probe.hpp"
 
 #include "portguard/core/plan.hpp"
 #include "portguard/core/target.hpp"
@@ -11,7 +11,7 @@
 
 #include <algorithm>
 
-#include "win32/unique_handle.hpp"
+#include "portguard/adapters/unique_handle.hpp"
 
 #include <windows.h>
 

@@ -2,7 +2,7 @@
 // Prometheus metrics of the guard (issue 17, docs/monitoring.md): what one pass found, the
 // counters that survive restarts, and their rendering in the Prometheus text exposition format
 // that windows_exporter's textfile collector reads. Portable and pure: the service decides when
-// and where the text is written (service/win32/metrics_file.hpp).
+// and where the text is written (service/host/include/portguard/host/metrics_file.hpp).
 //
 // Contracts:
 //  - Label values are bounded: target names, protocol names, rail codes, the version and the

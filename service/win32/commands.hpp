@@ -1,7 +1,0 @@
-#pragma once
-// Commands that need a live Windows host.
-#include "cli/command.hpp"
-
-namespace portguard::win32 {
-int command_run(const std::vector<std::string>& args, cli::Io io);
-} // namespace portguard::win32

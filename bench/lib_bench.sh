@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Helpers of the Wine benchmarks and campaigns (bench/service_bench.sh,
-# tests/robustness/crash_consistency.sh). Source after tests/e2e/lib.sh and e2e_setup.
+# tests/robustness/crash_consistency.sh). Source after tests/scenarios/lib.sh and e2e_setup.
 
 BENCH_PG_LOG() { printf '%s/logs/portguard.log' "$(E2E_PG_DATA_UNIX)"; }
 

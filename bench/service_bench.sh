@@ -11,16 +11,16 @@
 #   DRIFTS  drifts [100]   DRIFT_GAP_MS [300]   DRIFT_BATCH  drifts per guard run [2]
 #   IDLE    idle seconds [600]   STORM  drift-storm seconds [60]   STORM_RATE  writes/s [100]
 #
-# The prefix is a Windows Server 2003 "DNS server" (tests/e2e/lib.sh: DNS + IAS simulators) with
+# The prefix is a Windows Server 2003 "DNS server" (tests/scenarios/lib.sh: DNS + IAS simulators) with
 # 300 more services created through the SCM API and a 50-entry policy; PortGuard is installed as a
-# service the way tests/e2e does (SCM). Everything runs in one throwaway prefix with its own
+# service the way tests/scenarios does (SCM). Everything runs in one throwaway prefix with its own
 # wineserver (stopped with `wineserver -k` for that prefix only), cloned by cmake/wine-run from the
 # template in PORTGUARD_WINE_TEMPLATE [$PORTGUARD_BINARY_DIR/wine/template], which is made on
 # first use. Prints numbers; never fails on them (exit 0), only on set-up errors.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 export PORTGUARD_BINARY_DIR=${PORTGUARD_BINARY_DIR:-$SRC/build/evidence-win}
-export PORTGUARD_E2E_BIN=${PORTGUARD_E2E_BIN:-$PORTGUARD_BINARY_DIR/tests/e2e}
+export PORTGUARD_E2E_BIN=${PORTGUARD_E2E_BIN:-$PORTGUARD_BINARY_DIR/tests/scenarios}
 export PORTGUARD_WINE_TEMPLATE=${PORTGUARD_WINE_TEMPLATE:-$PORTGUARD_BINARY_DIR/wine/template}
 PAIRS=${PAIRS:-15} STARTS=${STARTS:-20} DRIFTS=${DRIFTS:-100} DRIFT_GAP_MS=${DRIFT_GAP_MS:-300} DRIFT_BATCH=${DRIFT_BATCH:-2}
 IDLE=${IDLE:-600} STORM=${STORM:-60} STORM_RATE=${STORM_RATE:-100}
@@ -34,8 +34,8 @@ FLOOR_EXE=$PORTGUARD_BINARY_DIR/bench/floor_read.exe
 for f in "$BENCH_EXE" "$FLOOR_EXE" "$PORTGUARD_BINARY_DIR/service/portguard.exe"; do
   [[ -f $f ]] || { echo "missing $f: ninja -C $PORTGUARD_BINARY_DIR portguard e2e-kit floor_read pg-bench" >&2; exit 2; }
 done
-# shellcheck source=../tests/e2e/lib.sh
-source "$SRC/tests/e2e/lib.sh"
+# shellcheck source=../tests/scenarios/lib.sh
+source "$SRC/tests/scenarios/lib.sh"
 source "$SRC/bench/lib_bench.sh"
 
 e2e_setup bench win2003

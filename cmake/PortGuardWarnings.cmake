@@ -10,7 +10,7 @@ function(portguard_set_warnings target)
   if(WIN32)
     # Windows Server 2003 (SP2, x64) APIs only: the headers then hide what 2003 lacks, so a newer
     # API is a compile error, not an exe that 2003 refuses to load. Newer APIs are reached through
-    # GetProcAddress or delay-loading; tests/win32/imports.sh checks the import table.
+    # GetProcAddress or delay-loading; tests/scenarios/imports.sh checks the import table.
     # Never pull in the ANSI variants by accident.
     target_compile_definitions(${target} PRIVATE UNICODE _UNICODE WIN32_LEAN_AND_MEAN NOMINMAX _WIN32_WINNT=0x0502 WINVER=0x0502)
   endif()

@@ -12,7 +12,7 @@ build, whose check runs under Wine), but every command it offers must have its b
 
 PORTGUARD is the command that runs portguard: the native binary, or `--wine-template DIR` with
 portguard.exe to run it under Wine in a private prefix (see Runner). The module also parses the
-contract docs/cli.md states (sections, exit codes, JSON members) for tests/cli/contract.py.
+contract docs/cli.md states (sections, exit codes, JSON members) for tests/commands/contract.py.
 """
 import argparse
 import difflib

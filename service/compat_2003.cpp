@@ -6,7 +6,7 @@
 // the exe, satisfies winpthreads' reference before the linker reaches kernel32's import library, so
 // the import is never made. The slot calls the real function where it exists and falls back to the
 // performance counter (monotonic, on every version), which is all winpthreads uses it for: timeouts.
-// tests/win32/imports.sh fails if a Vista-only import comes back.
+// tests/scenarios/imports.sh fails if a Vista-only import comes back.
 #if defined(__MINGW32__)
 #include <windows.h>
 

@@ -22,13 +22,13 @@ set -euo pipefail
 case ${1:-} in -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 export PORTGUARD_BINARY_DIR=${PORTGUARD_BINARY_DIR:-$SRC/build/evidence-win}
-export PORTGUARD_E2E_BIN=${PORTGUARD_E2E_BIN:-$PORTGUARD_BINARY_DIR/tests/e2e}
+export PORTGUARD_E2E_BIN=${PORTGUARD_E2E_BIN:-$PORTGUARD_BINARY_DIR/tests/scenarios}
 export PORTGUARD_WINE_TEMPLATE=${PORTGUARD_WINE_TEMPLATE:-$PORTGUARD_BINARY_DIR/wine/template}
 RUNS=${RUNS:-200} MAX_DELAY_MS=${MAX_DELAY_MS:-60}
 BENCH_EXE=$PORTGUARD_BINARY_DIR/bench/pg-bench.exe
 [[ -f $BENCH_EXE ]] || { echo "missing $BENCH_EXE: ninja -C $PORTGUARD_BINARY_DIR pg-bench portguard e2e-kit" >&2; exit 2; }
 # shellcheck source=../e2e/lib.sh
-source "$SRC/tests/e2e/lib.sh"
+source "$SRC/tests/scenarios/lib.sh"
 source "$SRC/bench/lib_bench.sh"
 
 show() { e2e_wine "$BENCH_EXE" show | tr -d '\r'; }

@@ -2,7 +2,7 @@
 # The one shell kit of the Wine scenarios (service, end-to-end, installer, CLI, bench): a throwaway
 # Wine prefix per scenario that plays one Windows server, booted with a trace of PortGuard's Event
 # Log calls, the tools that act on it, and assertions. Sourced first by each folder's kit, which
-# adds only what is its own (tests/service/svc_lib.sh, tests/e2e/lib.sh, ...).
+# adds only what is its own (tests/host/svc_lib.sh, tests/scenarios/lib.sh, ...).
 #
 # Wine facts this relies on (/work/shared/notes/wine-testing.md): the wineserver is started with -p
 # first, or services die 1-2 s after the last non-service process; services inherit the stderr and

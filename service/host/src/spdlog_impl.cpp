@@ -6,7 +6,7 @@
 // instantiated: the sinks of win32/logging.cpp. A sink added there needs its line below (the link
 // fails otherwise, naming it). spdlog's default console logger is disabled
 // (SPDLOG_DISABLE_DEFAULT_LOGGER): PortGuard never uses it, and its colour sink would add console
-// imports that tests/win32/imports-2003.txt has no reason to carry.
+// imports that tests/scenarios/imports-2003.txt has no reason to carry.
 #ifndef SPDLOG_COMPILED_LIB
 #error "portguard::spdlog must define SPDLOG_COMPILED_LIB where this file is built"
 #endif

@@ -5,7 +5,7 @@
 // VariantClear or CoUninitialize itself.
 //
 // Only inline bodies name the closing functions, so a program pays an import (ws2_32, the
-// delay-loaded ole32/oleaut32) only for the owners it actually uses (tests/win32/imports.sh).
+// delay-loaded ole32/oleaut32) only for the owners it actually uses (tests/scenarios/imports.sh).
 #include <winsock2.h>   // before windows.h; WIN32_LEAN_AND_MEAN (every target) keeps winsock.h out
 #include <windows.h>
 #include <objbase.h>    // CoInitializeEx, CoUninitialize

@@ -18,7 +18,7 @@ set -euo pipefail
 
 E2E_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${PORTGUARD_BINARY_DIR:=$E2E_SRC/../../build/e2e-win}"
-: "${PORTGUARD_E2E_BIN:=$PORTGUARD_BINARY_DIR/tests/e2e}"
+: "${PORTGUARD_E2E_BIN:=$PORTGUARD_BINARY_DIR/tests/scenarios}"
 source "$E2E_SRC/../support/kit.sh"
 E2E_ROOT=$PG_ROOT
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `portguard why` against its goldens (tests/cli/why/cases.txt): every case run in the source tree
+# `portguard why` against its goldens (tests/commands/why/cases.txt): every case run in the source tree
 # with the test services file, stdout and the exit code compared with NAME.txt.
 #   why_goldens.sh PORTGUARD SOURCE_DIR [--update]
 set -euo pipefail
@@ -15,13 +15,13 @@ while read -r name args; do
   rc=$?
   set -e
   actual=$(printf '%s\nexit %d\n' "$out" "$rc")
-  golden="tests/cli/why/$name.txt"
+  golden="tests/commands/why/$name.txt"
   if [[ "$update" == --update ]]; then
     printf '%s\n' "$actual" > "$golden"
   elif ! diff -u "$golden" <(printf '%s\n' "$actual"); then
     echo "FAIL $name: portguard $args" >&2
     failed=$((failed + 1))
   fi
-done < tests/cli/why/cases.txt
+done < tests/commands/why/cases.txt
 echo "why goldens: $count cases, $failed failed"
 [[ $count -gt 0 && $failed -eq 0 ]]

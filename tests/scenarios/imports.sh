@@ -4,7 +4,7 @@
 # version the prefix reports, so the import table is checked here instead:
 #   1. at load time only ADVAPI32, KERNEL32, IPHLPAPI, WS2_32 and msvcrt (shell32/ole32/oleaut32
 #      would also pull user32 and gdi32 into every start: docs/performance.md);
-#   2. every imported function is in tests/win32/imports-2003.txt, the list of functions checked
+#   2. every imported function is in tests/scenarios/imports-2003.txt, the list of functions checked
 #      against their "minimum supported server" (Windows Server 2003 or earlier) in the Windows
 #      API documentation. A new import fails here until someone checks it and adds it.
 # usage: imports.sh OBJDUMP PORTGUARD_EXE ALLOWLIST

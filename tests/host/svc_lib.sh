@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared shell side of the service scenarios (tests/service/*.sh): one throwaway Wine prefix per
+# Shared shell side of the service scenarios (tests/host/*.sh): one throwaway Wine prefix per
 # scenario (tests/support/kit.sh), PortGuard installed with `portguard install-service` (the SCM
 # API), and assertions on the trace of its Event Log calls.
 set -euo pipefail

@@ -16,7 +16,7 @@ grep -q 'IAS' <<<"$line" || pg_fail "the conflict event does not name IAS: $line
 grep -qiE 'unknown' <<<"$line" || pg_fail "the conflict event does not name the holder (unknown under Wine): $line"
 if [[ ${1:-} == --check-critical ]]; then
   # The contract (issue 8): check exits 2. Today check grades an unknown holder WARNING even when
-  # the service needing the port is stopped (core plan.cpp; tests/win32/cli_scenario.sh expects 1),
+  # the service needing the port is stopped (core plan.cpp; tests/commands/cli_scenario.sh expects 1),
   # while the guard raises the 3001 error above: registered DISABLED until the two agree.
   e2e_check 2
 else

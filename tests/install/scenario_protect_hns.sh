@@ -4,7 +4,7 @@
 # PortGuard. A `winnat` registered as a system-start kernel driver cannot wait for any service and
 # is refused, naming hns. Wine ignores DependOnService ordering: this tests the registry effect
 # (docs/service.md, "Docker Desktop, WSL and Hyper-V hosts").
-source "$(dirname "$0")/svc_lib.sh"
+source "$(dirname "$0")/../host/svc_lib.sh"
 svc_setup protecthns
 
 HNS_KEY='SYSTEM\CurrentControlSet\Services\hns'

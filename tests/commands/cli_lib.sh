@@ -1,12 +1,12 @@
 # Shared by the CLI scenarios under Wine (cli_scenario.sh, cli_regressions.sh): a private Windows
 # Server 2003 prefix (winecfg -v win2003, so ReservedPorts is the effective target) and `run`,
 # which runs portguard.exe as an admin would and keeps what it printed.
-#   source cli_lib.sh NAME     NAME names the work folder (build/tests/win32/NAME.XXXXXX)
+#   source cli_lib.sh NAME     NAME names the work folder (build/tests/commands/NAME.XXXXXX)
 : "${PORTGUARD_BINARY_DIR:?}" "${PORTGUARD_WINE_TEMPLATE:?}"
 source "$(dirname "${BASH_SOURCE[0]}")/../support/kit.sh"
 PG_NAME=$1
 BIN=$PORTGUARD_BINARY_DIR/service/portguard.exe
-work=$(mktemp -d "$PORTGUARD_BINARY_DIR/tests/win32/${1:?cli_lib.sh NAME}.XXXXXX")
+work=$(mktemp -d "$PORTGUARD_BINARY_DIR/tests/commands/${1:?cli_lib.sh NAME}.XXXXXX")
 export WINEPREFIX=$work/prefix WINEDEBUG=-all
 holder=""   # a port-holding helper a scenario started: stopped on exit
 cleanup() {
@@ -33,7 +33,7 @@ expect_out() { PG_OUT=$out pg_expect_out "$@"; }
 # hold_port PROTO PORT: a process (pg-sleeper) binds the port, as a foreign holder would; Wine
 # shows it without an owner PID. Stopped on exit, or by the scenario with kill "$holder".
 hold_port() {
-  wine "$PORTGUARD_BINARY_DIR/tests/win32/pg-sleeper.exe" hold "$1" "$2" >"$work/holder.out" 2>&1 &
+  wine "$PORTGUARD_BINARY_DIR/tests/adapters/pg-sleeper.exe" hold "$1" "$2" >"$work/holder.out" 2>&1 &
   holder=$!
   for _ in $(seq 600); do grep -q ready "$work/holder.out" 2>/dev/null && break; sleep 0.1; done
   grep -q ready "$work/holder.out" || fail "the port holder did not start"

@@ -3,7 +3,7 @@
 # DependOnService (read, append, write back: existing dependencies survive), recorded, and removed
 # exactly by `unprotect` and by `uninstall-service`. Wine ignores DependOnService at boot, so this
 # tests the registry effect; the start order itself only real Windows shows (docs/service.md).
-source "$(dirname "$0")/svc_lib.sh"
+source "$(dirname "$0")/../host/svc_lib.sh"
 svc_setup protect
 
 DNS_KEY='SYSTEM\CurrentControlSet\Services\DNS'

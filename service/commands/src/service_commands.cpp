@@ -108,14 +108,25 @@ int command_uninstall_service(const std::vector<std::string>& args, cli::Io io) 
   return cli::exit_ok;
 }
 
-int command_protect(const std::vector<std::string>& args, cli::Io io) {
+namespace {
+
+/// The options of protect and unprotect, in this order: --help, --service NAME (repeatable), the
+/// option that names a whole set instead (`set_option`: --list, --all), --data-dir.
+po::options_description service_set_options(const char* service_help, const char* set_option, const char* set_help) {
   po::options_description desc("Options");
   desc.add_options()
       ("help,h", "show this help")
-      ("service", po::value<std::vector<std::string>>()->value_name("NAME")->composing(),
-       "service key name, e.g. DNS (repeatable, or a comma-separated list)")
-      ("list", "list the services protect has changed");
+      ("service", po::value<std::vector<std::string>>()->value_name("NAME")->composing(), service_help)
+      (set_option, set_help);
   add_data_dir_option(desc);
+  return desc;
+}
+
+} // namespace
+
+int command_protect(const std::vector<std::string>& args, cli::Io io) {
+  const po::options_description desc = service_set_options("service key name, e.g. DNS (repeatable, or a comma-separated list)", "list",
+                                                           "list the services protect has changed");
   constexpr std::string_view about =
       "Makes a service wait for PortGuard at boot: appends PortGuard to its DependOnService\n"
       "(read, append, write back) and records the change so that 'unprotect' and uninstall\n"
@@ -178,13 +189,8 @@ int command_secure_data_dir(const std::vector<std::string>& args, cli::Io io) {
 }
 
 int command_unprotect(const std::vector<std::string>& args, cli::Io io) {
-  po::options_description desc("Options");
-  desc.add_options()
-      ("help,h", "show this help")
-      ("service", po::value<std::vector<std::string>>()->value_name("NAME")->composing(),
-       "service key name (repeatable, or a comma-separated list)")
-      ("all", "every service protect changed");
-  add_data_dir_option(desc);
+  const po::options_description desc =
+      service_set_options("service key name (repeatable, or a comma-separated list)", "all", "every service protect changed");
   constexpr std::string_view about =
       "Removes PortGuard from the DependOnService of services that 'protect' changed. Name at\n"
       "least one --service, or --all.\n"

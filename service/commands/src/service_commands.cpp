@@ -79,6 +79,14 @@ std::string data_dir_option(const po::variables_map& vm) {
   return vm.count("data-dir") != 0 ? vm["data-dir"].as<std::string>() : std::string();
 }
 
+/// --help and --data-dir: all uninstall-service and secure-data-dir take.
+po::options_description help_and_data_dir_options() {
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "show this help");
+  add_data_dir_option(desc);
+  return desc;
+}
+
 std::vector<std::string> service_option(const po::variables_map& vm) {
   return vm.count("service") != 0 ? service_names(vm["service"].as<std::vector<std::string>>()) : std::vector<std::string>{};
 }
@@ -86,9 +94,7 @@ std::vector<std::string> service_option(const po::variables_map& vm) {
 } // namespace
 
 int command_uninstall_service(const std::vector<std::string>& args, cli::Io io) {
-  po::options_description desc("Options");
-  desc.add_options()("help,h", "show this help");
-  add_data_dir_option(desc);
+  const po::options_description desc = help_and_data_dir_options();
   constexpr std::string_view about =
       "Stops and deletes the PortGuard service, removes exactly the DependOnService entries\n"
       "'portguard protect' added, and the Event Log source. Backups, state and logs stay.\n"
@@ -170,9 +176,7 @@ int command_protect(const std::vector<std::string>& args, cli::Io io) {
 }
 
 int command_secure_data_dir(const std::vector<std::string>& args, cli::Io io) {
-  po::options_description desc("Options");
-  desc.add_options()("help,h", "show this help");
-  add_data_dir_option(desc);
+  const po::options_description desc = help_and_data_dir_options();
   constexpr std::string_view about =
       "Gives the data folder its access control: SYSTEM and Administrators full control, Users\n"
       "read, not inherited from %ProgramData%. The MSI runs it on Windows Installer 4.5 and\n"

@@ -48,8 +48,10 @@ pg_fail() {
   exit 1
 }
 # pg_dump: what a failing scenario shows: the events, the tools' stderr, PortGuard's file log and
-# whatever the folder kit adds in pg_dump_more (when it defines it).
+# whatever the folder kit adds in pg_dump_more (when it defines it). Nothing before pg_prefix_new:
+# a script that runs no Wine (tests/installer/tables.sh) has nothing to show.
 pg_dump() {
+  [[ -n ${PG_TRACE:-} ]] || return 0
   {
     echo "--- events ---"
     pg_events || true

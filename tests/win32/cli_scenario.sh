@@ -9,12 +9,8 @@ set -euo pipefail
 
 source "$(dirname "$0")/cli_lib.sh" cli-scenario
 
-reserved_bytes() {
-  # regedit /e shows the exact bytes (reg query drops an unterminated last string).
-  rm -f "$WINEPREFIX/drive_c/export.reg"
-  wine regedit /e 'C:\export.reg' "HKEY_LOCAL_MACHINE\\${KEY#HKLM\\}" >/dev/null 2>&1
-  iconv -f UTF-16LE -t UTF-8 "$WINEPREFIX/drive_c/export.reg" 2>/dev/null | tr -d '\r' | sed -n '/^"ReservedPorts"=/,/[^\\]$/p'
-}
+# The exact bytes of ReservedPorts (the kit's pg_reg_export).
+reserved_bytes() { pg_reg_export "$KEY" ReservedPorts; }
 
 mkdir -p "$PG_DATA"
 cat >"$PG_DATA/policy.toml" <<'TOML'

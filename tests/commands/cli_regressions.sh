@@ -22,109 +22,108 @@ j = json.loads(sys.stdin.read())
 want = ["status", "code", "summary", "critical", "warning", "targets_managed", "targets_compliant",
         "conflicts", "unknown_holders", "at_risk", "pending", "policy"]
 missing = [m for m in want if m not in j]
-sys.exit("missing members: " + ", ".join(missing) if missing else 0)' <<<"$out" || fail "check --json lacks documented members"
+sys.exit("missing members: " + ", ".join(missing) if missing else 0)' <<<"$PG_OUT" || pg_fail "check --json lacks documented members"
 }
 
-pd="$WINEPREFIX/drive_c/ProgramData/PortGuard"
-mkdir -p "$pd"
+mkdir -p "$PG_DATA"
 write_policy() {  # write_policy PORTS: one [[reserve]] entry for IAS, catalog off
-  printf '[catalog]\nenabled = false\n\n[[reserve]]\nports = [%s]\nprotocol = "udp"\nservice = "IAS"\nreason = "RADIUS"\n' "$1" >"$pd/policy.toml"
+  printf '[catalog]\nenabled = false\n\n[[reserve]]\nports = [%s]\nprotocol = "udp"\nservice = "IAS"\nreason = "RADIUS"\n' "$1" >"$PG_DATA/policy.toml"
 }
 
 case $case_name in
 check_json_complete)
-  run check --json
-  expect_rc 2
-  expect_out '"status": "CRITICAL"'
-  expect_out 'no usable policy'
+  pg_portguard check --json
+  pg_expect_rc 2
+  pg_expect_out '"status": "CRITICAL"'
+  pg_expect_out 'no usable policy'
   expect_check_members
-  run check --json --bogus-option
-  expect_rc 3
-  expect_out '"status": "UNKNOWN"'
+  pg_portguard check --json --bogus-option
+  pg_expect_rc 3
+  pg_expect_out '"status": "UNKNOWN"'
   expect_check_members
-  run check --json stray-argument
-  expect_rc 3
+  pg_portguard check --json stray-argument
+  pg_expect_rc 3
   expect_check_members
   ;;
 snapshot_missing_folder)
   write_policy '"1645-1646"'
-  run snapshot -o 'C:\no-such-folder\deeper\host.json'
-  expect_rc 2
-  grep -qF 'does not exist' <<<"$err" || fail "snapshot does not say the folder does not exist"
-  [[ ! -e $WINEPREFIX/drive_c/no-such-folder ]] || fail "snapshot -o created the missing folder"
-  run snapshot -o 'C:\host.json'
-  expect_rc 0
-  [[ -s $WINEPREFIX/drive_c/host.json ]] || fail "snapshot -o into an existing folder wrote nothing"
+  pg_portguard snapshot -o 'C:\no-such-folder\deeper\host.json'
+  pg_expect_rc 2
+  grep -qF 'does not exist' <<<"$PG_ERR" || pg_fail "snapshot does not say the folder does not exist"
+  [[ ! -e $WINEPREFIX/drive_c/no-such-folder ]] || pg_fail "snapshot -o created the missing folder"
+  pg_portguard snapshot -o 'C:\host.json'
+  pg_expect_rc 0
+  [[ -s $WINEPREFIX/drive_c/host.json ]] || pg_fail "snapshot -o into an existing folder wrote nothing"
   ;;
 check_summary_count)
   write_policy '"1645-1646", "1812"'
   wine reg add "$KEY" /v ReservedPorts /t REG_MULTI_SZ /d '1645-1646' /f >/dev/null
-  run check
-  expect_rc 1
-  summary=$(head -n1 <<<"$out")
-  problems=$(grep -cE '^(WARNING|CRITICAL): ' <<<"$out")
-  (( problems > 1 )) || fail "the case needs more than one problem line, got $problems"
+  pg_portguard check
+  pg_expect_rc 1
+  summary=$(head -n1 <<<"$PG_OUT")
+  problems=$(grep -cE '^(WARNING|CRITICAL): ' <<<"$PG_OUT")
+  (( problems > 1 )) || pg_fail "the case needs more than one problem line, got $problems"
   grep -qF "drift on reserved-ports: missing 1812-1812 (and $((problems - 1)) other problem" <<<"$summary" ||
-    fail "the summary does not count the other problem lines ($((problems - 1))): $summary"
-  reject_out '(+'
+    pg_fail "the summary does not count the other problem lines ($((problems - 1))): $summary"
+  pg_reject_out '(+'
   ;;
 perfdata_unknown_holder)
   write_policy '"1812"'
   wine reg add "$KEY" /v ReservedPorts /t REG_MULTI_SZ /d '1812-1812' /f >/dev/null
   hold_port udp 1812
-  run check
-  expect_rc 0
-  expect_out "PORTGUARD OK - "
-  expect_out "conflicts=0 unknown_holders=1"
-  run check --json
-  expect_out '"conflicts": 0'
-  expect_out '"unknown_holders": 1'
+  pg_portguard check
+  pg_expect_rc 0
+  pg_expect_out "PORTGUARD OK - "
+  pg_expect_out "conflicts=0 unknown_holders=1"
+  pg_portguard check --json
+  pg_expect_out '"conflicts": 0'
+  pg_expect_out '"unknown_holders": 1'
   ;;
 protect_messages)
-  run protect --list
-  expect_rc 0
-  expect_out "No service is protected by PortGuard"
-  run uninstall-service
-  expect_rc 1
-  reject_out "PortGuard service removed"
-  grep -qF "not installed" <<<"$err" || fail "uninstall-service does not say nothing is installed"
-  run install-service
-  expect_rc 0
+  pg_portguard protect --list
+  pg_expect_rc 0
+  pg_expect_out "No service is protected by PortGuard"
+  pg_portguard uninstall-service
+  pg_expect_rc 1
+  pg_reject_out "PortGuard service removed"
+  grep -qF "not installed" <<<"$PG_ERR" || pg_fail "uninstall-service does not say nothing is installed"
+  pg_portguard install-service
+  pg_expect_rc 0
   wine sc create PgDummy binPath= 'C:\windows\system32\svchost.exe' >/dev/null
-  run protect --service PgDummy
-  expect_rc 0
-  expect_out "PgDummy: now depends on PortGuard"
-  run protect --service PgDummy
-  expect_rc 0
-  expect_out "PgDummy: already protected by PortGuard"
-  reject_out "not recorded"
-  run protect --list
-  expect_out "PgDummy"
-  run uninstall-service
-  expect_rc 0
-  expect_out "PortGuard service removed"
+  pg_portguard protect --service PgDummy
+  pg_expect_rc 0
+  pg_expect_out "PgDummy: now depends on PortGuard"
+  pg_portguard protect --service PgDummy
+  pg_expect_rc 0
+  pg_expect_out "PgDummy: already protected by PortGuard"
+  pg_reject_out "not recorded"
+  pg_portguard protect --list
+  pg_expect_out "PgDummy"
+  pg_portguard uninstall-service
+  pg_expect_rc 0
+  pg_expect_out "PortGuard service removed"
   ;;
 rollback_absent_value)
   write_policy '"1645-1646"'
   wine reg delete "$KEY" /v ReservedPorts /f >/dev/null 2>&1 || true
-  run repair
-  expect_rc 0
-  run rollback --list
-  id=$(awk 'NR==1 {print $1}' <<<"$out")
-  [[ $id == *-reserved-ports ]] || fail "no backup id in the list"
-  expect_out "was (value absent)"
-  run rollback --restore "$id" --dry-run
-  expect_rc 0
-  expect_out "would delete the value"
-  reject_out "[]"
-  run rollback --restore "$id"
-  expect_rc 0
-  expect_out "deleted the value"
+  pg_portguard repair
+  pg_expect_rc 0
+  pg_portguard rollback --list
+  id=$(awk 'NR==1 {print $1}' <<<"$PG_OUT")
+  [[ $id == *-reserved-ports ]] || pg_fail "no backup id in the list"
+  pg_expect_out "was (value absent)"
+  pg_portguard rollback --restore "$id" --dry-run
+  pg_expect_rc 0
+  pg_expect_out "would delete the value"
+  pg_reject_out "[]"
+  pg_portguard rollback --restore "$id"
+  pg_expect_rc 0
+  pg_expect_out "deleted the value"
   set +e; wine reg query "$KEY" /v ReservedPorts >/dev/null 2>&1; present=$?; set -e
-  [[ $present != 0 ]] || fail "the restore left ReservedPorts in place"
+  [[ $present != 0 ]] || pg_fail "the restore left ReservedPorts in place"
   ;;
 *)
-  fail "unknown case $case_name"
+  pg_fail "unknown case $case_name"
   ;;
 esac
 echo "PASS"

@@ -7,10 +7,7 @@ svc_setup malformed win2003
 
 # The exact bytes of ReservedPorts (regedit /e; reg query hides a missing terminator).
 reserved_hex() {
-  rm -f "$WINEPREFIX/drive_c/export.reg"
-  WINEDEBUG=-all wine regedit /e 'C:\export.reg' "HKEY_LOCAL_MACHINE\\$TCPIP" >/dev/null 2>&1
-  iconv -f UTF-16LE -t UTF-8 "$WINEPREFIX/drive_c/export.reg" 2>/dev/null | tr -d '\r' |
-    sed -n '/^"ReservedPorts"=/,/[^\\]$/p' | tr -d '\\\n ' | sed 's/^"ReservedPorts"=hex(7)://'
+  pg_reg_export "$TCPIP" ReservedPorts | tr -d '\\\n ' | sed 's/^"ReservedPorts"=hex(7)://'
 }
 
 svc_policy

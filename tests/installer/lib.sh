@@ -16,20 +16,13 @@ export WINEDEBUG=${WINEDEBUG:--all}
 PG_TEST_NAME=${PG_TEST_NAME:-installer}
 PG_NAME=installer-$PG_TEST_NAME
 
-# Older names of the kit's functions (tests/support/kit.sh), until the scenarios use the new ones.
-fail() { pg_fail "$@"; }
-note() { pg_log "$@"; }
-
-# After the kit's pg_prefix_new (a fresh, booted prefix): PG_PREFIX, PG_C (its drive_c) with
-# C:\pgtest for staged files, and the older names of the kit's logs.
+# After the kit's pg_prefix_new (a fresh, booted prefix): PG_C (its drive_c) with C:\pgtest for
+# staged files. The services' output is in the kit's $PG_TRACE; the short query commands (sc, reg)
+# append their stderr ("value not found" is normal there) to $PG_TOOL_STDERR, kept for a failing
+# scenario's report and for the crash check.
 pg_prefix_ready() {
-  PG_PREFIX=$WINEPREFIX
-  PG_C=$PG_PREFIX/drive_c
+  PG_C=$WINEPREFIX/drive_c
   mkdir -p "$PG_C/pgtest"
-  # The first Wine process started services.exe (and with it every service) with its stdout and
-  # stderr in the kit's trace; stderr of the short query commands (sc, reg): "value not found" is
-  # normal there; kept for a failing scenario's report and for the crash check.
-  PG_WINE_LOG=$PG_TRACE PG_STDERR=$PG_TOOL_STDERR
 }
 
 # What a failing installer scenario adds to the kit's dump: the services' output, the errors in
@@ -57,12 +50,12 @@ pg_stage() {
 PG_LOG_SEQ=0
 pg_msiexec() {
   PG_LOG_SEQ=$((PG_LOG_SEQ + 1))
-  local out out_file=$PG_PREFIX/msiexec-$PG_LOG_SEQ.out
+  local out out_file=$WINEPREFIX/msiexec-$PG_LOG_SEQ.out
   wine "$PG_EXITCODE_EXE" msiexec "$@" /l*v "C:\\pgtest\\msiexec-$PG_LOG_SEQ.log" >"$out_file" 2>&1 || true
   out=$(tr -d '\r' <"$out_file")
   MSI_RC=$(sed -n 's/^exit code: \([0-9]*\)$/\1/p' <<<"$out" | tail -n 1)
-  [[ -n $MSI_RC ]] || fail "pg-exitcode did not report an exit code for 'msiexec $*': $out"
-  note "msiexec $* -> $MSI_RC"
+  [[ -n $MSI_RC ]] || pg_fail "pg-exitcode did not report an exit code for 'msiexec $*': $out"
+  pg_log "msiexec $* -> $MSI_RC"
 }
 
 # The query commands below run through wine_run_tool (tests/support/wine_crashes.sh): a failed
@@ -72,7 +65,7 @@ pg_msiexec() {
 # Service state as `sc query` reports it (RUNNING, STOPPED, ...), empty when not registered.
 pg_service_state() {
   local out
-  out=$(wine_run_tool sc query "$1" 2>>"${PG_STDERR:-/dev/null}" | tr -d '\r') || true
+  out=$(wine_run_tool sc query "$1" 2>>"${PG_TOOL_STDERR:-/dev/null}" | tr -d '\r') || true
   sed -n 's/^ *STATE *: *[0-9]* *\([A-Z_]*\).*/\1/p' <<<"$out"
 }
 
@@ -85,7 +78,7 @@ pg_wait_service_state() {
     [[ $state == "$want" ]] && return 0
     sleep 0.5
   done
-  fail "service $name is '${state:-not registered}', expected $want"
+  pg_fail "service $name is '${state:-not registered}', expected $want"
 }
 
 # Number of installed products with PortGuard's UpgradeCode (Wine keeps the Windows layout:
@@ -93,7 +86,7 @@ pg_wait_service_state() {
 pg_related_products() {
   local packed=$1
   local out
-  out=$(wine reg query "HKLM\\SOFTWARE\\Classes\\Installer\\UpgradeCodes\\$packed" 2>>"${PG_STDERR:-/dev/null}" | tr -d '\r') || { echo 0; return; }
+  out=$(wine reg query "HKLM\\SOFTWARE\\Classes\\Installer\\UpgradeCodes\\$packed" 2>>"${PG_TOOL_STDERR:-/dev/null}" | tr -d '\r') || { echo 0; return; }
   grep -c -E '^ +[0-9A-F]{32} ' <<<"$out" || true
 }
 
@@ -136,7 +129,7 @@ pg_wait_process_exit() {
 pg_wait_service_process_gone() {
   local pid
   pid=$(pg_service_pid)
-  [[ -z $pid ]] || pg_wait_process_exit "$pid" || fail "the PortGuard process $pid still runs 30 s after uninstall"
+  [[ -z $pid ]] || pg_wait_process_exit "$pid" || pg_fail "the PortGuard process $pid still runs 30 s after uninstall"
 }
 
 # pg_stop_service_first: stops PortGuard and waits until its process has exited, before an upgrade,
@@ -149,9 +142,9 @@ pg_wait_service_process_gone() {
 pg_stop_service_first() {
   local pid
   pid=$(pg_service_pid)
-  wine sc stop PortGuard >/dev/null 2>>"${PG_STDERR:-/dev/null}" || true
+  wine sc stop PortGuard >/dev/null 2>>"${PG_TOOL_STDERR:-/dev/null}" || true
   pg_wait_service_state PortGuard STOPPED
-  [[ -z $pid ]] || pg_wait_process_exit "$pid" || fail "the PortGuard process $pid still runs 30 s after it was stopped"
+  [[ -z $pid ]] || pg_wait_process_exit "$pid" || pg_fail "the PortGuard process $pid still runs 30 s after it was stopped"
 }
 
 # Inode of the portguard.exe image a process has mapped: proves which file it is running.

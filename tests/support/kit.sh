@@ -48,8 +48,10 @@ pg_fail() {
   exit 1
 }
 # pg_dump: what a failing scenario shows: the events, the tools' stderr, PortGuard's file log and
-# whatever the folder kit adds in pg_dump_more (when it defines it).
+# whatever the folder kit adds in pg_dump_more (when it defines it). Nothing before pg_prefix_new:
+# a script that runs no Wine (tests/installer/tables.sh) has nothing to show.
 pg_dump() {
+  [[ -n ${PG_TRACE:-} ]] || return 0
   {
     echo "--- events ---"
     pg_events || true
@@ -146,6 +148,15 @@ pg_reg_value() {
     awk -v n="$2" '$1 == n { $1 = ""; $2 = ""; sub(/^ +/, ""); print; found = 1 } END { exit !found }'
 }
 pg_reg_key_exists() { WINEDEBUG=-all wine reg query "$1" >/dev/null 2>&1; }
+# pg_reg_export 'HKLM\...' NAME: one value as `regedit /e` exports it ("NAME"=hex(7):31,00,...,
+# continuation lines and all): its exact bytes, which `reg query` hides (it drops an unterminated
+# last string of a REG_MULTI_SZ). Empty when the value is absent.
+pg_reg_export() {
+  local file=$WINEPREFIX/drive_c/pg-export.reg
+  rm -f "$file"
+  WINEDEBUG=-all wine regedit /e 'C:\pg-export.reg' "HKEY_LOCAL_MACHINE\\${1#HKLM\\}" >/dev/null 2>&1
+  iconv -f UTF-16LE -t UTF-8 "$file" 2>/dev/null | tr -d '\r' | sed -n "/^\"$2\"=/,/[^\\\\]\$/p"
+}
 
 # pg_unix_pids PATTERN: Unix PIDs of the processes of OUR prefix whose command line contains
 # PATTERN (case-insensitive): /proc scan filtered on this prefix's WINEPREFIX.

@@ -87,6 +87,26 @@ po::options_description help_and_data_dir_options() {
   return desc;
 }
 
+/// The data folder --data-dir names, else the installed one (DataLayout::from_option).
+DataLayout chosen_layout(const po::variables_map& vm, cli::Io io) {
+  return DataLayout::from_option(data_dir_option(vm), win32_host(io).registry());
+}
+
+/// What `uninstall-service --help` says before the options.
+constexpr std::string_view uninstall_service_about =
+    "Stops and deletes the PortGuard service, removes exactly the DependOnService entries\n"
+    "'portguard protect' added, and the Event Log source. Backups, state and logs stay.\n"
+    "Exit codes: 0 removed, 1 the service is not installed (nothing to remove), 2 a Win32 error,\n"
+    "64 bad command line.\n\n";
+
+/// What `secure-data-dir --help` says before the options.
+constexpr std::string_view secure_data_dir_about =
+    "Gives the data folder its access control: SYSTEM and Administrators full control, Users\n"
+    "read, not inherited from %ProgramData%. The MSI runs it on Windows Installer 4.5 and\n"
+    "earlier (Windows Server 2003/2008), which ignore the package's own folder permissions;\n"
+    "install-service runs it too. Needs an elevated administrator.\n"
+    "Exit codes: 0 done, 2 a Win32 error, 64 bad command line.\n\n";
+
 std::vector<std::string> service_option(const po::variables_map& vm) {
   return vm.count("service") != 0 ? service_names(vm["service"].as<std::vector<std::string>>()) : std::vector<std::string>{};
 }
@@ -95,16 +115,10 @@ std::vector<std::string> service_option(const po::variables_map& vm) {
 
 int command_uninstall_service(const std::vector<std::string>& args, cli::Io io) {
   const po::options_description desc = help_and_data_dir_options();
-  constexpr std::string_view about =
-      "Stops and deletes the PortGuard service, removes exactly the DependOnService entries\n"
-      "'portguard protect' added, and the Event Log source. Backups, state and logs stay.\n"
-      "Exit codes: 0 removed, 1 the service is not installed (nothing to remove), 2 a Win32 error,\n"
-      "64 bad command line.\n\n";
   po::variables_map vm;
-  if (auto rc = cli::parse_command_line("uninstall-service", desc, about, args, vm, io)) return *rc;
+  if (auto rc = cli::parse_command_line("uninstall-service", desc, uninstall_service_about, args, vm, io)) return *rc;
   std::vector<std::string> log;
-  Win32RegistryStore& registry = win32_host(io).registry();
-  const bool was_installed = uninstall_service(registry, DataLayout::from_option(data_dir_option(vm), registry), &log);
+  const bool was_installed = uninstall_service(win32_host(io).registry(), chosen_layout(vm, io), &log);
   for (const auto& line : log) io.out << line << '\n';
   if (!was_installed) {
     io.err << "portguard uninstall-service: the PortGuard service is not installed; there was no service to remove\n";
@@ -115,6 +129,24 @@ int command_uninstall_service(const std::vector<std::string>& args, cli::Io io) 
 }
 
 namespace {
+
+/// What `protect --help` says before the options.
+constexpr std::string_view protect_about =
+    "Makes a service wait for PortGuard at boot: appends PortGuard to its DependOnService\n"
+    "(read, append, write back) and records the change so that 'unprotect' and uninstall\n"
+    "remove exactly that. Takes effect at the next start of that service. Name at least one\n"
+    "--service, or --list. Docker Desktop / WSL hosts: --service hns, so the guard's persistent\n"
+    "exclusions exist before HNS allocates ports. A boot- or system-start driver is refused (it\n"
+    "starts before any service). If PortGuard cannot start, the protected service fails to start\n"
+    "with error 1068 (docs/service.md).\n"
+    "Exit codes: 0 done, 1 refused for at least one service, 2 a Win32 error, 64 bad command line.\n\n";
+
+/// What `unprotect --help` says before the options.
+constexpr std::string_view unprotect_about =
+    "Removes PortGuard from the DependOnService of services that 'protect' changed. Name at\n"
+    "least one --service, or --all.\n"
+    "Exit codes: 0 done, 1 nothing recorded for at least one service, 2 a Win32 error,\n"
+    "64 bad command line.\n\n";
 
 /// The options of protect and unprotect, in this order: --help, --service NAME (repeatable), the
 /// option that names a whole set instead (`set_option`: --list, --all), --data-dir.
@@ -133,19 +165,10 @@ po::options_description service_set_options(const char* service_help, const char
 int command_protect(const std::vector<std::string>& args, cli::Io io) {
   const po::options_description desc = service_set_options("service key name, e.g. DNS (repeatable, or a comma-separated list)", "list",
                                                            "list the services protect has changed");
-  constexpr std::string_view about =
-      "Makes a service wait for PortGuard at boot: appends PortGuard to its DependOnService\n"
-      "(read, append, write back) and records the change so that 'unprotect' and uninstall\n"
-      "remove exactly that. Takes effect at the next start of that service. Name at least one\n"
-      "--service, or --list. Docker Desktop / WSL hosts: --service hns, so the guard's persistent\n"
-      "exclusions exist before HNS allocates ports. A boot- or system-start driver is refused (it\n"
-      "starts before any service). If PortGuard cannot start, the protected service fails to start\n"
-      "with error 1068 (docs/service.md).\n"
-      "Exit codes: 0 done, 1 refused for at least one service, 2 a Win32 error, 64 bad command line.\n\n";
   po::variables_map vm;
-  if (auto rc = cli::parse_command_line("protect", desc, about, args, vm, io)) return *rc;
+  if (auto rc = cli::parse_command_line("protect", desc, protect_about, args, vm, io)) return *rc;
+  const DataLayout layout = chosen_layout(vm, io);
   Win32RegistryStore& registry = win32_host(io).registry();
-  const DataLayout layout = DataLayout::from_option(data_dir_option(vm), registry);
   if (vm.count("list")) {
     const auto records = load_protect_records(layout);
     if (records.empty()) io.out << "No service is protected by PortGuard (nothing recorded in " << layout.state_dir().string() << ").\n";
@@ -177,16 +200,9 @@ int command_protect(const std::vector<std::string>& args, cli::Io io) {
 
 int command_secure_data_dir(const std::vector<std::string>& args, cli::Io io) {
   const po::options_description desc = help_and_data_dir_options();
-  constexpr std::string_view about =
-      "Gives the data folder its access control: SYSTEM and Administrators full control, Users\n"
-      "read, not inherited from %ProgramData%. The MSI runs it on Windows Installer 4.5 and\n"
-      "earlier (Windows Server 2003/2008), which ignore the package's own folder permissions;\n"
-      "install-service runs it too. Needs an elevated administrator.\n"
-      "Exit codes: 0 done, 2 a Win32 error, 64 bad command line.\n\n";
   po::variables_map vm;
-  if (auto rc = cli::parse_command_line("secure-data-dir", desc, about, args, vm, io)) return *rc;
-  Win32RegistryStore& registry = win32_host(io).registry();
-  const std::filesystem::path target = DataLayout::from_option(data_dir_option(vm), registry).root();
+  if (auto rc = cli::parse_command_line("secure-data-dir", desc, secure_data_dir_about, args, vm, io)) return *rc;
+  const std::filesystem::path target = chosen_layout(vm, io).root();
   secure_data_dir(target);
   io.out << target.string() << ": SYSTEM and Administrators full control, Users read (" << narrow(data_dir_sddl) << ")\n";
   return cli::exit_ok;
@@ -195,15 +211,9 @@ int command_secure_data_dir(const std::vector<std::string>& args, cli::Io io) {
 int command_unprotect(const std::vector<std::string>& args, cli::Io io) {
   const po::options_description desc =
       service_set_options("service key name (repeatable, or a comma-separated list)", "all", "every service protect changed");
-  constexpr std::string_view about =
-      "Removes PortGuard from the DependOnService of services that 'protect' changed. Name at\n"
-      "least one --service, or --all.\n"
-      "Exit codes: 0 done, 1 nothing recorded for at least one service, 2 a Win32 error,\n"
-      "64 bad command line.\n\n";
   po::variables_map vm;
-  if (auto rc = cli::parse_command_line("unprotect", desc, about, args, vm, io)) return *rc;
-  Win32RegistryStore& registry = win32_host(io).registry();
-  const DataLayout layout = DataLayout::from_option(data_dir_option(vm), registry);
+  if (auto rc = cli::parse_command_line("unprotect", desc, unprotect_about, args, vm, io)) return *rc;
+  const DataLayout layout = chosen_layout(vm, io);
   std::vector<std::string> services = service_option(vm);
   if (vm.count("all"))
     for (const auto& r : load_protect_records(layout)) services.push_back(r.service);
@@ -214,7 +224,7 @@ int command_unprotect(const std::vector<std::string>& args, cli::Io io) {
   if (services.empty()) io.out << "No service is protected by PortGuard (nothing recorded in " << layout.state_dir().string() << "); nothing changed.\n";
   int rc = cli::exit_ok;
   for (const auto& s : services) {
-    if (unprotect_service(registry, s, layout)) {
+    if (unprotect_service(win32_host(io).registry(), s, layout)) {
       io.out << s << ": no longer depends on PortGuard\n";
     } else {
       io.err << "portguard unprotect: " << s << " was not protected by PortGuard (nothing recorded); nothing changed\n";
